@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title Glassbox capability registry interface
+/// @notice The source of truth for scopes, packages, immutable versions, fork links and executors.
+/// Every state change emits an event carrying everything the indexer needs (no off-chain reads).
+interface ICapabilityRegistry {
+    /// @dev How a version is paid for. PerFuel: royalty >= price + ceil(fuelUsed * fuelPricePerMillion / 1e6).
+    enum AccessMode {
+        Free,
+        PerCall,
+        PerFuel
+    }
+
+    /// @dev One revenue recipient; the bps of a version's splits sum to 10_000.
+    struct Split {
+        address recipient;
+        uint16 bps;
+    }
+
+    /// @dev sha256 of the artefacts' bytes.
+    struct Hashes {
+        bytes32 componentHash;
+        bytes32 witHash;
+        bytes32 testsHash;
+        bytes32 manifestHash;
+    }
+
+    /// @dev What publishVersion takes besides the package and the semver string.
+    struct VersionInput {
+        Hashes hashes;
+        AccessMode accessMode;
+        uint256 price;
+        uint256 fuelPricePerMillion;
+        Split[] splits;
+        /// @dev The glassbox.json bytes; sha256(manifest) must equal hashes.manifestHash.
+        string manifest;
+    }
+
+    struct PackageInfo {
+        address owner;
+        uint16 minForkShareBps;
+        /// @dev Fork link: zero for an original package.
+        bytes32 parentVersionId;
+        uint16 upstreamShareBps;
+        /// @dev 0 for an original package, parent's depth + 1 for a fork (bounded by MAX_FORK_DEPTH).
+        uint8 forkDepth;
+        string name;
+    }
+
+    struct VersionInfo {
+        bytes32 packageId;
+        AccessMode accessMode;
+        bool yanked;
+        uint64 publishedAt;
+        uint256 price;
+        uint256 fuelPricePerMillion;
+        Hashes hashes;
+        string version;
+    }
+
+    struct ExecutorInfo {
+        bool active;
+        uint256 feePerCall;
+        string endpoint;
+    }
+
+    event ScopeClaimed(bytes32 indexed scopeId, string scope, address indexed owner);
+    event ScopeTransferred(bytes32 indexed scopeId, address indexed from, address indexed to);
+    event PackageRegistered(
+        bytes32 indexed packageId,
+        string name,
+        address indexed owner,
+        bytes32 indexed parentVersionId,
+        uint16 upstreamShareBps,
+        uint16 minForkShareBps
+    );
+    event PackageTransferred(bytes32 indexed packageId, address indexed from, address indexed to);
+    event MinForkShareUpdated(bytes32 indexed packageId, uint16 minForkShareBps);
+    event VersionPublished(
+        bytes32 indexed versionId,
+        bytes32 indexed packageId,
+        string version,
+        Hashes hashes,
+        AccessMode accessMode,
+        uint256 price,
+        uint256 fuelPricePerMillion,
+        Split[] splits,
+        string manifest
+    );
+    event VersionYanked(bytes32 indexed versionId, bytes32 indexed packageId);
+    event ExecutorRegistered(address indexed operator, string endpoint, uint256 feePerCall);
+    event ExecutorUpdated(address indexed operator, string endpoint, uint256 feePerCall);
+    event ExecutorDeregistered(address indexed operator);
+
+    error InvalidName(string name);
+    error InvalidVersion(string version);
+    error ScopeOwnedByAnother(string scope, address owner);
+    error NotScopeOwner(bytes32 scopeId, address caller);
+    error NameTaken(string name);
+    error UnknownPackage(bytes32 packageId);
+    error NotPackageOwner(bytes32 packageId, address caller);
+    error VersionExists(bytes32 versionId);
+    error UnknownVersion(bytes32 versionId);
+    error AlreadyYanked(bytes32 versionId);
+    error ParentYanked(bytes32 parentVersionId);
+    error InvalidSplits(string reason);
+    error InvalidBps(uint256 bps);
+    error UpstreamShareTooLow(uint16 upstreamShareBps, uint16 minForkShareBps);
+    error ForkTooDeep(uint8 depth, uint8 maxDepth);
+    error ManifestHashMismatch(bytes32 expected, bytes32 actual);
+    error InvalidPricing(string reason);
+    error ZeroAddress();
+    error InvalidEndpoint();
+    error UnknownExecutor(address operator);
+    error ExecutorAlreadyRegistered(address operator);
+
+    /// @notice Claims a scope (the part of a name before the slash) for msg.sender.
+    function claimScope(string calldata scope) external returns (bytes32 scopeId);
+    function transferScope(string calldata scope, address newOwner) external;
+
+    /// @notice Registers `scope/name`; claims the scope for msg.sender if unclaimed, else msg.sender must own it.
+    function registerPackage(string calldata name, uint16 minForkShareBps) external returns (bytes32 packageId);
+    /// @notice Registers a fork of `parentVersionId` in msg.sender's scope, owing it `upstreamShareBps` of every royalty.
+    function registerFork(string calldata name, bytes32 parentVersionId, uint16 upstreamShareBps, uint16 minForkShareBps)
+        external
+        returns (bytes32 packageId);
+    function transferPackage(bytes32 packageId, address newOwner) external;
+    function setMinForkShare(bytes32 packageId, uint16 minForkShareBps) external;
+
+    function publishVersion(bytes32 packageId, string calldata version, VersionInput calldata input)
+        external
+        returns (bytes32 versionId);
+    function yankVersion(bytes32 versionId) external;
+
+    function registerExecutor(string calldata endpoint, uint256 feePerCall) external;
+    function updateExecutor(string calldata endpoint, uint256 feePerCall) external;
+    function deregisterExecutor() external;
+
+    function scopeOwner(string calldata scope) external view returns (address);
+    function getPackage(bytes32 packageId) external view returns (PackageInfo memory);
+    function getVersion(bytes32 versionId) external view returns (VersionInfo memory);
+    function getSplits(bytes32 versionId) external view returns (Split[] memory);
+    /// @notice Every version of a package in publication order (yanked ones included).
+    function getVersionIds(bytes32 packageId) external view returns (bytes32[] memory);
+    function getExecutor(address operator) external view returns (ExecutorInfo memory);
+    function isActiveExecutor(address operator) external view returns (bool);
+    function packageIdOf(string calldata name) external pure returns (bytes32);
+    function versionIdOf(bytes32 packageId, string calldata version) external pure returns (bytes32);
+}
