@@ -1,0 +1,79 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { getAddress, isAddress, type Address } from "viem";
+
+/** Where the indexer reads its chain and contracts from: env vars override the deployments file. */
+export interface IndexerSettings {
+  chainId: number;
+  rpcUrl: string;
+  registry: Address;
+  settlement: Address;
+  startBlock: number;
+  pollingIntervalMs: number;
+  database: { kind: "pglite"; directory: string } | { kind: "postgres"; connectionString: string };
+}
+
+interface DeploymentsFile {
+  chainId: number;
+  startBlock?: number;
+  contracts: { registry: string; settlement: string; usdc?: string };
+}
+
+const LOCAL_CHAIN_ID = 31337;
+
+function readDeployments(file: string): DeploymentsFile {
+  if (!existsSync(file)) {
+    throw new Error(
+      `Deployments file ${file} does not exist: deploy the contracts first (contracts/scripts/deploy.ts) ` +
+        `or set GLASSBOX_REGISTRY, GLASSBOX_SETTLEMENT and GLASSBOX_CHAIN_ID.`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new Error(`Deployments file ${file} is not valid JSON (${(error as Error).message}).`);
+  }
+  const d = parsed as Partial<DeploymentsFile>;
+  if (typeof d?.chainId !== "number" || typeof d.contracts?.registry !== "string" || typeof d.contracts?.settlement !== "string") {
+    throw new Error(`Deployments file ${file} must hold { chainId, startBlock, contracts: { registry, settlement, usdc } }.`);
+  }
+  return d as DeploymentsFile;
+}
+
+function addressFrom(name: string, value: string | undefined): Address {
+  if (value === undefined || !isAddress(value, { strict: false })) {
+    throw new Error(`${name} must be a 0x-prefixed 20-byte address, got ${JSON.stringify(value)}.`);
+  }
+  return getAddress(value);
+}
+
+function integerFrom(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(value)}.`);
+  return n;
+}
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env, repoRoot = process.cwd()): IndexerSettings {
+  const explicitFile = env.GLASSBOX_DEPLOYMENTS;
+  const defaultFile = path.join(repoRoot, "deployments", `${env.GLASSBOX_CHAIN_ID ?? LOCAL_CHAIN_ID}.json`);
+  const useFile = explicitFile !== undefined || env.GLASSBOX_REGISTRY === undefined;
+  const file = useFile ? readDeployments(path.resolve(repoRoot, explicitFile ?? defaultFile)) : undefined;
+
+  const chainId = integerFrom("GLASSBOX_CHAIN_ID", env.GLASSBOX_CHAIN_ID, file?.chainId ?? LOCAL_CHAIN_ID);
+  const registry = addressFrom("GLASSBOX_REGISTRY", env.GLASSBOX_REGISTRY ?? file?.contracts.registry);
+  const settlement = addressFrom("GLASSBOX_SETTLEMENT", env.GLASSBOX_SETTLEMENT ?? file?.contracts.settlement);
+  const startBlock = integerFrom("GLASSBOX_START_BLOCK", env.GLASSBOX_START_BLOCK, file?.startBlock ?? 0);
+  // A local chain mines on demand: poll fast so a publication is searchable within a few hundred ms.
+  const pollingIntervalMs = integerFrom("GLASSBOX_POLLING_MS", env.GLASSBOX_POLLING_MS, chainId === LOCAL_CHAIN_ID ? 100 : 1000);
+  const rpcUrl = env.GLASSBOX_RPC_URL ?? "http://127.0.0.1:8545";
+
+  const databaseUrl = env.DATABASE_URL;
+  const database: IndexerSettings["database"] =
+    databaseUrl !== undefined && databaseUrl !== ""
+      ? { kind: "postgres", connectionString: databaseUrl }
+      : { kind: "pglite", directory: path.resolve(repoRoot, env.GLASSBOX_INDEXER_DIR ?? ".glassbox/indexer/pglite") };
+
+  return { chainId, rpcUrl, registry, settlement, startBlock, pollingIntervalMs, database };
+}

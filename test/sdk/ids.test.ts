@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { encodeAbiParameters, keccak256, toHex } from "viem";
+import { InvalidPackageNameError, packageIdOf, parsePackageRef, sha256Hex, versionIdOf } from "../../sdk/ids.ts";
+
+describe("ids", () => {
+  it("packageId is keccak256 of the utf8 name", () => {
+    expect(packageIdOf("acme/markdown")).toBe(keccak256(toHex("acme/markdown")));
+  });
+  it("versionId is keccak256(abi.encode(packageId, version))", () => {
+    const pid = packageIdOf("acme/markdown");
+    expect(versionIdOf(pid, "1.0.0")).toBe(
+      keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "string" }], [pid, "1.0.0"])),
+    );
+  });
+  it("rejects bad names with a hint", () => {
+    for (const bad of ["acme", "acme/x/y", "Acme/x", "-a/x", "a/x-", "a/"]) {
+      expect(() => packageIdOf(bad)).toThrow(InvalidPackageNameError);
+    }
+  });
+  it("parses refs", () => {
+    expect(parsePackageRef("acme/x@1.2.3")).toEqual({ name: "acme/x", version: "1.2.3" });
+    expect(parsePackageRef("acme/x")).toEqual({ name: "acme/x", version: "latest" });
+    expect(() => parsePackageRef("acme/x@")).toThrow(/empty version/);
+  });
+  it("sha256 matches a known vector", () => {
+    expect(sha256Hex("abc")).toBe("0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  });
+});
