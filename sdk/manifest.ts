@@ -1,4 +1,5 @@
 import { getAddress, isAddress, type Address } from "viem";
+import { canonicalJson } from "./canonical-json.ts";
 import { PACKAGE_NAME_PATTERN, parsePackageRef } from "./ids.ts";
 
 /** How a version is paid for; matches ICapabilityRegistry.AccessMode (Free=0, PerCall=1, PerFuel=2). */
@@ -11,15 +12,13 @@ export interface Split {
   bps: number;
 }
 
-export interface FunctionParam {
+/**
+ * A WIT function as published in the manifest, types printed as WIT text, so the catalog can
+ * search and show signatures without fetching the WIT. Filled in from the WIT at publish.
+ */
+export interface PublishedFunction {
   name: string;
-  type: string;
-}
-
-/** A WIT function as published in the manifest (so the catalog can search it without fetching the WIT). */
-export interface FunctionSignature {
-  name: string;
-  params: FunctionParam[];
+  params: { name: string; type: string }[];
   result: string | null;
 }
 
@@ -45,7 +44,7 @@ export interface Manifest {
   splits: Split[];
   fork?: { parent: string; upstreamShareBps: number };
   minForkShareBps: number;
-  functions?: FunctionSignature[];
+  functions?: PublishedFunction[];
 }
 
 export interface ManifestIssue {
@@ -220,10 +219,21 @@ export function validateManifest(input: unknown, source = "glassbox.json"): Mani
   }
   const minForkShareBps = bps("minForkShareBps", m.minForkShareBps, 0);
 
-  let functions: FunctionSignature[] | undefined;
+  let functions: PublishedFunction[] | undefined;
   if (m.functions !== undefined) {
     if (!Array.isArray(m.functions)) fail("functions", "must be an array of { name, params, result }");
-    else functions = m.functions as FunctionSignature[];
+    else {
+      m.functions.forEach((f: unknown, i) => {
+        const fn = (typeof f === "object" && f !== null ? f : {}) as Record<string, unknown>;
+        const okParams =
+          Array.isArray(fn.params) &&
+          fn.params.every((p: unknown) => typeof (p as { name?: unknown })?.name === "string" && typeof (p as { type?: unknown })?.type === "string");
+        if (typeof fn.name !== "string" || !okParams || (fn.result !== null && typeof fn.result !== "string")) {
+          fail(`functions[${i}]`, "must be { name: string, params: [{ name, type }], result: string | null }");
+        }
+      });
+      functions = m.functions as PublishedFunction[];
+    }
   }
 
   if (issues.length > 0) throw new ManifestError(issues, source);
@@ -261,18 +271,5 @@ export function parseManifest(text: string, source = "glassbox.json"): Manifest 
 
 /** Deterministic JSON (sorted keys, no whitespace): the exact bytes published on-chain and hashed. */
 export function canonicalManifestJson(manifest: Manifest): string {
-  return JSON.stringify(sortKeys(manifest));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
+  return canonicalJson(manifest);
 }

@@ -1,4 +1,6 @@
 import { hashTypedData, recoverTypedDataAddress, type Address, type Hex } from "viem";
+import { canonicalJson } from "./canonical-json.ts";
+import { sha256Hex } from "./ids.ts";
 
 /** EIP-712 receipt of one paid execution; the domain is the Settlement contract. */
 export interface Receipt {
@@ -81,4 +83,17 @@ export function receiptFromJson(j: ReceiptJson): Receipt {
     fuelUsed: BigInt(j.fuelUsed),
     timestamp: BigInt(j.timestamp),
   };
+}
+
+/**
+ * inputHash of a receipt: sha256 of the canonical JSON of the call's arguments as an array in
+ * WIT parameter order (object arguments are first put in parameter order by the executor).
+ */
+export function inputHashOf(args: readonly unknown[]): Hex {
+  return sha256Hex(canonicalJson(args));
+}
+
+/** outputHash of a receipt: sha256 of the canonical JSON of the result value returned to the caller. */
+export function outputHashOf(result: unknown): Hex {
+  return sha256Hex(canonicalJson(result === undefined ? null : result));
 }

@@ -1,0 +1,21 @@
+import type { Hex } from "viem";
+import { mnemonicToAccount, type HDAccount } from "viem/accounts";
+
+/**
+ * Hardhat's public development mnemonic: every local chain funds its accounts with ETH. Public
+ * knowledge, so only ever for chain 31337; never for a real network.
+ */
+export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+export const LOCAL_CHAIN_ID = 31337;
+
+/** Development account `index` (0 deploys, 1-2 maintainers, 3+ agents in the local stack). */
+export function devAccount(index: number): HDAccount {
+  return mnemonicToAccount(DEV_MNEMONIC, { addressIndex: index });
+}
+
+/** The private key of development account `index`, for APIs that take a key. */
+export function devPrivateKey(index: number): Hex {
+  const key = devAccount(index).getHdKey().privateKey;
+  if (!key) throw new Error(`could not derive the private key of development account ${index}`);
+  return `0x${Buffer.from(key).toString("hex")}`;
+}

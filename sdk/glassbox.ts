@@ -1,0 +1,180 @@
+import type { Address, Hex, LocalAccount } from "viem";
+import { capabilityRegistryAbi, localUsdcAbi, settlementAbi } from "./abi.ts";
+import type { Deployment } from "./deployments.ts";
+import { packageIdOf, parsePackageRef, versionIdOf } from "./ids.ts";
+import { callCapability, type CallOutcome } from "./client/call.ts";
+import { CatalogClient, type SearchFilters } from "./client/catalog.ts";
+import { createChainClients, sendContractTx, type ChainClients } from "./client/chain.ts";
+import { GlassboxError } from "./client/errors.ts";
+import { getJson, Publisher, type CapabilityFiles, type ProgressReporter, type PublishResult } from "./client/publish.ts";
+import { RegistryReader, type VersionView } from "./client/registry.ts";
+
+export interface GlassboxOptions {
+  rpcUrl: string;
+  deployment: Deployment;
+  /** Signs transactions, uploads and x402 payments. Read-only without it. */
+  account?: LocalAccount;
+  /** The catalog (search, earnings history). */
+  indexerUrl?: string;
+  /** A preferred executor; otherwise one is found through the catalog. */
+  executorUrl?: string;
+}
+
+export interface ExecutorInfo {
+  operator: Address;
+  endpoint: string;
+  feePerCall: string;
+}
+
+/**
+ * Everything an agent, a maintainer or a tool does with Glassbox, in one object:
+ * publish and fork capabilities, search the catalog, call capabilities paying over x402,
+ * and claim earnings. The chain is the source of truth; servers are only trusted for what
+ * can be checked (receipts are verified, prices come from the registry).
+ */
+export class Glassbox {
+  readonly chain: ChainClients;
+  readonly registry: RegistryReader;
+  readonly catalog?: CatalogClient;
+  private readonly publisher: Publisher;
+
+  constructor(readonly options: GlassboxOptions) {
+    this.chain = createChainClients(options.rpcUrl, options.deployment.chainId, options.account);
+    this.registry = new RegistryReader(this.chain, options.deployment);
+    this.publisher = new Publisher(this.chain, options.deployment);
+    if (options.indexerUrl) this.catalog = new CatalogClient(options.indexerUrl);
+  }
+
+  get deployment(): Deployment {
+    return this.options.deployment;
+  }
+
+  get address(): Address | undefined {
+    return this.options.account?.address;
+  }
+
+  // ── maintainers ──────────────────────────────────────────────────────────────────────────
+
+  /** Registers the package (or the fork its manifest names) if needed, publishes, uploads. */
+  publish(files: CapabilityFiles, opts: { executorUrl?: string; progress?: ProgressReporter } = {}): Promise<PublishResult> {
+    const executorUrl = opts.executorUrl ?? this.options.executorUrl;
+    return this.publisher.publish(files, { ...opts, ...(executorUrl ? { executorUrl } : {}) });
+  }
+
+  /** Registers `newName` as a fork of `parentRef` (scope/name@version) owing `upstreamShareBps`. */
+  async fork(parentRef: string, newName: string, upstreamShareBps: number, minForkShareBps = 0): Promise<{ packageId: Hex; parentVersionId: Hex; transaction: Hex }> {
+    const parent = parsePackageRef(parentRef);
+    const parentVersion = await this.registry.resolveVersion(parent.name, parent.version);
+    const transaction = await this.write(`Forking ${parentRef} as ${newName}`, "registerFork", [newName, parentVersion.versionId, upstreamShareBps, minForkShareBps]);
+    return { packageId: packageIdOf(newName), parentVersionId: parentVersion.versionId, transaction };
+  }
+
+  async yank(ref: string): Promise<Hex> {
+    const { name, version } = parsePackageRef(ref);
+    if (version === "latest") throw new GlassboxError("VERSION_REQUIRED", "Yank needs an exact version (scope/name@1.2.3).");
+    return this.write(`Yanking ${ref}`, "yankVersion", [versionIdOf(packageIdOf(name), version)]);
+  }
+
+  // ── agents ───────────────────────────────────────────────────────────────────────────────
+
+  search<T = unknown>(query: string, filters?: SearchFilters): Promise<T> {
+    return this.requireCatalog().search<T>(query, filters);
+  }
+
+  info<T = unknown>(name: string): Promise<T> {
+    return this.requireCatalog().package<T>(name);
+  }
+
+  /** Active executors that serve `versionId` (asked directly, since an executor may hold only some blobs). */
+  async executorsFor(version: VersionView): Promise<string[]> {
+    const candidates: string[] = [];
+    if (this.options.executorUrl) candidates.push(this.options.executorUrl);
+    if (this.catalog) {
+      const listed = await this.catalog.executors<{ executors?: { endpoint: string; active?: boolean }[] }>().catch(() => undefined);
+      for (const e of listed?.executors ?? []) if (e.active !== false && !candidates.includes(e.endpoint)) candidates.push(e.endpoint);
+    }
+    const serving: string[] = [];
+    for (const url of candidates) {
+      const info = await getJson<{ packages?: { versionId?: string; componentHash?: string }[] }>(`${url}/v1/info`).catch(() => undefined);
+      const served = info?.packages?.some((p) => p.versionId === version.versionId || p.componentHash === version.hashes.componentHash);
+      if (served) serving.push(url);
+    }
+    return serving;
+  }
+
+  /**
+   * Calls `function` of `ref` (scope/name[@version], default latest) with positional arguments,
+   * paying over x402 when the version is paid, and verifies the returned receipt.
+   */
+  async call(ref: string, functionName: string, args: unknown[], opts: { executorUrl?: string; maxPayment?: bigint } = {}): Promise<CallOutcome & { version: VersionView }> {
+    const { name, version: requested } = parsePackageRef(ref);
+    const version = await this.registry.resolveVersion(name, requested);
+    if (version.yanked) {
+      throw new GlassboxError("VERSION_YANKED", `${name}@${version.version} was yanked by its maintainer.`, `Call ${name}@latest or another version.`);
+    }
+    const executorUrl = opts.executorUrl ?? (await this.executorsFor(version))[0];
+    if (!executorUrl) {
+      throw new GlassboxError("NO_EXECUTOR", `No running executor serves ${name}@${version.version}.`, "Pass --executor URL, or ask the maintainer to upload it to an executor.");
+    }
+    const outcome = await callCapability(
+      this.deployment,
+      this.options.account,
+      { executorUrl, version, functionName, args, ...(opts.maxPayment !== undefined ? { maxPayment: opts.maxPayment } : {}) },
+      (operator) => this.chain.publicClient.readContract({ address: this.deployment.contracts.registry, abi: capabilityRegistryAbi, functionName: "isActiveExecutor", args: [operator] }),
+    );
+    return { ...outcome, version };
+  }
+
+  // ── money ────────────────────────────────────────────────────────────────────────────────
+
+  /** Claimable balance in Settlement (USDC base units). */
+  claimable(address: Address): Promise<bigint> {
+    return this.chain.publicClient.readContract({ address: this.deployment.contracts.settlement, abi: settlementAbi, functionName: "balanceOf", args: [address] });
+  }
+
+  usdcBalance(address: Address): Promise<bigint> {
+    return this.chain.publicClient.readContract({ address: this.deployment.contracts.usdc, abi: localUsdcAbi, functionName: "balanceOf", args: [address] });
+  }
+
+  /** Earnings history from the catalog plus the on-chain claimable balance. */
+  async earnings<T = unknown>(address: Address): Promise<{ claimable: bigint; account?: T }> {
+    const claimable = await this.claimable(address);
+    const account = this.catalog ? await this.catalog.account<T>(address).catch(() => undefined) : undefined;
+    return account === undefined ? { claimable } : { claimable, account };
+  }
+
+  /** Pays out this wallet's whole Settlement balance (to itself, or to `to`). */
+  async claim(to?: Address): Promise<{ amount: bigint; transaction: Hex }> {
+    const account = this.requireAccount();
+    const amount = await this.claimable(account.address);
+    if (amount === 0n) throw new GlassboxError("NOTHING_TO_CLAIM", `${account.address} has nothing to claim yet.`, "Earnings arrive when executors settle paid calls.");
+    const transaction = await sendContractTx(this.chain, `Claiming ${amount}`, {
+      address: this.deployment.contracts.settlement,
+      abi: settlementAbi,
+      functionName: to ? "claimTo" : "claim",
+      args: to ? [to] : [],
+    });
+    return { amount, transaction };
+  }
+
+  // ── plumbing ─────────────────────────────────────────────────────────────────────────────
+
+  private requireCatalog(): CatalogClient {
+    if (!this.catalog) throw new GlassboxError("NO_INDEXER", "This needs the catalog (indexer) URL.", "Pass indexerUrl (or --indexer), or start the local stack with `npm start`.");
+    return this.catalog;
+  }
+
+  private requireAccount(): LocalAccount {
+    if (!this.options.account) throw new GlassboxError("NO_WALLET", "This needs a wallet.", "Pass an account (CLI: --keystore, GLASSBOX_PRIVATE_KEY or --dev-account).");
+    return this.options.account;
+  }
+
+  private write(action: string, functionName: string, args: unknown[]): Promise<Hex> {
+    return sendContractTx(this.chain, action, { address: this.deployment.contracts.registry, abi: capabilityRegistryAbi, functionName, args });
+  }
+}
+
+export { GlassboxError } from "./client/errors.ts";
+export type { CallOutcome } from "./client/call.ts";
+export type { CapabilityFiles, PublishResult } from "./client/publish.ts";
+export type { VersionView, PackageView } from "./client/registry.ts";
