@@ -3,25 +3,20 @@ import { createWriteStream } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { createPublicClient, http } from "viem";
 import { deployGlassbox } from "../contracts/scripts/deploy.ts";
 import { localUsdcAbi } from "../sdk/abi.ts";
 import type { Deployment } from "../sdk/deployments.ts";
-import { devAccount, devPrivateKey, LOCAL_CHAIN_ID } from "../sdk/dev-accounts.ts";
+import { DEV_ROLES, devAccount, devPrivateKey, LOCAL_CHAIN_ID } from "../sdk/dev-accounts.ts";
+
+export { DEV_ROLES };
 import { sendContractTx, createChainClients } from "../sdk/client/chain.ts";
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+import { REPO_ROOT } from "./config.ts";
+
+export { REPO_ROOT };
 const BIN = (name: string) => path.join(REPO_ROOT, "node_modules", ".bin", name);
 
-/** Who is who in the local stack (Hardhat dev accounts). */
-export const DEV_ROLES = {
-  deployer: 0,
-  maintainer: 1, // owns the acme/* sample capabilities
-  forkAuthor: 2, // owns forker/*
-  agent: 3, // pays for calls
-  operator: 4, // runs the executor
-} as const;
 
 export interface DevStackOptions {
   /** Where logs, deployments and databases go; wiped at start so a second run needs no cleanup. */
@@ -206,7 +201,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         "--port", String(executorPort),
         "--fee", String(options.executorFee ?? 100n),
         "--settlement", options.settlementMode ?? "batched",
-        "--public-url", `http://127.0.0.1:${executorPort}`,
+        "--endpoint", `http://127.0.0.1:${executorPort}`,
         "--register",
       ],
       {

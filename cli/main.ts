@@ -78,7 +78,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return ExitCode.ok;
+    // A command may finish its output and still report failure (e.g. failing test vectors).
+    return (process.exitCode as ExitCode | undefined) ?? ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;

@@ -8,6 +8,15 @@ import { mnemonicToAccount, type HDAccount } from "viem/accounts";
 export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
 export const LOCAL_CHAIN_ID = 31337;
 
+/** Who is who in the local stack `npm start` runs. */
+export const DEV_ROLES = {
+  deployer: 0,
+  maintainer: 1, // owns the acme/* sample capabilities
+  forkAuthor: 2, // owns forker/*
+  agent: 3, // pays for calls
+  operator: 4, // runs the executor
+} as const;
+
 /** Development account `index` (0 deploys, 1-2 maintainers, 3+ agents in the local stack). */
 export function devAccount(index: number): HDAccount {
   return mnemonicToAccount(DEV_MNEMONIC, { addressIndex: index });

@@ -65,7 +65,7 @@ export function registerCallCommand(program: Command): void {
         payment: outcome.paymentResponse ?? null,
       };
       out.result(() => {
-        const value = typeof outcome.result === "string" ? outcome.result : JSON.stringify(outcome.result, null, 2);
+        const value = typeof outcome.result === "string" ? outcome.result.trimEnd() : JSON.stringify(outcome.result, null, 2);
         const lines = [value, "", dim(`fuel ${outcome.fuelUsed} · executor ${outcome.executor}`)];
         if (outcome.receipt) {
           const r = outcome.receipt;

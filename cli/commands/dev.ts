@@ -1,16 +1,17 @@
 import { readdir, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
-import { devAccount } from "../../sdk/dev-accounts.ts";
+import { DEV_ROLES, devAccount } from "../../sdk/dev-accounts.ts";
 import { Glassbox } from "../../sdk/glassbox.ts";
-import { devStatePath, type DevState } from "../config.ts";
+import { devStatePath, REPO_ROOT, type DevState } from "../config.ts";
 import { globalOptions, outputFor } from "../context.ts";
-import { DEV_ROLES, REPO_ROOT, startDevStack, type DevStack } from "../dev-stack.ts";
-import { componentBytes, loadProject, testProject, type CapabilityProject } from "../project.ts";
+import type { DevStack } from "../dev-stack.ts";
+import type { CapabilityProject } from "../project.ts";
 import { bold, CliError, cyan, dim, ExitCode, green, type Output } from "../ui.ts";
 
 /** Sample capabilities, upstreams before their forks. */
 async function sampleProjects(root: string): Promise<CapabilityProject[]> {
+  const { loadProject } = await import("../project.ts");
   const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
   const projects: CapabilityProject[] = [];
   for (const entry of entries) {
@@ -30,6 +31,7 @@ function ownerIndex(project: CapabilityProject): number {
 }
 
 export async function publishSamples(stack: DevStack, out: Output, root = path.join(REPO_ROOT, "capabilities")): Promise<string[]> {
+  const { componentBytes, testProject } = await import("../project.ts");
   const published: string[] = [];
   for (const project of await sampleProjects(root)) {
     const { manifest } = project;
@@ -60,6 +62,7 @@ export function registerDevCommand(program: Command): void {
       const out = outputFor(command);
       const started = Date.now();
       if (globalOptions(command).json) throw new CliError("`glassbox dev` runs until Ctrl-C; --json is not supported here.", ExitCode.usage);
+      const { startDevStack } = await import("../dev-stack.ts");
       const stack = await out.step("Starting chain, contracts, indexer and executor", () =>
         startDevStack({ stateDir: opts.stateDir, settlementMode: opts.settlement, log: (line) => out.info(dim(`  ${line}`)) }),
       );

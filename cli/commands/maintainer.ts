@@ -3,26 +3,31 @@ import path from "node:path";
 import type { Command } from "commander";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { Hex } from "viem";
-import { formatTestReport, type TestReport } from "../../executor/runtime/index.ts";
+import type { TestReport } from "../../executor/runtime/index.ts";
 import { canonicalJson } from "../../sdk/canonical-json.ts";
 import { parsePackageRef } from "../../sdk/ids.ts";
 import { encryptKeystore } from "../../sdk/keystore.ts";
 import { connect, outputFor } from "../context.ts";
-import { buildProject, componentBytes, loadProject, testProject, type CapabilityProject } from "../project.ts";
+import type { CapabilityProject } from "../project.ts";
 import { scaffoldFiles, writeScaffold } from "../scaffold.ts";
 import { bold, CliError, cyan, dim, ExitCode, formatUsdc, green, parseShare, red, type Output } from "../ui.ts";
 import { checkName } from "./catalog.ts";
 
-function reportLines(report: TestReport): string {
+// The runtime (jco, binaryen, esbuild) loads only for commands that build or run components.
+const project = () => import("../project.ts");
+
+async function reportLines(report: TestReport): Promise<string> {
+  const { formatTestReport } = await import("../../executor/runtime/index.ts");
   return formatTestReport(report)
     .split("\n")
     .map((line) => line.replace(/^(\s+)PASS/, `$1${green("PASS")}`).replace(/^(\s+)FAIL/, `$1${red("FAIL")}`))
     .join("\n");
 }
 
-async function runTests(out: Output, project: CapabilityProject, bytes: Uint8Array): Promise<TestReport> {
-  const report = await out.step(`Running ${project.manifest.tests} against the component`, () => testProject(project, bytes));
-  out.info(reportLines(report));
+async function runTests(out: Output, capability: CapabilityProject, bytes: Uint8Array): Promise<TestReport> {
+  const { testProject } = await project();
+  const report = await out.step(`Running ${capability.manifest.tests} against the component`, () => testProject(capability, bytes));
+  out.info(await reportLines(report));
   return report;
 }
 
@@ -58,8 +63,9 @@ export function registerMaintainerCommands(program: Command): void {
     .argument("[dir]", "capability folder", ".")
     .action(async (dir: string, _opts, command: Command) => {
       const out = outputFor(command);
-      const project = await loadProject(dir);
-      const result = await out.step(`Building ${project.manifest.name} (${project.manifest.source?.backend ?? "qjs"})`, () => buildProject(project));
+      const { loadProject, buildProject } = await project();
+      const capability = await loadProject(dir);
+      const result = await out.step(`Building ${capability.manifest.name} (${capability.manifest.source?.backend ?? "qjs"})`, () => buildProject(capability));
       out.result(
         `${green("Built")} ${path.relative(process.cwd(), result.outputPath)} ${dim(`${(result.bytes.length / 1024).toFixed(0)} KiB · sha256 ${result.componentHash}${result.cached ? " · from cache" : ""}`)}`,
         { component: result.outputPath, componentHash: result.componentHash, bytes: result.bytes.length, backend: result.backend, cached: result.cached },
@@ -73,9 +79,10 @@ export function registerMaintainerCommands(program: Command): void {
     .option("--no-build", "test the component as built, without rebuilding")
     .action(async (dir: string, opts, command: Command) => {
       const out = outputFor(command);
-      const project = await loadProject(dir);
-      const bytes = await out.step(`Building ${project.manifest.name}`, () => componentBytes(project, opts.build !== false));
-      const report = await runTests(out, project, bytes);
+      const { loadProject, componentBytes } = await project();
+      const capability = await loadProject(dir);
+      const bytes = await out.step(`Building ${capability.manifest.name}`, () => componentBytes(capability, opts.build !== false));
+      const report = await runTests(out, capability, bytes);
       out.result(report.failed === 0 ? `${green(`${report.passed} passed`)}, 0 failed` : `${report.passed} passed, ${red(`${report.failed} failed`)}`, report);
       if (report.failed > 0) process.exitCode = ExitCode.invalid;
     });
@@ -87,10 +94,11 @@ export function registerMaintainerCommands(program: Command): void {
     .option("--no-upload", "register on-chain only; upload the blobs later")
     .action(async (dir: string, opts, command: Command) => {
       const out = outputFor(command);
-      const project = await loadProject(dir);
-      const { manifest } = project;
-      const bytes = await out.step(`Building ${manifest.name}@${manifest.version}`, () => componentBytes(project, true));
-      const report = await runTests(out, project, bytes);
+      const { loadProject, componentBytes } = await project();
+      const capability = await loadProject(dir);
+      const { manifest } = capability;
+      const bytes = await out.step(`Building ${manifest.name}@${manifest.version}`, () => componentBytes(capability, true));
+      const report = await runTests(out, capability, bytes);
       if (report.failed > 0) {
         throw new CliError(`${report.failed} of ${report.total} test vectors fail: refusing to publish ${manifest.name}@${manifest.version}.`, ExitCode.invalid, "Fix the implementation (or the vectors) and run `glassbox test`.");
       }
@@ -102,8 +110,8 @@ export function registerMaintainerCommands(program: Command): void {
       const files = {
         manifest,
         component: bytes,
-        wit: new TextEncoder().encode(project.witSource),
-        tests: new Uint8Array(await readFile(project.path(manifest.tests))),
+        wit: new TextEncoder().encode(capability.witSource),
+        tests: new Uint8Array(await readFile(capability.path(manifest.tests))),
       };
       const result = await glassbox.publish(files, { ...(executorUrl ? { executorUrl } : {}), progress: (label, work) => out.step(label, work) });
       out.result(

@@ -87,7 +87,6 @@ export async function callCapability(
       body?.error?.code ?? `HTTP_${response.status}`,
       body?.error?.message ?? `The executor answered ${response.status} ${response.statusText}`,
       body?.error?.hint,
-      body?.error,
     );
   }
 

@@ -1,4 +1,4 @@
-import type { Address, Hex } from "viem";
+import { BaseError, ContractFunctionRevertedError, type Address, type Hex } from "viem";
 import { capabilityRegistryAbi } from "../abi.ts";
 import type { Deployment } from "../deployments.ts";
 import { packageIdOf, versionIdOf } from "../ids.ts";
@@ -32,6 +32,13 @@ export interface PackageView {
   forkDepth: number;
 }
 
+/** True when a contract read reverted with the named custom error. */
+function isRevert(error: unknown, errorName: string): boolean {
+  if (!(error instanceof BaseError)) return false;
+  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
+  return reverted instanceof ContractFunctionRevertedError && reverted.data?.errorName === errorName;
+}
+
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
 /** On-chain reads of packages and versions: the chain, not any server, is the source of truth. */
@@ -47,7 +54,13 @@ export class RegistryReader {
 
   async getPackage(name: string): Promise<PackageView | undefined> {
     const packageId = packageIdOf(name);
-    const info = await this.clients.publicClient.readContract({ ...this.registry, functionName: "getPackage", args: [packageId] });
+    let info;
+    try {
+      info = await this.clients.publicClient.readContract({ ...this.registry, functionName: "getPackage", args: [packageId] });
+    } catch (error) {
+      if (isRevert(error, "UnknownPackage")) return undefined;
+      throw error;
+    }
     if (info.owner === ZERO_ADDRESS) return undefined;
     return {
       name,
@@ -76,14 +89,20 @@ export class RegistryReader {
         hashes: { ...v.hashes },
       };
     } catch (error) {
-      if (String((error as Error).message).includes("UnknownVersion")) return undefined;
+      if (isRevert(error, "UnknownVersion")) return undefined;
       throw error;
     }
   }
 
   async listVersions(name: string): Promise<VersionView[]> {
     const packageId = packageIdOf(name);
-    const ids = await this.clients.publicClient.readContract({ ...this.registry, functionName: "getVersionIds", args: [packageId] });
+    let ids: readonly Hex[];
+    try {
+      ids = await this.clients.publicClient.readContract({ ...this.registry, functionName: "getVersionIds", args: [packageId] });
+    } catch (error) {
+      if (isRevert(error, "UnknownPackage")) return [];
+      throw error;
+    }
     const versions = await Promise.all(ids.map((id) => this.getVersionById(name, id)));
     return versions.filter((v): v is VersionView => v !== undefined).sort((a, b) => compareSemver(a.version, b.version));
   }

@@ -1,0 +1,292 @@
+/**
+ * The journey of every user, end to end against the real processes `npm start` runs: a Hardhat
+ * chain, the deployed contracts, Ponder on PGlite, and an executor child process, driven through
+ * the real `glassbox` CLI and the SDK (which pays with the unmodified @x402/fetch client).
+ */
+import { spawn } from "node:child_process";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Address } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { capabilityRegistryAbi, settlementAbi } from "../../sdk/abi.ts";
+import { devAccount, devPrivateKey } from "../../sdk/dev-accounts.ts";
+import { Glassbox, GlassboxError } from "../../sdk/glassbox.ts";
+import { sha256Hex } from "../../sdk/ids.ts";
+import { DEV_ROLES, REPO_ROOT, startDevStack, type DevStack } from "../../cli/dev-stack.ts";
+
+const CAPABILITIES = path.join(REPO_ROOT, "capabilities");
+const maintainer = devAccount(DEV_ROLES.maintainer);
+const forkAuthor = devAccount(DEV_ROLES.forkAuthor);
+const agent = devAccount(DEV_ROLES.agent);
+const coMaintainer = devAccount(19).address; // acme/markdown's second split recipient (10%)
+
+let stack: DevStack;
+let home: string;
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: any;
+}
+
+/** Runs the real `glassbox` bin against the stack, with --json. */
+function glassbox(args: string[], opts: { account?: number; cwd?: string } = {}): Promise<CliResult> {
+  const flags = ["--json", "--rpc", stack.rpcUrl, "--deployments", stack.deploymentsFile, "--indexer", stack.indexerUrl, "--executor", stack.executorUrl];
+  if (opts.account !== undefined) flags.push("--dev-account", String(opts.account));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, "cli", "glassbox.mjs"), ...args, ...flags], {
+      cwd: opts.cwd ?? REPO_ROOT,
+      env: { ...process.env, GLASSBOX_HOME: home, NO_COLOR: "1", GLASSBOX_PRIVATE_KEY: "", GLASSBOX_KEYSTORE: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        json = undefined;
+      }
+      resolve({ code: code ?? -1, stdout, stderr, json });
+    });
+  });
+}
+
+async function pollUntil<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await read();
+      if (done(last)) return last;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`Timed out waiting for ${what}; last value ${JSON.stringify(last)}; last error ${String(lastError)}`);
+}
+
+function sdkFor(account: ReturnType<typeof devAccount> | ReturnType<typeof privateKeyToAccount>): Glassbox {
+  return new Glassbox({ rpcUrl: stack.rpcUrl, deployment: stack.deployment, account, indexerUrl: stack.indexerUrl, executorUrl: stack.executorUrl });
+}
+
+const reader = () => sdkFor(agent);
+
+async function settledCount(): Promise<number> {
+  const logs = await reader().chain.publicClient.getContractEvents({
+    address: stack.deployment.contracts.settlement,
+    abi: settlementAbi,
+    eventName: "Settled",
+    fromBlock: BigInt(stack.deployment.startBlock),
+  });
+  return logs.length;
+}
+
+beforeAll(async () => {
+  home = await mkdtemp(path.join(tmpdir(), "glassbox-journey-"));
+  stack = await startDevStack({ stateDir: path.join(home, "stack"), settlementMode: "batched" });
+}, 240_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await rm(home, { recursive: true, force: true });
+});
+
+describe("the journey of every user", () => {
+  let fee: bigint;
+  const prices = { markdown: 2000n, plus: 3000n };
+
+  it("a maintainer publishes a capability from a wallet and uploads it", async () => {
+    const published = await glassbox(["publish", path.join(CAPABILITIES, "markdown")], { account: DEV_ROLES.maintainer });
+    expect(published.code, published.stderr).toBe(0);
+    expect(published.json).toMatchObject({ name: "acme/markdown", version: "1.0.0", uploadedTo: stack.executorUrl });
+    const version = await reader().registry.resolveVersion("acme/markdown", "latest");
+    expect(version.price).toBe(prices.markdown);
+    expect((await reader().registry.getPackage("acme/markdown"))?.owner).toBe(maintainer.address);
+    const executor = await reader().chain.publicClient.readContract({
+      address: stack.deployment.contracts.registry,
+      abi: capabilityRegistryAbi,
+      functionName: "getExecutor",
+      args: [devAccount(DEV_ROLES.operator).address],
+    });
+    expect(executor.active).toBe(true);
+    fee = executor.feePerCall;
+  });
+
+  it("an agent searches the catalog and reads the spec and tests for free", async () => {
+    const found = await pollUntil(
+      "acme/markdown in search",
+      () => glassbox(["search", "sanitized", "html"]),
+      (r) => r.code === 0 && r.json.results?.some((p: { name: string }) => p.name === "acme/markdown"),
+    );
+    expect(found.json.results[0].name).toBe("acme/markdown");
+    const info = await glassbox(["info", "acme/markdown"]);
+    expect(info.code, info.stderr).toBe(0);
+    const version = info.json.versions.find((v: { version: string }) => v.version === "1.0.0");
+    const wit = await fetch(`${stack.executorUrl}/v1/blobs/${version.hashes.witHash}`);
+    expect(wit.status).toBe(200);
+    const witText = await wit.text();
+    expect(witText).toBe(await readFile(path.join(CAPABILITIES, "markdown", "wit", "world.wit"), "utf8"));
+    expect(sha256Hex(witText)).toBe(version.hashes.witHash);
+    const tests = await fetch(`${stack.executorUrl}/v1/blobs/${version.hashes.testsHash}`);
+    expect(tests.status).toBe(200);
+    // Utility is paid: the component itself is never handed out.
+    const component = await fetch(`${stack.executorUrl}/v1/blobs/${version.hashes.componentHash}`);
+    expect(component.status).toBe(403);
+  });
+
+  it("the agent calls it, pays in USDC through @x402/fetch, and gets a verified receipt", async () => {
+    const sdk = sdkFor(agent);
+    const before = await sdk.usdcBalance(agent.address);
+    const outcome = await sdk.call("acme/markdown", "to-html", ["# Hello <script>alert(1)</script> *agents*"]);
+    expect(outcome.result).toContain("<h1>");
+    expect(String(outcome.result)).not.toContain("<script>");
+    expect(outcome.paid).toBe(true);
+    expect(outcome.receipt?.royalty).toBe(prices.markdown);
+    expect(outcome.receipt?.executorFee).toBe(fee);
+    expect(outcome.receipt?.executor).toBe(devAccount(DEV_ROLES.operator).address);
+    expect(outcome.receipt?.payer).toBe(agent.address);
+    const after = await pollUntil("the payment to settle", () => sdk.usdcBalance(agent.address), (b) => b === before - prices.markdown - fee);
+    expect(after).toBe(before - prices.markdown - fee);
+  });
+
+  it("a fork author forks it with a 20% upstream share and publishes", async () => {
+    const forked = await glassbox(["fork", "acme/markdown@1.0.0", "forker/markdown-plus", "--upstream-share", "20%"], { account: DEV_ROLES.forkAuthor });
+    expect(forked.code, forked.stderr).toBe(0);
+    expect(forked.json.upstreamShareBps).toBe(2000);
+    const published = await glassbox(["publish", path.join(CAPABILITIES, "markdown-plus")], { account: DEV_ROLES.forkAuthor });
+    expect(published.code, published.stderr).toBe(0);
+    const fork = await reader().registry.getPackage("forker/markdown-plus");
+    expect(fork?.owner).toBe(forkAuthor.address);
+    expect(fork?.upstreamShareBps).toBe(2000);
+  });
+
+  it("the agent calls the fork through the CLI", async () => {
+    const called = await glassbox(["call", "forker/markdown-plus", "to-html", "## Forked"], { account: DEV_ROLES.agent });
+    expect(called.code, called.stderr).toBe(0);
+    expect(called.json.result).toContain("<h2");
+    expect(called.json.paid).toBe(true);
+    expect(called.json.receipt.royalty).toBe(prices.plus.toString());
+  });
+
+  it("settlement happens and the catalog shows usage and earnings for all three", async () => {
+    await pollUntil("both calls settled on-chain", settledCount, (n) => n >= 2);
+    const upstream = await pollUntil(
+      "acme/markdown usage",
+      () => sdkFor(agent).info<any>("acme/markdown"),
+      (p) => p.versions?.some((v: any) => v.usage.paidCalls === "1"),
+    );
+    expect(upstream.forks.map((f: any) => f.name)).toContain("forker/markdown-plus");
+    await pollUntil("forker/markdown-plus usage", () => sdkFor(agent).info<any>("forker/markdown-plus"), (p) => p.versions?.some((v: any) => v.usage.paidCalls === "1"));
+    const earnings = await glassbox(["earnings", maintainer.address]);
+    expect(earnings.code, earnings.stderr).toBe(0);
+  });
+
+  it("the upstream maintainer and the fork author claim, and every balance matches to the base unit", async () => {
+    const sdk = reader();
+    // acme/markdown: 90% maintainer / 10% co-maintainer. forker/markdown-plus: 20% upstream, 80% fork author.
+    const upstreamFromFork = (prices.plus * 2000n) / 10_000n;
+    const expected = {
+      maintainer: (prices.markdown * 9000n) / 10_000n + (upstreamFromFork * 9000n) / 10_000n,
+      coMaintainer: (prices.markdown * 1000n) / 10_000n + (upstreamFromFork * 1000n) / 10_000n,
+      forkAuthor: prices.plus - upstreamFromFork,
+      operator: 2n * fee,
+    };
+    await pollUntil("credits", () => sdk.claimable(forkAuthor.address), (b) => b === expected.forkAuthor);
+    expect(await sdk.claimable(maintainer.address)).toBe(expected.maintainer);
+    expect(await sdk.claimable(coMaintainer)).toBe(expected.coMaintainer);
+    expect(await sdk.claimable(devAccount(DEV_ROLES.operator).address)).toBe(expected.operator);
+
+    const catalogAccount = await pollUntil("catalog claimable", () => sdk.catalog!.account<any>(maintainer.address), (a) => BigInt(a.claimable ?? a.balance?.claimable ?? -1) === expected.maintainer);
+    expect(catalogAccount).toBeTruthy();
+
+    for (const [index, amount] of [
+      [DEV_ROLES.maintainer, expected.maintainer],
+      [DEV_ROLES.forkAuthor, expected.forkAuthor],
+    ] as const) {
+      const wallet = devAccount(index).address;
+      const before = await sdk.usdcBalance(wallet);
+      const claimed = await glassbox(["claim"], { account: index });
+      expect(claimed.code, claimed.stderr).toBe(0);
+      expect(claimed.json.claimed).toBe(amount.toString());
+      expect(await sdk.usdcBalance(wallet)).toBe(before + amount);
+      expect(await sdk.claimable(wallet)).toBe(0n);
+    }
+    // Money in == money credited: what Settlement holds is exactly what is still owed.
+    const held = await sdk.usdcBalance(stack.deployment.contracts.settlement);
+    expect(held).toBe(expected.coMaintainer + expected.operator);
+  });
+
+  describe("the refusals a user would hit", () => {
+    it("publishing a version whose tests fail", async () => {
+      const dir = path.join(home, "broken-semver");
+      await cp(path.join(CAPABILITIES, "semver"), dir, { recursive: true, filter: (src) => !src.includes(`${path.sep}dist`) && !src.includes(".glassbox") });
+      const tests = JSON.parse(await readFile(path.join(dir, "tests.json"), "utf8"));
+      const first = tests.cases[0];
+      first.expect = "ok" in first.expect ? { ok: typeof first.expect.ok === "boolean" ? !first.expect.ok : "definitely-not-this" } : { ok: "definitely-not-this" };
+      await writeFile(path.join(dir, "tests.json"), JSON.stringify(tests, null, 2));
+      const result = await glassbox(["publish", dir], { account: DEV_ROLES.maintainer });
+      expect(result.code).toBe(3);
+      expect(result.json.error.message).toMatch(/test vectors fail: refusing to publish acme\/semver@1\.0\.0/);
+      expect(await reader().registry.getPackage("acme/semver")).toBeUndefined();
+    });
+
+    it("forking below the upstream's minimum share", async () => {
+      const result = await glassbox(["fork", "acme/markdown@1.0.0", "forker/cheap-markdown", "--upstream-share", "5%"], { account: DEV_ROLES.forkAuthor });
+      expect(result.code).toBe(5);
+      expect(result.json.error.message).toMatch(/at least 10%/);
+      expect(await reader().registry.getPackage("forker/cheap-markdown")).toBeUndefined();
+    });
+
+    it("calling with an insufficient USDC balance takes nothing", async () => {
+      const broke = privateKeyToAccount(generatePrivateKey());
+      const settledBefore = await settledCount();
+      const error = await sdkFor(broke).call("acme/markdown", "to-html", ["# no money"]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(GlassboxError);
+      expect((error as GlassboxError).message).toMatch(/insufficient|balance|funds/i);
+      expect(await reader().usdcBalance(broke.address)).toBe(0n);
+      expect(await settledCount()).toBe(settledBefore);
+    });
+
+    it("calling a yanked version", async () => {
+      const yanked = await glassbox(["yank", "acme/markdown@1.0.0"], { account: DEV_ROLES.maintainer });
+      expect(yanked.code, yanked.stderr).toBe(0);
+      const before = await reader().usdcBalance(agent.address);
+      const viaCli = await glassbox(["call", "acme/markdown@1.0.0", "to-html", "# gone"], { account: DEV_ROLES.agent });
+      expect(viaCli.code).not.toBe(0);
+      expect(viaCli.json.error.message).toMatch(/yanked/);
+      // The executor refuses it too, whatever the client says, before asking for any payment.
+      const direct = await fetch(`${stack.executorUrl}/v1/call/acme/markdown@1.0.0/to-html`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(["# gone"]),
+      });
+      expect(direct.status).toBeGreaterThanOrEqual(400);
+      expect(direct.status).not.toBe(402);
+      expect((await direct.json()).error.message).toMatch(/yanked/i);
+      expect(await reader().usdcBalance(agent.address)).toBe(before);
+    });
+
+    it("a package owner's key is required to publish under its name", async () => {
+      const result = await glassbox(["publish", path.join(CAPABILITIES, "markdown")], { account: DEV_ROLES.forkAuthor });
+      expect(result.code).toBe(5);
+      expect(result.json.error.message).toMatch(/belongs to/);
+    });
+  });
+
+  it("a wallet key never appears in CLI output", async () => {
+    const key = devPrivateKey(DEV_ROLES.agent);
+    const result = await glassbox(["earnings"], { account: DEV_ROLES.agent });
+    expect(result.stdout + result.stderr).not.toContain(key.slice(2));
+    expect(result.json.address).toBe(agent.address as Address);
+  });
+});
