@@ -22,6 +22,8 @@ const EXIT_BY_CODE: Record<string, ExitCode> = {
   INVALID_ARGUMENTS: ExitCode.invalid,
 };
 
+const RUNTIME_INVALID = new Set(["build_failed", "wit_mismatch", "undeclared_import", "invalid_component", "hash_mismatch", "invalid_arguments", "unknown_function"]);
+
 export function buildProgram(): Command {
   const program = new Command("glassbox")
     .description("Publish capabilities (public WIT spec and tests, metered Wasm component), find them, and call them paying per call in USDC over x402. Knowledge is free, utility is paid.")
@@ -65,6 +67,11 @@ export function reportError(error: unknown, json: boolean): ExitCode {
     code = "INVALID_MANIFEST";
     message = error.message;
     details = error.issues;
+    exit = ExitCode.invalid;
+  } else if (error instanceof Error && RUNTIME_INVALID.has(String((error as Error & { code?: unknown }).code))) {
+    // The component runtime's typed errors: the capability (source, WIT, blob) is at fault.
+    code = String((error as Error & { code?: unknown }).code).toUpperCase();
+    message = error.message;
     exit = ExitCode.invalid;
   } else {
     message = error instanceof Error ? error.message : String(error);

@@ -1,28 +1,15 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCallArgs } from "../../cli/commands/call.ts";
-import { REPO_ROOT } from "../../cli/dev-stack.ts";
+import { runGlassbox } from "../helpers/cli.ts";
 import { parseShare } from "../../cli/ui.ts";
 
 let home: string;
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, "cli", "glassbox.mjs"), ...args], {
-      cwd: home,
-      env: { ...process.env, GLASSBOX_HOME: home, NO_COLOR: "1", GLASSBOX_RPC_URL: "", GLASSBOX_DEPLOYMENTS: "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+function run(args: string[], env: Record<string, string> = {}) {
+  return runGlassbox(args, { cwd: home, env: { GLASSBOX_HOME: home, GLASSBOX_RPC_URL: "", GLASSBOX_DEPLOYMENTS: "", ...env } });
 }
 
 beforeAll(async () => {

@@ -3,7 +3,6 @@
  * chain, the deployed contracts, Ponder on PGlite, and an executor child process, driven through
  * the real `glassbox` CLI and the SDK (which pays with the unmodified @x402/fetch client).
  */
-import { spawn } from "node:child_process";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -15,6 +14,7 @@ import { devAccount, devPrivateKey } from "../../sdk/dev-accounts.ts";
 import { Glassbox, GlassboxError } from "../../sdk/glassbox.ts";
 import { sha256Hex } from "../../sdk/ids.ts";
 import { DEV_ROLES, REPO_ROOT, startDevStack, type DevStack } from "../../cli/dev-stack.ts";
+import { runGlassbox, type CliRun } from "../helpers/cli.ts";
 
 const CAPABILITIES = path.join(REPO_ROOT, "capabilities");
 const maintainer = devAccount(DEV_ROLES.maintainer);
@@ -25,38 +25,11 @@ const coMaintainer = devAccount(19).address; // acme/markdown's second split rec
 let stack: DevStack;
 let home: string;
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  json: any;
-}
-
 /** Runs the real `glassbox` bin against the stack, with --json. */
-function glassbox(args: string[], opts: { account?: number; cwd?: string } = {}): Promise<CliResult> {
+function glassbox(args: string[], opts: { account?: number } = {}): Promise<CliRun> {
   const flags = ["--json", "--rpc", stack.rpcUrl, "--deployments", stack.deploymentsFile, "--indexer", stack.indexerUrl, "--executor", stack.executorUrl];
   if (opts.account !== undefined) flags.push("--dev-account", String(opts.account));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, "cli", "glassbox.mjs"), ...args, ...flags], {
-      cwd: opts.cwd ?? REPO_ROOT,
-      env: { ...process.env, GLASSBOX_HOME: home, NO_COLOR: "1", GLASSBOX_PRIVATE_KEY: "", GLASSBOX_KEYSTORE: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      resolve({ code: code ?? -1, stdout, stderr, json });
-    });
-  });
+  return runGlassbox([...args, ...flags], { cwd: REPO_ROOT, env: { GLASSBOX_HOME: home } });
 }
 
 async function pollUntil<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
@@ -228,7 +201,9 @@ describe("the journey of every user", () => {
 
   describe("the refusals a user would hit", () => {
     it("publishing a version whose tests fail", async () => {
-      const dir = path.join(home, "broken-semver");
+      // Inside the repository, so the capability's npm import (semver) resolves from node_modules.
+      const dir = path.join(REPO_ROOT, ".glassbox", "test", `broken-semver-${process.pid}`);
+      await rm(dir, { recursive: true, force: true });
       await cp(path.join(CAPABILITIES, "semver"), dir, { recursive: true, filter: (src) => !src.includes(`${path.sep}dist`) && !src.includes(".glassbox") });
       const tests = JSON.parse(await readFile(path.join(dir, "tests.json"), "utf8"));
       const first = tests.cases[0];
@@ -238,6 +213,7 @@ describe("the journey of every user", () => {
       expect(result.code).toBe(3);
       expect(result.json.error.message).toMatch(/test vectors fail: refusing to publish acme\/semver@1\.0\.0/);
       expect(await reader().registry.getPackage("acme/semver")).toBeUndefined();
+      await rm(dir, { recursive: true, force: true });
     });
 
     it("forking below the upstream's minimum share", async () => {
