@@ -38,6 +38,7 @@ export type ErrorCode =
   | "RECEIPT_NOT_FOUND"
   | "NOT_FOUND"
   | "CHAIN_UNAVAILABLE"
+  | "EXECUTOR_NOT_REGISTERED"
   | "INTERNAL";
 
 export interface ErrorBody {

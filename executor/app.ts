@@ -1,0 +1,131 @@
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Logger } from "pino";
+import type { Hex } from "viem";
+import { UPLOAD_SIGNATURE_HEADER } from "../sdk/upload.ts";
+import { parseSha256 } from "./blobs.ts";
+import type { CallService } from "./calls.ts";
+import { ApiError } from "./errors.ts";
+import type { Journal } from "./journal.ts";
+import type { BlobService } from "./uploads.ts";
+
+export interface AppDeps {
+  calls: CallService;
+  blobs: BlobService;
+  journal: Journal;
+  log: Logger;
+  maxCallBodyBytes: number;
+  maxBlobBytes: number;
+  info: () => Promise<unknown>;
+  health: () => Promise<{ ok: boolean; [key: string]: unknown }>;
+}
+
+/** The HTTP API. Every error body is `{ "error": { "code", "message", "hint"? } }`. */
+export function createApp(d: AppDeps): Hono {
+  const app = new Hono();
+
+  // The unread rest of an oversized body makes the connection unusable: tell the client not to reuse it.
+  const tooLarge = (limit: number, what: string) => (c: Context) =>
+    c.json(
+      new ApiError(413, "BODY_TOO_LARGE", `The ${what} is larger than ${limit} bytes.`, what === "arguments body" ? "Send a smaller input." : "Components above this size are not accepted here.").toBody(),
+      413,
+      { Connection: "close" },
+    );
+
+  app.get("/v1/health", async (c) => {
+    const health = await d.health();
+    return c.json(health, health.ok ? 200 : 503);
+  });
+
+  app.get("/v1/info", async (c) => c.json((await d.info()) as object));
+
+  app.get("/v1/receipts/:id", async (c) => {
+    const id = parseSha256(c.req.param("id"));
+    if (!id) throw new ApiError(400, "RECEIPT_NOT_FOUND", "A receipt id is 0x followed by 64 hex digits (the EIP-712 digest).");
+    const entry = await d.journal.getReceipt(id);
+    if (!entry) throw new ApiError(404, "RECEIPT_NOT_FOUND", `This executor has no receipt ${id}.`);
+    return c.json({
+      receiptId: entry.receiptId,
+      receipt: entry.receipt,
+      signature: entry.receiptSignature,
+      status: entry.status,
+      txHash: entry.txHash,
+      reason: entry.reason,
+    });
+  });
+
+  app.put("/v1/blobs/:hash", bodyLimit({ maxSize: d.maxBlobBytes, onError: tooLarge(d.maxBlobBytes, "blob") }), async (c) => {
+    const hash = blobHash(c.req.param("hash"));
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    const result = await d.blobs.upload(hash, bytes, c.req.header(UPLOAD_SIGNATURE_HEADER));
+    return c.json(result, 201);
+  });
+
+  app.get("/v1/blobs/:hash", async (c) => {
+    const { bytes, contentType } = await d.blobs.download(blobHash(c.req.param("hash")));
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "content-type": contentType, "cache-control": "public, max-age=31536000, immutable" });
+  });
+
+  app.post(
+    "/v1/call/:scope/:nameVersion/:function",
+    bodyLimit({ maxSize: d.maxCallBodyBytes, onError: tooLarge(d.maxCallBodyBytes, "arguments body") }),
+    async (c) => {
+      const args = await readJsonArguments(c);
+      const url = new URL(c.req.url);
+      const response = await d.calls.call({
+        scope: c.req.param("scope"),
+        nameAndVersion: c.req.param("nameVersion"),
+        functionName: c.req.param("function"),
+        args,
+        paymentHeader: c.req.header("PAYMENT-SIGNATURE") ?? c.req.header("X-PAYMENT"),
+        origin: url.origin,
+      });
+      for (const [name, value] of Object.entries(response.headers)) c.header(name, value);
+      if (response.status === 402) c.header("Cache-Control", "no-store");
+      return c.json(response.body as object, response.status);
+    },
+  );
+
+  app.notFound((c) =>
+    c.json(new ApiError(404, "NOT_FOUND", `No route ${c.req.method} ${new URL(c.req.url).pathname}.`, "Routes: POST /v1/call/<scope>/<name>@<version>/<function>, PUT|GET /v1/blobs/<sha256>, GET /v1/health, /v1/info, /v1/receipts/<id>.").toBody(), 404),
+  );
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) {
+      const paymentRequired = error.details?.paymentRequired;
+      if (typeof paymentRequired === "string") {
+        c.header("PAYMENT-REQUIRED", paymentRequired);
+        c.header("Cache-Control", "no-store");
+      }
+      const { paymentRequired: _, ...details } = error.details ?? {};
+      const body = new ApiError(error.status, error.code, error.message, error.hint, Object.keys(details).length ? details : undefined).toBody();
+      if (error.status >= 500) d.log.warn({ code: error.code, err: error.message }, "request failed");
+      return c.json(body, error.status);
+    }
+    d.log.error({ err: error instanceof Error ? error.stack : String(error) }, "unhandled error");
+    return c.json(new ApiError(500, "INTERNAL", "The executor hit an unexpected error; nothing was charged.").toBody(), 500);
+  });
+
+  return app;
+}
+
+function blobHash(text: string): Hex {
+  const hash = parseSha256(text);
+  if (!hash) throw new ApiError(400, "INVALID_BLOB", `"${text}" is not a sha256 hash (0x followed by 64 hex digits).`);
+  return hash;
+}
+
+async function readJsonArguments(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ApiError(400, "MALFORMED_JSON", `The request body is not valid JSON: ${(error as Error).message}`, 'Send the arguments as a JSON array (e.g. ["# hi"]) or an object keyed by parameter name.');
+  }
+  if (typeof parsed !== "object" || parsed === null) {
+    throw new ApiError(400, "INVALID_ARGUMENTS", "The arguments must be a JSON array (positional) or a JSON object (by parameter name).");
+  }
+  return parsed;
+}

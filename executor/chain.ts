@@ -1,0 +1,246 @@
+import {
+  parseEventLogs,
+  type Abi,
+  type Address,
+  type Hex,
+  type Log,
+  type PublicClient,
+} from "viem";
+import { capabilityRegistryAbi } from "../sdk/abi.ts";
+import { parseManifest, type AccessMode, type Manifest } from "../sdk/manifest.ts";
+import { newestVersion } from "../sdk/semver.ts";
+import { ChainUnavailableError } from "./errors.ts";
+
+export type BlobKind = "component" | "wit" | "tests" | "manifest";
+
+/** One published version, as the registry's VersionPublished event (and later yanks) describe it. */
+export interface VersionRecord {
+  versionId: Hex;
+  packageId: Hex;
+  name: string;
+  version: string;
+  accessMode: AccessMode;
+  yanked: boolean;
+  price: bigint;
+  fuelPricePerMillion: bigint;
+  hashes: { componentHash: Hex; witHash: Hex; testsHash: Hex; manifestHash: Hex };
+  /** The published manifest text (sha256 = manifestHash) and its parsed form (undefined if unparseable). */
+  manifestText: string;
+  manifest: Manifest | undefined;
+}
+
+export interface ExecutorRegistration {
+  active: boolean;
+  feePerCall: bigint;
+  endpoint: string;
+}
+
+const ACCESS_MODE_BY_CODE: AccessMode[] = ["free", "per-call", "per-fuel"];
+const LOG_CHUNK = 5_000n;
+
+/**
+ * A read model of the registry built from its events (the chain is the source of truth; nothing the
+ * caller says about prices or hashes is trusted). `sync()` pulls new logs from the last synced block;
+ * it runs on a poll timer and on demand when a lookup misses, so fresh publications are seen at once.
+ */
+export class RegistryView {
+  private lastBlock: bigint;
+  private syncing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly packages = new Map<string, { packageId: Hex; owner: Address }>(); // by name
+  private readonly packageNames = new Map<Hex, string>(); // packageId -> name
+  private readonly versions = new Map<Hex, VersionRecord>(); // by versionId
+  private readonly versionsByPackage = new Map<Hex, VersionRecord[]>();
+  private readonly blobs = new Map<string, { kind: BlobKind; versionId: Hex }[]>(); // sha256 -> uses
+  private executorInfo: ExecutorRegistration = { active: false, feePerCall: 0n, endpoint: "" };
+
+  constructor(
+    private readonly client: PublicClient,
+    private readonly registry: Address,
+    private readonly operator: Address,
+    startBlock: bigint,
+    private readonly onSyncError: (error: unknown) => void = () => {},
+  ) {
+    this.lastBlock = startBlock - 1n;
+  }
+
+  async start(pollMs: number): Promise<void> {
+    await this.sync();
+    await this.refreshExecutor();
+    this.timer = setInterval(() => {
+      this.sync().catch(this.onSyncError);
+    }, pollMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  get executor(): ExecutorRegistration {
+    return this.executorInfo;
+  }
+
+  async refreshExecutor(): Promise<ExecutorRegistration> {
+    const info = await this.read(() =>
+      this.client.readContract({
+        address: this.registry,
+        abi: capabilityRegistryAbi,
+        functionName: "getExecutor",
+        args: [this.operator],
+      }),
+    );
+    this.executorInfo = { active: info.active, feePerCall: info.feePerCall, endpoint: info.endpoint };
+    return this.executorInfo;
+  }
+
+  /** Pulls registry events up to the chain head; concurrent callers share one sync. */
+  sync(): Promise<void> {
+    this.syncing ??= this.doSync().finally(() => {
+      this.syncing = undefined;
+    });
+    return this.syncing;
+  }
+
+  private async doSync(): Promise<void> {
+    const head = await this.read(() => this.client.getBlockNumber({ cacheTime: 0 }));
+    while (this.lastBlock < head) {
+      const fromBlock = this.lastBlock + 1n;
+      const toBlock = fromBlock + LOG_CHUNK - 1n < head ? fromBlock + LOG_CHUNK - 1n : head;
+      const logs = await this.read(() => this.client.getLogs({ address: this.registry, fromBlock, toBlock }));
+      for (const log of parseEventLogs({ abi: capabilityRegistryAbi as Abi, logs: logs as Log[] })) {
+        this.apply(log as unknown as DecodedLog);
+      }
+      this.lastBlock = toBlock;
+    }
+  }
+
+  private apply(log: DecodedLog): boolean {
+    const a = log.args;
+    switch (log.eventName) {
+      case "PackageRegistered": {
+        const name = a.name as string;
+        this.packages.set(name, { packageId: a.packageId as Hex, owner: a.owner as Address });
+        this.packageNames.set(a.packageId as Hex, name);
+        return true;
+      }
+      case "PackageTransferred": {
+        const name = this.packageNames.get(a.packageId as Hex);
+        if (name) this.packages.set(name, { packageId: a.packageId as Hex, owner: a.to as Address });
+        return true;
+      }
+      case "VersionPublished": {
+        const hashes = a.hashes as VersionRecord["hashes"];
+        const manifestText = a.manifest as string;
+        let manifest: Manifest | undefined;
+        try {
+          manifest = parseManifest(manifestText, "published manifest");
+        } catch {
+          manifest = undefined;
+        }
+        const record: VersionRecord = {
+          versionId: a.versionId as Hex,
+          packageId: a.packageId as Hex,
+          name: this.packageNames.get(a.packageId as Hex) ?? manifest?.name ?? "",
+          version: a.version as string,
+          accessMode: ACCESS_MODE_BY_CODE[Number(a.accessMode)] ?? "per-call",
+          yanked: false,
+          price: a.price as bigint,
+          fuelPricePerMillion: a.fuelPricePerMillion as bigint,
+          hashes,
+          manifestText,
+          manifest,
+        };
+        this.versions.set(record.versionId, record);
+        const list = this.versionsByPackage.get(record.packageId) ?? [];
+        list.push(record);
+        this.versionsByPackage.set(record.packageId, list);
+        for (const [kind, hash] of [
+          ["component", hashes.componentHash],
+          ["wit", hashes.witHash],
+          ["tests", hashes.testsHash],
+          ["manifest", hashes.manifestHash],
+        ] as const) {
+          const key = hash.toLowerCase();
+          this.blobs.set(key, [...(this.blobs.get(key) ?? []), { kind, versionId: record.versionId }]);
+        }
+        return true;
+      }
+      case "VersionYanked": {
+        const record = this.versions.get(a.versionId as Hex);
+        if (record) record.yanked = true;
+        return true;
+      }
+      case "ExecutorRegistered":
+      case "ExecutorUpdated":
+        if ((a.operator as string).toLowerCase() === this.operator.toLowerCase()) {
+          this.executorInfo = { active: true, feePerCall: a.feePerCall as bigint, endpoint: a.endpoint as string };
+        }
+        return true;
+      case "ExecutorDeregistered":
+        if ((a.operator as string).toLowerCase() === this.operator.toLowerCase()) {
+          this.executorInfo = { ...this.executorInfo, active: false };
+        }
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /**
+   * Resolves `name@version` (or `@latest`: the newest non-yanked version in semver order).
+   * Unknown names trigger a sync first, so a version published a moment ago is found.
+   */
+  async resolve(name: string, version: string): Promise<{ record?: VersionRecord; packageKnown: boolean }> {
+    let found = this.lookup(name, version);
+    if (!found.record) {
+      await this.sync();
+      found = this.lookup(name, version);
+    }
+    return found;
+  }
+
+  private lookup(name: string, version: string): { record?: VersionRecord; packageKnown: boolean } {
+    const pkg = this.packages.get(name);
+    if (!pkg) return { packageKnown: false };
+    const list = this.versionsByPackage.get(pkg.packageId) ?? [];
+    if (version === "latest") {
+      const live = list.filter((v) => !v.yanked);
+      const newest = newestVersion(live.map((v) => v.version));
+      return { record: live.find((v) => v.version === newest), packageKnown: true };
+    }
+    return { record: list.find((v) => v.version === version), packageKnown: true };
+  }
+
+  /** Which versions use this sha256 as component, WIT, tests or manifest (syncs on a miss). */
+  async blobUses(hash: Hex): Promise<{ kind: BlobKind; version: VersionRecord }[]> {
+    if (!this.blobs.has(hash.toLowerCase())) await this.sync();
+    return (this.blobs.get(hash.toLowerCase()) ?? []).map((u) => ({ kind: u.kind, version: this.versions.get(u.versionId)! }));
+  }
+
+  /** The package owner, read fresh from the chain (ownership is transferable). */
+  async ownerOf(packageId: Hex): Promise<Address> {
+    const info = await this.read(() =>
+      this.client.readContract({ address: this.registry, abi: capabilityRegistryAbi, functionName: "getPackage", args: [packageId] }),
+    );
+    return info.owner;
+  }
+
+  /** Every non-yanked version, for /v1/info. */
+  liveVersions(): VersionRecord[] {
+    return [...this.versions.values()].filter((v) => !v.yanked);
+  }
+
+  private async read<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw new ChainUnavailableError(error);
+    }
+  }
+}
+
+interface DecodedLog {
+  eventName: string;
+  args: Record<string, unknown>;
+}

@@ -1,0 +1,96 @@
+import path from "node:path";
+import type { Logger } from "pino";
+import type { FunctionSignature } from "../sdk/wit.ts";
+import { refKey, type ArgumentProblem, type ComponentHost, type ComponentRef, type PrepareInput, type PreparedInfo } from "./host.ts";
+import {
+  ComponentPool,
+  argumentsToGuest,
+  capabilityCovers,
+  formatTestReport,
+  prepareComponent,
+  runTestVectors,
+  verifyComponent,
+  type JsonValue,
+  type PoolOptions,
+  type PreparedComponent,
+} from "./runtime/index.ts";
+
+export interface RuntimeHostOptions {
+  dataDir: string;
+  /** WASI interfaces the operator allows (intersected with each manifest's requested capabilities). */
+  allowedCapabilities: string[];
+  pool?: PoolOptions;
+  log: Logger;
+}
+
+/** The ComponentHost backed by the runtime library: verify + prepare at upload, a worker pool for calls. */
+export async function createRuntimeHost(options: RuntimeHostOptions): Promise<ComponentHost> {
+  const pool = new ComponentPool(options.pool ?? {});
+  const cacheDir = path.join(options.dataDir, "prepared");
+  const ready = new Map<string, { prepared: PreparedComponent; grants: string[] }>();
+  const functionOf = (ref: ComponentRef, name: string): FunctionSignature | undefined =>
+    ready.get(refKey(ref))?.prepared.interface.functions.find((f) => f.name === name);
+
+  return {
+    async prepare(input: PrepareInput): Promise<PreparedInfo> {
+      const verified = await verifyComponent({
+        bytes: input.component,
+        expectedHash: input.componentHash,
+        witSource: input.witSource,
+        world: input.world,
+        interfaceName: input.interfaceName,
+        requestedCapabilities: input.capabilities,
+        allowedCapabilities: options.allowedCapabilities,
+      });
+      const prepared = await prepareComponent(input.component, {
+        witSource: input.witSource,
+        world: input.world,
+        interfaceName: input.interfaceName,
+        cacheDir,
+      });
+      await pool.warm(prepared);
+      let tests: PreparedInfo["tests"];
+      if (input.testsJson !== undefined) {
+        // The published test vectors must pass against the uploaded bytes.
+        const report = await runTestVectors(prepared, input.testsJson, { pool });
+        tests = { total: report.total, passed: report.passed, failed: report.failed };
+        if (report.failed > 0) {
+          throw Object.assign(new Error(`the component fails ${report.failed} of its ${report.total} published test vectors:\n${formatTestReport(report)}`), { code: "tests_failed" });
+        }
+      }
+      const grants = input.capabilities.filter((c) => options.allowedCapabilities.some((allowed) => capabilityCovers(allowed, c)));
+      ready.set(refKey(input), { prepared, grants });
+      options.log.info({ componentHash: input.componentHash, functions: prepared.interface.functions.length, grants }, "component prepared");
+      return { functions: prepared.interface.functions, imports: verified.imports, ...(tests ? { tests } : {}) };
+    },
+
+    isReady: (ref) => ready.has(refKey(ref)),
+
+    functions: (ref) => ready.get(refKey(ref))?.prepared.interface.functions,
+
+    checkArguments(ref, functionName, args): ArgumentProblem | undefined {
+      const fn = functionOf(ref, functionName);
+      if (!fn) return { kind: "unknown_function", parameter: null, message: `The component has no function "${functionName}".` };
+      const { problem } = argumentsToGuest(fn, args as JsonValue[] | Record<string, JsonValue>);
+      if (!problem) return undefined;
+      return {
+        kind: "invalid_arguments",
+        parameter: problem.parameter,
+        message: problem.parameter === null ? `Invalid arguments for "${functionName}": ${problem.message}` : `Invalid argument "${problem.parameter}" for "${functionName}": ${problem.message}`,
+      };
+    },
+
+    async call(ref, functionName, args) {
+      const entry = ready.get(refKey(ref));
+      if (!entry) throw new Error(`component ${ref.componentHash} is not prepared against WIT ${ref.witHash}`);
+      const outcome = await pool.call(entry.prepared, {
+        function: functionName,
+        args: args as JsonValue[] | Record<string, JsonValue>,
+        grants: entry.grants,
+      });
+      return { result: outcome.value, fuelUsed: BigInt(outcome.fuelUsed) };
+    },
+
+    close: () => pool.close(),
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * Starts an executor: `tsx executor/main.ts [flags]`.
+ *
+ *   --rpc URL              chain RPC (env GLASSBOX_RPC_URL, default http://127.0.0.1:8545)
+ *   --deployments FILE     deployments/<chainId>.json (env GLASSBOX_DEPLOYMENTS; default: the chain's file in deployments/)
+ *   --key 0x...            operator key (env GLASSBOX_OPERATOR_KEY); or --keystore FILE with env GLASSBOX_KEYSTORE_PASSWORD
+ *   --data-dir DIR         blobs + PGlite journal (env GLASSBOX_DATA_DIR, default .glassbox/executor)
+ *   --port N               (env PORT, default 8402; 0 = any free port)   --host ADDR (default 127.0.0.1)
+ *   --fee N                fee per call in USDC base units, with --register (default: the on-chain fee, else 1000)
+ *   --settlement MODE      immediate | batched (default batched)
+ *   --batch-size N, --batch-interval-ms N
+ *   --register             register (or update) this executor on-chain at start
+ *   --endpoint URL         public URL recorded on-chain with --register
+ *   --allow-capability X   WASI interface components may import (repeatable)
+ *   --fuel N, --timeout-ms N, --memory-mb N, --workers N   sandbox limits per call
+ *   DATABASE_URL           PostgreSQL journal instead of PGlite (schema DATABASE_SCHEMA, default glassbox_executor)
+ *   LOG_LEVEL              pino level (default info)
+ * Keys are never logged.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { createPublicClient, http, isHex, type Hex } from "viem";
+import { loadDeployment, parseDeployment, type Deployment } from "../sdk/deployments.ts";
+import { decryptKeystore } from "../sdk/keystore.ts";
+import { startExecutor, DEFAULTS } from "./service.ts";
+import type { SettlementMode } from "./settlement.ts";
+
+class ConfigError extends Error {}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rpc: { type: "string" },
+      deployments: { type: "string" },
+      key: { type: "string" },
+      keystore: { type: "string" },
+      "data-dir": { type: "string" },
+      port: { type: "string" },
+      host: { type: "string" },
+      fee: { type: "string" },
+      settlement: { type: "string" },
+      "batch-size": { type: "string" },
+      "batch-interval-ms": { type: "string" },
+      register: { type: "boolean" },
+      endpoint: { type: "string" },
+      "allow-capability": { type: "string", multiple: true },
+      fuel: { type: "string" },
+      "timeout-ms": { type: "string" },
+      "memory-mb": { type: "string" },
+      workers: { type: "string" },
+      help: { type: "boolean" },
+    },
+  });
+  if (values.help) {
+    const source = await readFile(new URL(import.meta.url), "utf8");
+    process.stdout.write(`${source.split("*/")[0]!.replace(/^\/\*\*?|^ \* ?/gm, "")}\n`);
+    return;
+  }
+  const rpcUrl = values.rpc ?? process.env.GLASSBOX_RPC_URL ?? "http://127.0.0.1:8545";
+  const deployment = await readDeployment(values.deployments ?? process.env.GLASSBOX_DEPLOYMENTS, rpcUrl);
+  const operatorKey = await readKey(values.key ?? process.env.GLASSBOX_OPERATOR_KEY, values.keystore ?? process.env.GLASSBOX_KEYSTORE);
+  const settlement = (values.settlement ?? process.env.GLASSBOX_SETTLEMENT ?? DEFAULTS.settlement) as SettlementMode;
+  if (settlement !== "immediate" && settlement !== "batched") throw new ConfigError(`--settlement must be "immediate" or "batched", got "${settlement}".`);
+
+  const executor = await startExecutor({
+    rpcUrl,
+    deployment,
+    operatorKey,
+    dataDir: path.resolve(values["data-dir"] ?? process.env.GLASSBOX_DATA_DIR ?? ".glassbox/executor"),
+    port: integer("--port", values.port ?? process.env.PORT, DEFAULTS.port),
+    hostname: values.host ?? DEFAULTS.host,
+    fee: values.fee === undefined ? undefined : BigInt(integer("--fee", values.fee, 0)),
+    settlement,
+    batchSize: integer("--batch-size", values["batch-size"], DEFAULTS.batchSize),
+    batchIntervalMs: integer("--batch-interval-ms", values["batch-interval-ms"], DEFAULTS.batchIntervalMs),
+    register: values.register ?? false,
+    endpoint: values.endpoint,
+    allowedCapabilities: values["allow-capability"] ?? [],
+    limits: {
+      fuel: optionalInteger("--fuel", values.fuel),
+      timeoutMs: optionalInteger("--timeout-ms", values["timeout-ms"]),
+      memoryLimitBytes: values["memory-mb"] === undefined ? undefined : integer("--memory-mb", values["memory-mb"], 0) * 1024 * 1024,
+      workers: optionalInteger("--workers", values.workers),
+    },
+    databaseUrl: process.env.DATABASE_URL,
+    databaseSchema: process.env.DATABASE_SCHEMA,
+  });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await executor.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+async function readDeployment(file: string | undefined, rpcUrl: string): Promise<Deployment> {
+  if (file) {
+    try {
+      return parseDeployment(JSON.parse(await readFile(file, "utf8")), file);
+    } catch (error) {
+      throw new ConfigError(`Cannot read the deployments file ${file}: ${(error as Error).message}`);
+    }
+  }
+  let chainId: number;
+  try {
+    chainId = await createPublicClient({ transport: http(rpcUrl, { retryCount: 0 }) }).getChainId();
+  } catch {
+    throw new ConfigError(`The chain RPC ${rpcUrl} does not answer: start the chain or pass --rpc.`);
+  }
+  return loadDeployment(chainId);
+}
+
+async function readKey(key: string | undefined, keystore: string | undefined): Promise<Hex> {
+  if (key) {
+    if (!isHex(key) || key.length !== 66) throw new ConfigError("The operator key must be 0x followed by 64 hex digits (--key or GLASSBOX_OPERATOR_KEY).");
+    return key;
+  }
+  if (keystore) {
+    const password = process.env.GLASSBOX_KEYSTORE_PASSWORD;
+    if (password === undefined) throw new ConfigError("Set GLASSBOX_KEYSTORE_PASSWORD to unlock --keystore.");
+    return decryptKeystore(JSON.parse(await readFile(keystore, "utf8")), password);
+  }
+  throw new ConfigError("No operator key: pass --key, set GLASSBOX_OPERATOR_KEY, or use --keystore FILE with GLASSBOX_KEYSTORE_PASSWORD.");
+}
+
+function optionalInteger(flag: string, text: string | undefined): number | undefined {
+  return text === undefined ? undefined : integer(flag, text, 0);
+}
+
+function integer(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text)) throw new ConfigError(`${flag} must be a non-negative integer, got "${text}".`);
+  return Number(text);
+}
+
+main().catch((error) => {
+  // Only the message: configuration errors never echo key material.
+  process.stderr.write(`executor: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

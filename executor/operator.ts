@@ -1,0 +1,44 @@
+import {
+  createWalletClient,
+  http,
+  type Abi,
+  type Account,
+  type Address,
+  type Chain,
+  type Hex,
+  type WalletClient,
+  type Transport,
+} from "viem";
+import { nonceManager, privateKeyToAccount } from "viem/accounts";
+
+/**
+ * Every transaction from the operator key goes through one queue: viem's nonceManager assigns
+ * nonces and the queue submits one at a time, so concurrent settlements never collide on a nonce
+ * (automine cannot queue two transactions from one sender). Only the submission is serialized:
+ * waiting for receipts happens outside the queue.
+ */
+export class OperatorSender {
+  readonly account: Account;
+  readonly wallet: WalletClient<Transport, Chain, Account>;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(privateKey: Hex, chain: Chain, rpcUrl: string) {
+    this.account = privateKeyToAccount(privateKey, { nonceManager });
+    this.wallet = createWalletClient({ account: this.account, chain, transport: http(rpcUrl, { retryCount: 0 }) });
+  }
+
+  get address(): Address {
+    return this.account.address;
+  }
+
+  /**
+   * Submits (viem estimates gas first, so a revert surfaces here as ContractFunctionRevertedError with
+   * the decoded custom error, and nothing is sent); returns the transaction hash.
+   */
+  write(call: { address: Address; abi: Abi; functionName: string; args: readonly unknown[]; gas?: bigint }): Promise<Hex> {
+    const run = this.tail.then(() => this.wallet.writeContract({ ...call, chain: this.wallet.chain, account: this.account } as never));
+    this.tail = run.catch(() => {});
+    return run;
+  }
+
+}

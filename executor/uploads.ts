@@ -1,0 +1,155 @@
+import type { Logger } from "pino";
+import { getAddress, isHex, type Address, type Hex } from "viem";
+import { sha256Hex } from "../sdk/ids.ts";
+import { verifyUploadSignature } from "../sdk/upload.ts";
+import type { BlobKind, RegistryView, VersionRecord } from "./chain.ts";
+import type { BlobStore } from "./blobs.ts";
+import { ApiError } from "./errors.ts";
+import type { ComponentHost } from "./host.ts";
+
+export interface UploadResult {
+  hash: Hex;
+  kinds: BlobKind[];
+  versions: string[];
+  /** Versions whose component is callable after this upload. */
+  prepared: string[];
+  /** Versions whose WIT the component does not implement (or whose WIT is not uploaded yet). */
+  rejected: { version: string; code: string; message: string }[];
+}
+
+/**
+ * Blob uploads and downloads. An upload is accepted when sha256(bytes) is the hash in the path, that
+ * hash is registered on-chain as some version's component, WIT, tests or manifest, and the upload is
+ * signed (EIP-191, sdk/upload.ts) by that package's current owner. Components are verified and
+ * prepared by the runtime before they are stored. WIT, tests and manifests are public; component
+ * bytes are never served (knowledge is free, utility is paid).
+ */
+export class BlobService {
+  constructor(
+    private readonly o: {
+      registry: RegistryView;
+      blobs: BlobStore;
+      host: ComponentHost;
+      chainId: number;
+      operator: Address;
+      log: Logger;
+    },
+  ) {}
+
+  async upload(hash: Hex, bytes: Uint8Array, signature: string | undefined): Promise<UploadResult> {
+    const actual = sha256Hex(bytes);
+    if (actual !== hash) {
+      throw new ApiError(400, "BLOB_HASH_MISMATCH", `The uploaded bytes hash to ${actual}, not ${hash}.`, "Upload the exact bytes whose sha256 was published.");
+    }
+    const uses = await this.o.registry.blobUses(hash);
+    if (uses.length === 0) {
+      throw new ApiError(404, "BLOB_NOT_REGISTERED", `No registered version has ${hash} as its component, WIT, tests or manifest hash.`, "Publish the version on-chain first, then upload its files.");
+    }
+    if (!signature || !isHex(signature)) {
+      throw new ApiError(401, "UPLOAD_UNAUTHORIZED", "The upload must carry the package owner's signature in X-Glassbox-Signature.", `Sign uploadMessage(hash, ${this.o.chainId}, ${this.o.operator}) from sdk/upload.ts with personal_sign.`);
+    }
+    const owners = new Set<Address>();
+    for (const use of uses) owners.add(getAddress(await this.o.registry.ownerOf(use.version.packageId)));
+    let authorized = false;
+    for (const owner of owners) {
+      if (await verifyUploadSignature({ blobHash: hash, chainId: this.o.chainId, executor: this.o.operator, signer: owner, signature })) authorized = true;
+    }
+    if (!authorized) {
+      throw new ApiError(403, "UPLOAD_UNAUTHORIZED", `The signature is not from the owner of ${[...new Set(uses.map((u) => u.version.name))].join(", ")} (${[...owners].join(", ")}).`, `Sign uploadMessage(hash, ${this.o.chainId}, ${this.o.operator}) with the owner's wallet.`);
+    }
+
+    // A component is verified against the WIT of every version that uses it; it is stored when at
+    // least one pairing verifies, and the refusals are reported per version.
+    const prepared: string[] = [];
+    const rejected: UploadResult["rejected"] = [];
+    let firstRefusal: ApiError | undefined;
+    const componentUses = uses.filter((u) => u.kind === "component" && !u.version.yanked);
+    for (const use of componentUses) {
+      try {
+        if (!this.o.host.isReady(use.version.hashes)) await this.prepare(use.version, bytes);
+        prepared.push(label(use.version));
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        firstRefusal ??= error;
+        rejected.push({ version: label(use.version), code: error.code, message: error.message });
+      }
+    }
+    if (firstRefusal && prepared.length === 0 && uses.every((u) => u.kind === "component")) {
+      // Nothing accepted the component: refuse the upload (and do not store it).
+      throw rejected.length === 1 ? firstRefusal : new ApiError(firstRefusal.status, firstRefusal.code, firstRefusal.message, firstRefusal.hint, { rejected });
+    }
+    if (!this.o.blobs.has(hash)) await this.o.blobs.put(hash, bytes);
+    const result: UploadResult = {
+      hash,
+      kinds: [...new Set(uses.map((u) => u.kind))],
+      versions: [...new Set(uses.map((u) => label(u.version)))],
+      prepared,
+      rejected,
+    };
+    this.o.log.info({ hash, kinds: result.kinds, versions: result.versions }, "blob uploaded");
+    return result;
+  }
+
+  private async prepare(version: VersionRecord, component: Uint8Array): Promise<void> {
+    const manifest = version.manifest;
+    if (!manifest) {
+      throw new ApiError(422, "COMPONENT_REJECTED", `The published manifest of ${label(version)} is not a valid glassbox.json, so its component cannot be verified.`);
+    }
+    const wit = await this.o.blobs.get(version.hashes.witHash);
+    if (!wit) {
+      throw new ApiError(409, "COMPONENT_REJECTED", `Upload the WIT of ${label(version)} (${version.hashes.witHash}) before its component: the component is verified against it.`, `PUT /v1/blobs/${version.hashes.witHash} first.`);
+    }
+    const tests = await this.o.blobs.get(version.hashes.testsHash);
+    try {
+      await this.o.host.prepare({
+        ...(tests ? { testsJson: new TextDecoder().decode(tests) } : {}),
+        componentHash: version.hashes.componentHash,
+        witHash: version.hashes.witHash,
+        component,
+        witSource: new TextDecoder().decode(wit),
+        world: manifest.wit.world,
+        interfaceName: manifest.wit.interface,
+        capabilities: manifest.capabilities,
+      });
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? "invalid_component";
+      throw new ApiError(422, "COMPONENT_REJECTED", `The component of ${label(version)} was rejected: ${(error as Error).message}`, undefined, { runtimeCode: code });
+    }
+  }
+
+  /** Re-prepares every stored component whose WIT is stored too (after a restart). */
+  async prepareStored(): Promise<number> {
+    let count = 0;
+    for (const version of this.o.registry.liveVersions()) {
+      const hash = version.hashes.componentHash;
+      if (this.o.host.isReady(version.hashes) || !this.o.blobs.has(hash) || !this.o.blobs.has(version.hashes.witHash)) continue;
+      const bytes = await this.o.blobs.get(hash);
+      try {
+        await this.prepare(version, bytes!);
+        count++;
+      } catch (error) {
+        this.o.log.warn({ version: label(version), err: (error as Error).message }, "stored component could not be prepared");
+      }
+    }
+    return count;
+  }
+
+  /** Public blobs (WIT, tests, manifest) by hash; component bytes are refused with 403. */
+  async download(hash: Hex): Promise<{ bytes: Uint8Array; contentType: string }> {
+    const uses = await this.o.registry.blobUses(hash);
+    if (uses.length === 0) throw new ApiError(404, "BLOB_NOT_FOUND", `No registered version uses the blob ${hash}.`);
+    if (uses.some((u) => u.kind === "component")) {
+      throw new ApiError(403, "BLOB_NOT_PUBLIC", "Component bytes are not served: knowledge is free, utility is paid.", "Read the WIT and tests for free; call the component through POST /v1/call.");
+    }
+    const kind = uses[0]!.kind;
+    let bytes = await this.o.blobs.get(hash);
+    const manifestUse = uses.find((u) => u.kind === "manifest");
+    if (!bytes && manifestUse) bytes = new TextEncoder().encode(manifestUse.version.manifestText); // on-chain already
+    if (!bytes) throw new ApiError(404, "BLOB_NOT_FOUND", `The ${kind} blob ${hash} is registered but was not uploaded to this executor.`);
+    return { bytes, contentType: kind === "wit" ? "text/plain; charset=utf-8" : "application/json" };
+  }
+}
+
+function label(version: VersionRecord): string {
+  return `${version.name}@${version.version}`;
+}
