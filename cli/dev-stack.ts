@@ -175,8 +175,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     log(`funded     dev accounts 0-9 with ${Number(faucet) / 1e6} USDC each`);
 
     const indexerPort = await freePort(options.indexerPort ?? 42069);
-    const indexer = startProcess("indexer", BIN("ponder"), ["start", "--root", "indexer", "--port", String(indexerPort), "--schema", `dev_${Date.now()}`], {
-      cwd: REPO_ROOT,
+    // From inside indexer/: Ponder writes generated/ into the directory it starts in.
+    const indexer = startProcess("indexer", BIN("ponder"), ["start", "--port", String(indexerPort), "--hostname", "127.0.0.1", "--schema", `dev_${Date.now()}`], {
+      cwd: path.join(REPO_ROOT, "indexer"),
       env: {
         ...baseEnv,
         GLASSBOX_DEPLOYMENTS: deploymentsFile,

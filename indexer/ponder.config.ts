@@ -1,8 +1,11 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { createConfig } from "ponder";
-import { capabilityRegistryAbi, settlementAbi } from "./src/abis.ts";
-import { loadSettings } from "./src/settings.ts";
+import { capabilityRegistryAbi, settlementAbi } from "./lib/abis.ts";
+import { loadSettings } from "./lib/settings.ts";
 
-const settings = loadSettings();
+// Relative paths in the environment (GLASSBOX_DEPLOYMENTS, GLASSBOX_INDEXER_DIR) are relative to the repository root.
+const settings = loadSettings(process.env, path.resolve(path.dirname(fileURLToPath(import.meta.url)), ".."));
 
 export default createConfig({
   database: settings.database,

@@ -1,8 +1,5 @@
 import { index, onchainTable, primaryKey, sql } from "ponder";
 
-/** Text search configuration used by the index and by GET /search (they must match for the index to apply). */
-export const SEARCH_CONFIG = "english";
-
 export const scopes = onchainTable("scopes", (t) => ({
   id: t.hex().primaryKey(),
   scope: t.text().notNull(),
@@ -50,6 +47,7 @@ export const packages = onchainTable(
   }),
   (table) => ({
     nameIdx: index().on(table.name),
+    // GET /search filters with this exact expression, so PostgreSQL (and PGlite) can use the index.
     searchIdx: index("packages_search_idx").using("gin", sql`to_tsvector('english', ${table.searchText})`),
   }),
 );

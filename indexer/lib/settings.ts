@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { getAddress, isAddress, type Address } from "viem";
+import { deploymentPath, parseDeployment, type Deployment } from "../../sdk/deployments.ts";
 
 /** Where the indexer reads its chain and contracts from: env vars override the deployments file. */
 export interface IndexerSettings {
@@ -13,32 +14,22 @@ export interface IndexerSettings {
   database: { kind: "pglite"; directory: string } | { kind: "postgres"; connectionString: string };
 }
 
-interface DeploymentsFile {
-  chainId: number;
-  startBlock?: number;
-  contracts: { registry: string; settlement: string; usdc?: string };
-}
-
 const LOCAL_CHAIN_ID = 31337;
 
-function readDeployments(file: string): DeploymentsFile {
+function readDeployments(file: string): Deployment {
   if (!existsSync(file)) {
     throw new Error(
-      `Deployments file ${file} does not exist: deploy the contracts first (contracts/scripts/deploy.ts) ` +
-        `or set GLASSBOX_REGISTRY, GLASSBOX_SETTLEMENT and GLASSBOX_CHAIN_ID.`,
+      `Deployments file ${file} does not exist: deploy the contracts first (tsx contracts/scripts/deploy.ts --rpc <url>), ` +
+        `point GLASSBOX_DEPLOYMENTS at the file, or set GLASSBOX_REGISTRY and GLASSBOX_SETTLEMENT.`,
     );
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, "utf8"));
   } catch (error) {
-    throw new Error(`Deployments file ${file} is not valid JSON (${(error as Error).message}).`);
+    throw new Error(`Deployments file ${file} is not valid JSON (${(error as Error).message}): redeploy or fix it.`);
   }
-  const d = parsed as Partial<DeploymentsFile>;
-  if (typeof d?.chainId !== "number" || typeof d.contracts?.registry !== "string" || typeof d.contracts?.settlement !== "string") {
-    throw new Error(`Deployments file ${file} must hold { chainId, startBlock, contracts: { registry, settlement, usdc } }.`);
-  }
-  return d as DeploymentsFile;
+  return parseDeployment(parsed, file);
 }
 
 function addressFrom(name: string, value: string | undefined): Address {
@@ -55,9 +46,10 @@ function integerFrom(name: string, value: string | undefined, fallback: number):
   return n;
 }
 
+/** `repoRoot` anchors relative paths (the PGlite directory, a relative GLASSBOX_DEPLOYMENTS). */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env, repoRoot = process.cwd()): IndexerSettings {
   const explicitFile = env.GLASSBOX_DEPLOYMENTS;
-  const defaultFile = path.join(repoRoot, "deployments", `${env.GLASSBOX_CHAIN_ID ?? LOCAL_CHAIN_ID}.json`);
+  const defaultFile = deploymentPath(Number(env.GLASSBOX_CHAIN_ID ?? LOCAL_CHAIN_ID));
   const useFile = explicitFile !== undefined || env.GLASSBOX_REGISTRY === undefined;
   const file = useFile ? readDeployments(path.resolve(repoRoot, explicitFile ?? defaultFile)) : undefined;
 

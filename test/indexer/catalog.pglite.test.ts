@@ -1,0 +1,3 @@
+import { indexerScenario } from "./scenario.ts";
+
+indexerScenario("pglite");
