@@ -50,8 +50,12 @@ rmSync(report, { force: true });
 const vitest = run("vitest suites", bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...extraArgs]);
 try {
   const summary = JSON.parse(readFileSync(report, "utf8"));
+  // A file that fails before its tests run (import error, failing beforeAll) counts as one failure.
+  const brokenFiles = summary.testResults.filter(
+    (file) => file.status === "failed" && file.assertionResults.every((test) => test.status !== "failed"),
+  ).length;
   passed += summary.numPassedTests;
-  failed += summary.numFailedTests + (vitest.ok || summary.numFailedTests > 0 ? 0 : 1);
+  failed += summary.numFailedTests + brokenFiles + (vitest.ok || summary.numFailedTests + brokenFiles > 0 ? 0 : 1);
 } catch {
   failed += 1;
 }
