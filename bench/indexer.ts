@@ -27,6 +27,7 @@ import {
   type LocalAccount,
 } from "viem";
 import { generatePrivateKey, privateKeyToAccount, sign } from "viem/accounts";
+import { TRANSFER_WITH_AUTHORIZATION_TYPES, usdcDomain } from "../sdk/eip3009.ts";
 import { capabilityRegistryAbi, localUsdcAbi, settlementAbi } from "../sdk/abi.ts";
 import type { Deployment } from "../sdk/deployments.ts";
 import { packageIdOf, sha256Hex, versionIdOf } from "../sdk/ids.ts";
@@ -202,7 +203,7 @@ function fastDigests(deployment: Deployment) {
         ],
       ),
     );
-  const usdcDomain = domainSeparator("USD Coin", "2", deployment.contracts.usdc);
+  const usdcSeparator = domainSeparator("USD Coin", "2", deployment.contracts.usdc);
   const settlementDomain = domainSeparator("Glassbox Settlement", "1", deployment.contracts.settlement);
   const transferTypehash = keccak256(
     stringToBytes("TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)"),
@@ -216,7 +217,7 @@ function fastDigests(deployment: Deployment) {
   return {
     transfer: (a: { from: Address; to: Address; value: bigint; validAfter: bigint; validBefore: bigint; nonce: Hex }) =>
       digest(
-        usdcDomain,
+        usdcSeparator,
         encodeAbiParameters(
           [{ type: "bytes32" }, { type: "address" }, { type: "address" }, { type: "uint256" }, { type: "uint256" }, { type: "uint256" }, { type: "bytes32" }],
           [transferTypehash, a.from, a.to, a.value, a.validAfter, a.validBefore, a.nonce],
@@ -281,13 +282,8 @@ async function seedReceipts(chain: LocalChain, deployment: Deployment, builder: 
         // The fast digests must equal the sdk's EIP-712 hashing, or every settlement would be skipped.
         if (digests.receipt(receipt) !== receiptId(receipt, deployment.chainId, deployment.contracts.settlement)) throw new Error("fast receipt digest differs from sdk/receipt.ts");
         const viaViem = hashTypedData({
-          domain: { name: "USD Coin", version: "2", chainId: deployment.chainId, verifyingContract: deployment.contracts.usdc },
-          types: {
-            TransferWithAuthorization: [
-              { name: "from", type: "address" }, { name: "to", type: "address" }, { name: "value", type: "uint256" },
-              { name: "validAfter", type: "uint256" }, { name: "validBefore", type: "uint256" }, { name: "nonce", type: "bytes32" },
-            ],
-          },
+          domain: usdcDomain(deployment.chainId, deployment.contracts.usdc),
+          types: TRANSFER_WITH_AUTHORIZATION_TYPES,
           primaryType: "TransferWithAuthorization",
           message: authorization,
         });

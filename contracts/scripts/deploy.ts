@@ -17,9 +17,10 @@ import {
   settlementBytecode,
 } from "../../sdk/abi.ts";
 import { writeDeployment, type Deployment } from "../../sdk/deployments.ts";
+import { devPrivateKey } from "../../sdk/dev-accounts.ts";
 
 /** Hardhat's well-known dev account #0: only ever used on chain 31337. */
-export const HARDHAT_DEV_KEY_0: Hex = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+export const HARDHAT_DEV_KEY_0: Hex = devPrivateKey(0);
 
 export interface DeployOptions {
   rpcUrl: string;

@@ -16,6 +16,7 @@ import {
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { capabilityRegistryAbi, localUsdcAbi, settlementAbi } from "../../sdk/abi.ts";
 import { packageIdOf, sha256Hex, versionIdOf } from "../../sdk/ids.ts";
+import { TRANSFER_WITH_AUTHORIZATION_TYPES, type TransferAuthorization } from "../../sdk/eip3009.ts";
 import { RECEIPT_TYPES, receiptDomain, type Receipt } from "../../sdk/receipt.ts";
 
 /** Checksummed address of a Hardhat wallet client (their `account.address` is lowercase). */
@@ -24,25 +25,8 @@ export const addrOf = (wallet: { account: { address: Address } }): Address => ge
 export const AccessMode = { Free: 0, PerCall: 1, PerFuel: 2 } as const;
 export const CreditKind = { ExecutorFee: 0, Royalty: 1, Upstream: 2 } as const;
 
-export const TRANSFER_WITH_AUTHORIZATION_TYPES = {
-  TransferWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
-  ],
-} as const;
-
-export interface Authorization {
-  from: Address;
-  to: Address;
-  value: bigint;
-  validAfter: bigint;
-  validBefore: bigint;
-  nonce: Hex;
-}
+export { TRANSFER_WITH_AUTHORIZATION_TYPES };
+export type Authorization = TransferAuthorization;
 
 export interface SettlementItem {
   receipt: Receipt;

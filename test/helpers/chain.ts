@@ -1,24 +1,10 @@
 import { network } from "hardhat";
 import type { NetworkConfigOverride } from "hardhat/types/config";
-import { createPublicClient, createTestClient, http, type Hex, type LocalAccount } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
+import { createPublicClient, createTestClient, http } from "viem";
+import { LOCAL_CHAIN_ID } from "../../sdk/dev-accounts.ts";
 import { hardhat } from "viem/chains";
 
-/** Hardhat's default development mnemonic: its accounts are funded with 10,000 ETH on every local chain. */
-export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
-export const LOCAL_CHAIN_ID = 31337;
-
-/** Development account `index` of the default mnemonic (0 is the usual deployer). */
-export function devAccount(index: number): LocalAccount {
-  return mnemonicToAccount(DEV_MNEMONIC, { addressIndex: index });
-}
-
-/** The private key of development account `index`, for APIs that take a key (deploy scripts, CLIs). */
-export function devPrivateKey(index: number): Hex {
-  const key = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: index }).getHdKey().privateKey;
-  if (!key) throw new Error(`could not derive the private key of development account ${index}`);
-  return `0x${Buffer.from(key).toString("hex")}`;
-}
+export { DEV_MNEMONIC, devAccount, devPrivateKey, LOCAL_CHAIN_ID } from "../../sdk/dev-accounts.ts";
 
 export interface LocalChain {
   rpcUrl: string;

@@ -1,55 +1,8 @@
 import { bytesToHex, keccak256, stringToBytes, type Address, type Hex, type LocalAccount } from "viem";
-import { generatePrivateKey } from "viem/accounts";
+import { signTransferAuthorization, type TransferAuthorization } from "../../sdk/eip3009.ts";
 import { RECEIPT_TYPES, receiptDomain, type Receipt } from "../../sdk/receipt.ts";
 
-/** EIP-3009 TransferWithAuthorization, exactly the fields x402 v2 `exact` carries. */
-export interface TransferAuthorization {
-  from: Address;
-  to: Address;
-  value: bigint;
-  validAfter: bigint;
-  validBefore: bigint;
-  nonce: Hex;
-}
-
-const TRANSFER_WITH_AUTHORIZATION_TYPES = {
-  TransferWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
-  ],
-} as const;
-
-/** A fresh random 32-byte nonce (EIP-3009 nonces are random, not sequential). */
-export function randomNonce(): Hex {
-  return keccak256(generatePrivateKey());
-}
-
-/** Signs an EIP-3009 authorization for LocalUSDC (EIP-712 domain "USD Coin", version "2"). */
-export async function signTransferAuthorization(
-  payer: LocalAccount,
-  params: { usdc: Address; chainId: number; to: Address; value: bigint; nonce?: Hex; validAfter?: bigint; validBefore?: bigint },
-): Promise<{ authorization: TransferAuthorization; signature: Hex }> {
-  const authorization: TransferAuthorization = {
-    from: payer.address,
-    to: params.to,
-    value: params.value,
-    validAfter: params.validAfter ?? 0n,
-    // A day ahead: the local chain clock can run ahead of wall time under load.
-    validBefore: params.validBefore ?? BigInt(Math.floor(Date.now() / 1000) + 86_400),
-    nonce: params.nonce ?? randomNonce(),
-  };
-  const signature = await payer.signTypedData({
-    domain: { name: "USD Coin", version: "2", chainId: params.chainId, verifyingContract: params.usdc },
-    types: TRANSFER_WITH_AUTHORIZATION_TYPES,
-    primaryType: "TransferWithAuthorization",
-    message: authorization,
-  });
-  return { authorization, signature };
-}
+export { randomNonce, signTransferAuthorization, type TransferAuthorization } from "../../sdk/eip3009.ts";
 
 /** Signs a receipt with the executor's key (EIP-712, domain = the Settlement contract). */
 export function signReceipt(executor: LocalAccount, receipt: Receipt, chainId: number, settlement: Address): Promise<Hex> {
