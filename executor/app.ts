@@ -1,7 +1,8 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
-import type { Hex } from "viem";
+import { isHex, verifyMessage, type Hex } from "viem";
+import { PAYER_SIGNATURE_HEADER, receiptResultMessage } from "../sdk/receipt.ts";
 import { UPLOAD_SIGNATURE_HEADER } from "../sdk/upload.ts";
 import { parseSha256 } from "./blobs.ts";
 import type { CallService } from "./calls.ts";
@@ -44,6 +45,14 @@ export function createApp(d: AppDeps): Hono {
     if (!id) throw new ApiError(400, "RECEIPT_NOT_FOUND", "A receipt id is 0x followed by 64 hex digits (the EIP-712 digest).");
     const entry = await d.journal.getReceipt(id);
     if (!entry) throw new ApiError(404, "RECEIPT_NOT_FOUND", `This executor has no receipt ${id}.`);
+    // The result is the payer's: shown only to a request signed by the payer's key.
+    const payerSignature = c.req.header(PAYER_SIGNATURE_HEADER);
+    let result: { result?: unknown } = {};
+    if (payerSignature !== undefined) {
+      const valid = isHex(payerSignature) && (await verifyMessage({ address: entry.payer, message: receiptResultMessage(id), signature: payerSignature }).catch(() => false));
+      if (!valid) throw new ApiError(403, "NOT_THE_PAYER", `${PAYER_SIGNATURE_HEADER} is not the payer's signature of "${receiptResultMessage(id)}".`);
+      result = { result: entry.result === null ? null : (JSON.parse(entry.result) as unknown) };
+    }
     return c.json({
       receiptId: entry.receiptId,
       receipt: entry.receipt,
@@ -51,6 +60,8 @@ export function createApp(d: AppDeps): Hono {
       status: entry.status,
       txHash: entry.txHash,
       reason: entry.reason,
+      resultAvailable: entry.result !== null,
+      ...result,
     });
   });
 

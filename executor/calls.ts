@@ -2,6 +2,7 @@ import { encodePaymentResponseHeader } from "@x402/core/http";
 import type { PaymentRequirements, SettleResponse } from "@x402/core/types";
 import type { Logger } from "pino";
 import type { Account, Address, Hex } from "viem";
+import { canonicalJson } from "../sdk/canonical-json.ts";
 import { PACKAGE_NAME_PATTERN } from "../sdk/ids.ts";
 import { isSemver } from "../sdk/manifest.ts";
 import { inputHashOf, outputHashOf, receiptId, receiptToJson, type Receipt, type ReceiptJson } from "../sdk/receipt.ts";
@@ -167,7 +168,7 @@ export class CallService {
       paymentNonce: payment.authorization.nonce,
       timestamp: BigInt(Math.floor(Date.now() / 1000)),
     };
-    const entry = await this.journalReceipt(receipt, payment);
+    const entry = await this.journalReceipt(receipt, payment, run.result);
     onJournaled();
 
     let settlement: { status: string; transaction?: Hex; reason?: string };
@@ -210,7 +211,7 @@ export class CallService {
   }
 
   /** Signs the receipt with the operator key and journals it (durably) before anything is returned. */
-  private async journalReceipt(receipt: Receipt, payment: VerifiedPayment): Promise<JournaledReceipt> {
+  private async journalReceipt(receipt: Receipt, payment: VerifiedPayment, result: unknown): Promise<JournaledReceipt> {
     // The receipt id is its EIP-712 digest: signing the digest is signing the typed data.
     const id = receiptId(receipt, this.d.chainId, this.d.settlement);
     const signature = await this.d.operator.sign!({ hash: id });
@@ -225,6 +226,7 @@ export class CallService {
       receiptSignature: signature,
       authorization: payment.authorization,
       paymentSignature: payment.signature,
+      result: canonicalJson(result ?? null),
     });
     if (!inserted) {
       // Journaled before (a replay that raced past the in-memory check, or across a restart): withhold the result.
@@ -242,6 +244,7 @@ export class CallService {
       txHash: null,
       reason: null,
       createdAt: Date.now(),
+      result: canonicalJson(result ?? null),
     };
   }
 

@@ -35,6 +35,8 @@ export interface JournaledReceipt {
   txHash: Hex | null;
   reason: string | null;
   createdAt: number;
+  /** Canonical JSON of the result the payer paid for (kept so a crash before the response loses nothing). */
+  result: string | null;
 }
 
 export interface NewReceipt {
@@ -47,6 +49,8 @@ export interface NewReceipt {
   receiptSignature: Hex;
   authorization: AuthorizationJson;
   paymentSignature: Hex;
+  /** Canonical JSON of the call's result. */
+  result: string;
 }
 
 interface Sql {
@@ -73,6 +77,7 @@ CREATE TABLE IF NOT EXISTS payments (
   PRIMARY KEY (payer, nonce)
 );
 CREATE INDEX IF NOT EXISTS payments_status ON payments (status);
+ALTER TABLE payments ADD COLUMN IF NOT EXISTS result TEXT;
 `;
 
 interface Row {
@@ -87,6 +92,7 @@ interface Row {
   tx_hash: string | null;
   reason: string | null;
   created_at: string | number;
+  result: string | null;
 }
 
 export class Journal {
@@ -153,14 +159,15 @@ export class Journal {
         JSON.stringify(r.authorization),
         r.paymentSignature,
         now,
+        r.result,
       );
       const p = (i: number) => `$${base + i}`;
-      return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, 'pending', ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(10)})`;
+      return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, 'pending', ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(10)}, ${p(11)})`;
     });
     try {
       const { rows } = await this.sql.query<{ payer: string; nonce: string }>(
         `INSERT INTO payments (payer, nonce, version_id, amount, status, receipt_id, receipt, receipt_signature,
-           authorization_json, payment_signature, created_at, updated_at)
+           authorization_json, payment_signature, created_at, updated_at, result)
          VALUES ${tuples.join(", ")}
          ON CONFLICT DO NOTHING RETURNING payer, nonce`,
         params,
@@ -228,6 +235,7 @@ function toReceipt(row: Row): JournaledReceipt {
     txHash: (row.tx_hash as Hex | null) ?? null,
     reason: row.reason,
     createdAt: Number(row.created_at),
+    result: row.result ?? null,
   };
 }
 

@@ -2,6 +2,7 @@ import type { Address, Hex, LocalAccount } from "viem";
 import { capabilityRegistryAbi, localUsdcAbi, settlementAbi } from "./abi.ts";
 import type { Deployment } from "./deployments.ts";
 import { packageIdOf, parsePackageRef, versionIdOf } from "./ids.ts";
+import { outputHashOf, PAYER_SIGNATURE_HEADER, receiptFromJson, receiptResultMessage, type Receipt, type ReceiptJson } from "./receipt.ts";
 import { callCapability, type CallOutcome } from "./client/call.ts";
 import { CatalogClient, type SearchFilters } from "./client/catalog.ts";
 import { createChainClients, sendContractTx, type ChainClients } from "./client/chain.ts";
@@ -123,6 +124,21 @@ export class Glassbox {
       (operator) => this.chain.publicClient.readContract({ address: this.deployment.contracts.registry, abi: capabilityRegistryAbi, functionName: "isActiveExecutor", args: [operator] }),
     );
     return { ...outcome, version };
+  }
+
+  /**
+   * Reads back from the executor the result of a call this wallet paid for (it is journaled with
+   * the receipt), e.g. when the connection dropped before the response; checked against the receipt.
+   */
+  async recoverResult(executorUrl: string, id: Hex): Promise<{ result: unknown; receipt: Receipt; status: string }> {
+    const account = this.requireAccount();
+    const signature = await account.signMessage({ message: receiptResultMessage(id) });
+    const response = await fetch(`${executorUrl}/v1/receipts/${id}`, { headers: { [PAYER_SIGNATURE_HEADER]: signature } });
+    const body = (await response.json().catch(() => undefined)) as { receipt?: ReceiptJson; result?: unknown; status?: string; error?: { code: string; message: string } } | undefined;
+    if (!response.ok || !body?.receipt) throw new GlassboxError(body?.error?.code ?? `HTTP_${response.status}`, body?.error?.message ?? `No receipt ${id} at ${executorUrl}.`);
+    const receipt = receiptFromJson(body.receipt);
+    if (outputHashOf(body.result) !== receipt.outputHash) throw new GlassboxError("RECEIPT_INVALID", "The recovered result does not match the receipt's outputHash.");
+    return { result: body.result, receipt, status: body.status ?? "unknown" };
   }
 
   // ── money ────────────────────────────────────────────────────────────────────────────────

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { getAddress, isAddress, type Address } from "viem";
-import { assertPackageName, InvalidPackageNameError } from "../../sdk/ids.ts";
+import { assertPackageName, InvalidPackageNameError, sha256Hex } from "../../sdk/ids.ts";
 import { connect, outputFor } from "../context.ts";
 import { bold, CliError, cyan, dim, ExitCode, formatUsdc, green, yellow } from "../ui.ts";
 
@@ -75,10 +75,16 @@ export function registerCatalogCommands(program: Command): void {
     .action(async (name: string, _opts, command: Command) => {
       const out = outputFor(command);
       checkName(name);
-      const { glassbox } = await connect(command, { wallet: "none" });
+      const { glassbox, connection } = await connect(command, { wallet: "none" });
       const info = await glassbox.info<PackageInfo>(name);
       const executors = await glassbox.catalog!.executors<{ executors: { address: string; endpoint: string; feePerCall: string; active: boolean }[] }>().catch(() => ({ executors: [] }));
-      out.result(() => formatInfo(info, executors.executors), { ...info, executors: executors.executors });
+      // The spec and the tests are public: read them from an executor that holds them.
+      const latest = info.versions.find((v) => v.latest) ?? info.versions.at(-1);
+      const sources = [connection.executorUrl, ...executors.executors.filter((e) => e.active).map((e) => e.endpoint)].filter((u): u is string => Boolean(u));
+      const spec = latest ? await readPublicBlob(sources, latest.hashes.witHash) : undefined;
+      const testsText = latest ? await readPublicBlob(sources, latest.hashes.testsHash) : undefined;
+      const tests = testsText ? (JSON.parse(testsText) as { cases?: unknown[] }) : undefined;
+      out.result(() => formatInfo(info, executors.executors, spec, tests?.cases?.length), { ...info, executors: executors.executors, spec: spec ?? null, tests: tests ?? null });
     });
 
   program
@@ -144,7 +150,18 @@ interface PackageInfo {
   earnings?: unknown;
 }
 
-function formatInfo(info: PackageInfo, executors: { endpoint: string; feePerCall: string; active: boolean }[]): string {
+/** A public blob (WIT, tests) by hash from the first executor that serves it, checked against the hash. */
+async function readPublicBlob(executors: string[], hash: string): Promise<string | undefined> {
+  for (const url of executors) {
+    const response = await fetch(`${url}/v1/blobs/${hash}`).catch(() => undefined);
+    if (!response?.ok) continue;
+    const text = await response.text();
+    if (sha256Hex(text) === hash) return text;
+  }
+  return undefined;
+}
+
+function formatInfo(info: PackageInfo, executors: { endpoint: string; feePerCall: string; active: boolean }[], spec?: string, testCases?: number): string {
   const latest = info.versions.find((v) => v.latest) ?? info.versions.at(-1);
   const lines = [bold(info.name), `  owner ${info.owner} · forks must pay upstream ≥ ${info.minForkShareBps / 100}%`];
   if (latest) {
@@ -152,7 +169,8 @@ function formatInfo(info: PackageInfo, executors: { endpoint: string; feePerCall
     lines.push("", bold("Functions") + dim(` (@${latest.version})`));
     for (const fn of latest.manifest.functions) lines.push(`  ${cyan(fn.signature ?? fn.name)}`);
     lines.push("", bold("Public spec and tests") + dim(" (free to read: GET <executor>/v1/blobs/<hash>)"));
-    lines.push(`  wit   ${latest.hashes.witHash}`, `  tests ${latest.hashes.testsHash}`);
+    lines.push(`  wit   ${latest.hashes.witHash}`, `  tests ${latest.hashes.testsHash}${testCases !== undefined ? dim(` (${testCases} test vectors)`) : ""}`);
+    if (spec) lines.push("", bold("WIT") + dim(` (@${latest.version})`), ...spec.trimEnd().split("\n").map((l) => `  ${dim("│")} ${l}`));
   }
   lines.push("", bold("Versions"));
   for (const v of info.versions) {
@@ -167,16 +185,27 @@ function formatInfo(info: PackageInfo, executors: { endpoint: string; feePerCall
 }
 
 interface AccountInfo {
-  packages?: { name: string; earned: string; calls?: string }[];
-  credited?: string;
-  claimed?: string;
-  claimable?: string;
+  credited: string;
+  claimed: string;
+  claimable: string;
+  earnings: { name: string; royalty: string; upstream: string; executorFee: string; total: string }[];
 }
 
 function formatEarnings(address: Address, claimable: bigint, history: AccountInfo | undefined): string {
   const lines = [bold(address), `  claimable now: ${green(formatUsdc(claimable))}`];
-  if (history?.credited !== undefined) lines.push(`  earned in total: ${formatUsdc(history.credited)} · claimed: ${formatUsdc(history.claimed ?? "0")}`);
-  for (const p of history?.packages ?? []) lines.push(`  ${p.name.padEnd(28)} ${formatUsdc(p.earned)}`);
+  if (history) {
+    lines.push(`  earned in total: ${formatUsdc(history.credited)} · claimed: ${formatUsdc(history.claimed)}`);
+    for (const e of history.earnings) {
+      const parts = [
+        BigInt(e.royalty) > 0n ? `royalty ${formatUsdc(e.royalty)}` : "",
+        BigInt(e.upstream) > 0n ? `from forks ${formatUsdc(e.upstream)}` : "",
+        BigInt(e.executorFee) > 0n ? `executor fees ${formatUsdc(e.executorFee)}` : "",
+      ].filter(Boolean);
+      lines.push(`  ${e.name.padEnd(28)} ${formatUsdc(e.total).padEnd(14)} ${dim(parts.join(" · "))}`);
+    }
+  } else {
+    lines.push(dim("  (no catalog connected: per-package history needs --indexer)"));
+  }
   if (claimable > 0n) lines.push("", dim("Withdraw with `glassbox claim`."));
   return lines.join("\n");
 }

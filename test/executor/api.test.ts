@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getAddress, type Hex } from "viem";
 import { canonicalJson } from "../../sdk/canonical-json.ts";
 import { sha256Hex } from "../../sdk/ids.ts";
-import { receiptFromJson, recoverReceiptSigner, type ReceiptJson } from "../../sdk/receipt.ts";
+import { PAYER_SIGNATURE_HEADER, receiptFromJson, receiptResultMessage, recoverReceiptSigner, type ReceiptJson } from "../../sdk/receipt.ts";
 import { startExecutor, type RunningExecutor } from "../../executor/service.ts";
 import { buildCalc, TestStack, type CalcArtifacts, type Published } from "./helpers/stack.ts";
 import { challengeOf, craftPayment, decodePaymentResponseHeader, payingFetch } from "./helpers/x402.ts";
@@ -236,8 +236,20 @@ describe("paid calls over x402", () => {
     expect(await stack.usdcBalance(stack.payer.address)).toBe(before - PRICE - FEE);
     expect(await stack.settlementBalance(stack.maintainer.address)).toBe(maintainerBefore + PRICE);
 
-    const journaled = (await (await fetch(`${executor.url}/v1/receipts/${body.receiptId}`)).json()) as { status: string; txHash: Hex };
-    expect(journaled).toMatchObject({ status: "settled", txHash: body.settlement.transaction });
+    const receiptUrl = `${executor.url}/v1/receipts/${body.receiptId}`;
+    const journaled = (await (await fetch(receiptUrl)).json()) as { status: string; txHash: Hex; resultAvailable: boolean; result?: unknown };
+    expect(journaled).toMatchObject({ status: "settled", txHash: body.settlement.transaction, resultAvailable: true });
+    expect(journaled).not.toHaveProperty("result");
+
+    // The result is journaled with the receipt: the payer (only) can read it back, e.g. after a dropped connection.
+    const asPayer = await fetch(receiptUrl, {
+      headers: { [PAYER_SIGNATURE_HEADER]: await stack.payer.signMessage({ message: receiptResultMessage(body.receiptId) }) },
+    });
+    expect(((await asPayer.json()) as { result: unknown }).result).toBe(42);
+    const asOther = await fetch(receiptUrl, {
+      headers: { [PAYER_SIGNATURE_HEADER]: await stack.maintainer.signMessage({ message: receiptResultMessage(body.receiptId) }) },
+    });
+    expect((await errorOf(asOther)).code).toBe("NOT_THE_PAYER");
   });
 
   it("per-fuel versions quote the exact metered amount and settle", async () => {

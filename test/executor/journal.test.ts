@@ -34,6 +34,7 @@ function receipt(i: number, nonce: Hex = keccak256(toHex(`nonce-${i}-${Math.rand
     receiptSignature: "0x01",
     authorization: { from: PAYER, to: PAYER, value: "1500", validAfter: "0", validBefore: "9999999999", nonce },
     paymentSignature: "0x02",
+    result: JSON.stringify({ sum: i }),
   };
 }
 
@@ -87,7 +88,7 @@ for (const backend of backends) {
       journal = await db.open();
       expect(await journal.countByStatus()).toEqual({ pending: 38, settled: 1, failed: 1 });
       const stored = await journal.getReceipt(first.receiptId);
-      expect(stored).toMatchObject({ status: "settled", txHash: "0xaa", receipt: first.receipt, authorization: first.authorization });
+      expect(stored).toMatchObject({ status: "settled", txHash: "0xaa", receipt: first.receipt, authorization: first.authorization, result: '{"sum":0}' });
       expect((await journal.getReceipt(many[0]!.receiptId))!.reason).toBe("VersionYanked(0x..)");
       const unsettled = await journal.unsettledReceipts();
       expect(unsettled).toHaveLength(38);

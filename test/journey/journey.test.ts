@@ -110,6 +110,8 @@ describe("the journey of every user", () => {
     const witText = await wit.text();
     expect(witText).toBe(await readFile(path.join(CAPABILITIES, "markdown", "wit", "world.wit"), "utf8"));
     expect(sha256Hex(witText)).toBe(version.hashes.witHash);
+    expect(info.json.spec).toBe(witText);
+    expect(info.json.tests.cases.length).toBeGreaterThan(5);
     const tests = await fetch(`${stack.executorUrl}/v1/blobs/${version.hashes.testsHash}`);
     expect(tests.status).toBe(200);
     // Utility is paid: the component itself is never handed out.
@@ -130,6 +132,10 @@ describe("the journey of every user", () => {
     expect(outcome.receipt?.payer).toBe(agent.address);
     const after = await pollUntil("the payment to settle", () => sdk.usdcBalance(agent.address), (b) => b === before - prices.markdown - fee);
     expect(after).toBe(before - prices.markdown - fee);
+    // The result is journaled with the receipt: the payer can read it back later (and only the payer).
+    const recovered = await sdk.recoverResult(stack.executorUrl, outcome.receiptId!);
+    expect(recovered.result).toBe(outcome.result);
+    await expect(sdkFor(forkAuthor).recoverResult(stack.executorUrl, outcome.receiptId!)).rejects.toThrow(/payer/);
   });
 
   it("a fork author forks it with a 20% upstream share and publishes", async () => {
@@ -179,8 +185,22 @@ describe("the journey of every user", () => {
     expect(await sdk.claimable(coMaintainer)).toBe(expected.coMaintainer);
     expect(await sdk.claimable(devAccount(DEV_ROLES.operator).address)).toBe(expected.operator);
 
-    const catalogAccount = await pollUntil("catalog claimable", () => sdk.catalog!.account<any>(maintainer.address), (a) => BigInt(a.claimable ?? a.balance?.claimable ?? -1) === expected.maintainer);
-    expect(catalogAccount).toBeTruthy();
+    // The catalog shows the same earnings for all three, per package and kind.
+    const account = (address: string, claimable: bigint) =>
+      pollUntil(`catalog earnings of ${address}`, () => sdk.catalog!.account<any>(address as Address), (a) => BigInt(a.claimable) === claimable);
+    const upstreamAccount = await account(maintainer.address, expected.maintainer);
+    const byName = (a: any) => Object.fromEntries(a.earnings.map((e: any) => [e.name, e]));
+    expect(byName(upstreamAccount)["acme/markdown"]).toMatchObject({
+      royalty: ((prices.markdown * 9000n) / 10_000n).toString(),
+      upstream: ((upstreamFromFork * 9000n) / 10_000n).toString(),
+    });
+    const forkAccount = await account(forkAuthor.address, expected.forkAuthor);
+    expect(byName(forkAccount)["forker/markdown-plus"]).toMatchObject({ royalty: expected.forkAuthor.toString(), upstream: "0" });
+    const operatorAccount = await account(devAccount(DEV_ROLES.operator).address, expected.operator);
+    expect(byName(operatorAccount)["acme/markdown"].executorFee).toBe(fee.toString());
+    expect(byName(operatorAccount)["forker/markdown-plus"].executorFee).toBe(fee.toString());
+    const human = await glassbox(["earnings", maintainer.address]);
+    expect(human.json.account.earnings.length).toBe(1);
 
     for (const [index, amount] of [
       [DEV_ROLES.maintainer, expected.maintainer],
