@@ -40,11 +40,13 @@ async function frontRun(versionId: Hex): Promise<bigint> {
   return gasOf(await f.settlementAs(relayer).write.settle(f.itemArgs(item)));
 }
 
-async function batch(versionId: Hex, size: number): Promise<bigint> {
+/** A batch of `size` receipts; `versionIds` are used round-robin (one entry: every receipt for the same version). */
+async function batch(versionIds: readonly Hex[], size: number): Promise<bigint> {
   const items: SettlementItem[] = [];
   // Distinct payers, as in production: each item touches its own payer balance at the token.
   const payers = await Promise.all(Array.from({ length: Math.min(size, 20) }, () => f.newPayer(10n ** 12n)));
   for (let i = 0; i < size; i++) {
+    const versionId = versionIds[i % versionIds.length]!;
     items.push(await f.makeItem({ payer: payers[i % payers.length]!, versionId, royalty: 1000n, executorFee: 100n }));
   }
   return gasOf(await f.settlementAs(relayer).write.settleBatch([items]));
@@ -61,6 +63,12 @@ for (let depth = 1; depth <= 3; depth++) {
     fork: { parentVersionId: parent.versionId, upstreamShareBps: 1000 },
   });
   forks.push(parent);
+}
+// Many distinct versions (one package, 100 versions): a batch where every receipt is for a different version
+// makes the per-transaction credit ledger and level cache hold one entry per item.
+const manyVersions: Hex[] = [];
+for (let i = 0; i < 100; i++) {
+  manyVersions.push((await f.publish({ name: "bench/many", version: `1.0.${i}`, price: 1000n })).versionId);
 }
 
 interface Row {
@@ -88,9 +96,11 @@ await measure("settle, no fork", 1, () => single(root.versionId), within(1.6));
 await measure("settle, fork depth 1", 1, () => single(forks[0]!.versionId));
 await measure("settle, fork depth 3", 1, () => single(forks[2]!.versionId));
 await measure("settle, front-run authorization", 1, () => frontRun(root.versionId));
-await measure("settleBatch of 10, no fork", 10, () => batch(root.versionId, 10));
-await measure("settleBatch of 100, no fork", 100, () => batch(root.versionId, 100), (perCall) => ["< 40000 / call", perCall < 40_000n]);
-await measure("settleBatch of 100, fork depth 3", 100, () => batch(forks[2]!.versionId, 100));
+await measure("settleBatch of 10, no fork", 10, () => batch([root.versionId], 10));
+await measure("settleBatch of 100, no fork", 100, () => batch([root.versionId], 100), (perCall) => ["< 40000 / call", perCall < 40_000n]);
+await measure("settleBatch of 100, fork depth 3", 100, () => batch([forks[2]!.versionId], 100));
+await measure("settleBatch of 10, 10 distinct versions", 10, () => batch(manyVersions.slice(0, 10), 10));
+await measure("settleBatch of 100, 100 distinct versions", 100, () => batch(manyVersions, 100));
 
 const table = rows.map((row) => {
   const perCall = row.gas / BigInt(row.calls);
