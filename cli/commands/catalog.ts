@@ -131,9 +131,7 @@ function resolveAddress(text: string): Address {
 }
 
 interface PackageInfo {
-  name: string;
-  owner: string;
-  minForkShareBps: number;
+  package: { name: string; owner: string; minForkShareBps: number };
   versions: {
     version: string;
     versionId: string;
@@ -163,7 +161,8 @@ async function readPublicBlob(executors: string[], hash: string): Promise<string
 
 function formatInfo(info: PackageInfo, executors: { endpoint: string; feePerCall: string; active: boolean }[], spec?: string, testCases?: number): string {
   const latest = info.versions.find((v) => v.latest) ?? info.versions.at(-1);
-  const lines = [bold(info.name), `  owner ${info.owner} · forks must pay upstream ≥ ${info.minForkShareBps / 100}%`];
+  const pkg = info.package;
+  const lines = [bold(pkg.name), `  owner ${pkg.owner} · forks must pay upstream ≥ ${pkg.minForkShareBps / 100}%`];
   if (latest) {
     lines.push(`  ${latest.manifest.description ?? ""}`, `  license ${latest.manifest.license ?? "-"}`);
     lines.push("", bold("Functions") + dim(` (@${latest.version})`));

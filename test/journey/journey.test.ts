@@ -111,6 +111,16 @@ describe("the journey of every user", () => {
     expect(witText).toBe(await readFile(path.join(CAPABILITIES, "markdown", "wit", "world.wit"), "utf8"));
     expect(sha256Hex(witText)).toBe(version.hashes.witHash);
     expect(info.json.spec).toBe(witText);
+    // And the human form a person reads.
+    const human = await runGlassbox(["info", "acme/markdown", "--rpc", stack.rpcUrl, "--deployments", stack.deploymentsFile, "--indexer", stack.indexerUrl, "--executor", stack.executorUrl], {
+      cwd: REPO_ROOT,
+      env: { GLASSBOX_HOME: home },
+    });
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toContain(`owner ${maintainer.address.toLowerCase()}`);
+    expect(human.stdout).toContain("forks must pay upstream ≥ 10%");
+    expect(human.stdout).toContain("to-html: func(markdown: string) -> string");
+    expect(human.stdout).toContain("interface render {");
     expect(info.json.tests.cases.length).toBeGreaterThan(5);
     const tests = await fetch(`${stack.executorUrl}/v1/blobs/${version.hashes.testsHash}`);
     expect(tests.status).toBe(200);
