@@ -16,8 +16,8 @@ import { startExecutor, type RunningExecutor } from "../executor/service.ts";
 import { createPublicClient, createTestClient, http } from "viem";
 import { hardhat } from "viem/chains";
 import { devPrivateKey, type LocalChain } from "../test/helpers/chain.ts";
-import { freePort } from "../test/helpers/ports.ts";
-import { waitFor } from "../test/helpers/wait.ts";
+import { freePort } from "../cli/dev/ports.ts";
+import { waitFor } from "../cli/dev/wait.ts";
 import { buildAdder, buildCalc, TestStack } from "../test/executor/helpers/stack.ts";
 import { challengeOf, craftPayment } from "../test/executor/helpers/x402.ts";
 

@@ -36,9 +36,9 @@ import { receiptId, type Receipt } from "../sdk/receipt.ts";
 import { devAccount, devPrivateKey, startLocalChain, type LocalChain } from "../test/helpers/chain.ts";
 import { deployForTest } from "../test/helpers/deploy.ts";
 import { GlassboxActor, testManifest } from "../test/helpers/glassbox.ts";
-import { startIndexer, type IndexerDatabase, type RunningIndexer } from "../test/helpers/indexer.ts";
+import { startIndexer, type IndexerDatabase, type RunningIndexer } from "../cli/dev/indexer.ts";
 import { createTestDatabase, isPostgresReachable, TEST_DATABASE_URL, uniqueSchemaName } from "../test/helpers/postgres.ts";
-import { WaitAbortedError, waitFor } from "../test/helpers/wait.ts";
+import { WaitAbortedError, waitFor } from "../cli/dev/wait.ts";
 
 const { values: flags } = parseArgs({
   options: {

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import path from "node:path";
 import { createPublicClient, http } from "viem";
 import { deployGlassbox } from "../contracts/scripts/deploy.ts";
@@ -13,6 +12,9 @@ export { DEV_ROLES };
 import { sendContractTx, createChainClients } from "../sdk/client/chain.ts";
 
 import { REPO_ROOT } from "./config.ts";
+import { startIndexer } from "./dev/indexer.ts";
+import { freePort } from "./dev/ports.ts";
+import { waitFor, WaitAbortedError } from "./dev/wait.ts";
 
 export { REPO_ROOT };
 const BIN = (name: string) => path.join(REPO_ROOT, "node_modules", ".bin", name);
@@ -42,36 +44,15 @@ export interface DevStack {
   stop(): Promise<void>;
 }
 
-/** A TCP port on 127.0.0.1 that is free now: `preferred` if possible, else one the OS picks. */
-export async function freePort(preferred = 0): Promise<number> {
-  const probe = (port: number) =>
-    new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.unref();
-      server.once("error", reject);
-      server.listen(port, "127.0.0.1", () => {
-        const address = server.address();
-        server.close(() => (address && typeof address === "object" ? resolve(address.port) : reject(new Error("no port"))));
-      });
-    });
-  if (preferred) {
-    try {
-      return await probe(preferred);
-    } catch {
-      // taken: fall through to an OS-picked port
-    }
-  }
-  return probe(0);
-}
-
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, child?: ManagedProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child?.exited) throw new Error(`${what}: the process exited (code ${child.exitCode}); see ${child.logFile}`);
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`${what} did not become ready within ${timeoutMs / 1000}s${child ? `; see ${child.logFile}` : ""}`);
+/** Waits until `check` passes, failing at once if `child` exits (its log says why). */
+async function waitUntilReady(what: string, check: () => Promise<boolean>, timeoutMs: number, child: ManagedProcess): Promise<void> {
+  await waitFor(
+    async () => {
+      if (child.exited) throw new WaitAbortedError(`${what}: the process exited (code ${child.exitCode}); see ${child.logFile}`);
+      return (await check().catch(() => false)) || undefined;
+    },
+    { timeoutMs, intervalMs: 150, what: `${what} (log: ${child.logFile})` },
+  );
 }
 
 export interface ManagedProcess {
@@ -140,7 +121,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   const stateDir = path.resolve(options.stateDir);
   await rm(stateDir, { recursive: true, force: true });
   await mkdir(path.join(stateDir, "logs"), { recursive: true });
-  const processes: ManagedProcess[] = [];
+  const processes: { stop(): Promise<void> }[] = [];
   const stop = async () => {
     for (const p of processes.reverse()) await p.stop();
   };
@@ -159,7 +140,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       logFile: path.join(stateDir, "logs", "chain.log"),
     });
     processes.push(chain);
-    await waitFor("The local chain", () => rpcReady(rpcUrl), 60_000, chain);
+    await waitUntilReady("The local chain", () => rpcReady(rpcUrl), 60_000, chain);
     log(`chain      ${rpcUrl} (chain id ${LOCAL_CHAIN_ID})`);
 
     const deploymentsDir = path.join(stateDir, "deployments");
@@ -174,21 +155,17 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     }
     log(`funded     dev accounts 0-9 with ${Number(faucet) / 1e6} USDC each`);
 
-    const indexerPort = await freePort(options.indexerPort ?? 42069);
-    // From inside indexer/: Ponder writes generated/ into the directory it starts in.
-    const indexer = startProcess("indexer", BIN("ponder"), ["start", "--port", String(indexerPort), "--hostname", "127.0.0.1", "--schema", `dev_${Date.now()}`], {
-      cwd: path.join(REPO_ROOT, "indexer"),
-      env: {
-        ...baseEnv,
-        GLASSBOX_DEPLOYMENTS: deploymentsFile,
-        GLASSBOX_RPC_URL: rpcUrl,
-        GLASSBOX_INDEXER_DIR: path.join(stateDir, "indexer"),
-        DATABASE_URL: "",
-      },
+    // Started now, waited for after the executor: both warm up in parallel.
+    const indexerStarting = startIndexer({
+      rpcUrl,
+      deployment,
+      database: { kind: "pglite", directory: path.join(stateDir, "indexer") },
+      schema: `dev_${Date.now()}`,
+      port: options.indexerPort ?? 42069,
       logFile: path.join(stateDir, "logs", "indexer.log"),
     });
-    processes.push(indexer);
-    const indexerUrl = `http://127.0.0.1:${indexerPort}`;
+    indexerStarting.catch(() => {}); // awaited below; handled now so an early failure is not "unhandled"
+    processes.push({ stop: async () => (await indexerStarting.catch(() => undefined))?.stop() });
 
     const executorPort = await freePort(options.executorPort ?? 4020);
     const executor = startProcess(
@@ -214,9 +191,11 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     processes.push(executor);
     const executorUrl = `http://127.0.0.1:${executorPort}`;
 
-    await waitFor("The executor", () => httpOk(`${executorUrl}/v1/health`), 90_000, executor);
+    await waitUntilReady("The executor", () => httpOk(`${executorUrl}/v1/health`), 90_000, executor);
     log(`executor   ${executorUrl} (operator ${devAccount(DEV_ROLES.operator).address})`);
-    await waitFor("The indexer", () => httpOk(`${indexerUrl}/ready`), 120_000, indexer);
+    // Ponder may move off the port it was given: use the one it reports.
+    const indexerUrl = (await indexerStarting).url;
+    await waitFor(async () => (await httpOk(`${indexerUrl}/ready`)) || undefined, { timeoutMs: 120_000, what: "the indexer's /ready" });
     log(`indexer    ${indexerUrl} (search: ${indexerUrl}/search?q=markdown, GraphQL: ${indexerUrl}/graphql)`);
 
     // Touch the RPC once more so a dead chain shows up here rather than in the first command.

@@ -1,9 +1,10 @@
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "../../cli/dev/ports.ts";
+import { waitFor } from "../../cli/dev/wait.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPublicClient, getContract, http } from "viem";
 import { abiModulePath, renderAbiModule } from "../../scripts/export-abis.ts";
@@ -46,16 +47,6 @@ describe("sdk/deployments.ts", () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
 describe("contracts/scripts/deploy.ts against a real hardhat node", () => {
   let node: ChildProcess | undefined;
   let rpcUrl = "";
@@ -71,15 +62,7 @@ describe("contracts/scripts/deploy.ts against a real hardhat node", () => {
       stdio: "ignore",
     });
     const client = createPublicClient({ transport: http(rpcUrl, { retryCount: 0 }) });
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await client.getChainId();
-        break;
-      } catch (error) {
-        if (attempt > 200) throw error;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    await waitFor(() => client.getChainId(), { timeoutMs: 30_000, what: "the hardhat node" });
   });
 
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Hex } from "viem";
-import { waitFor } from "../helpers/wait.ts";
+import { waitFor } from "../../cli/dev/wait.ts";
 import { spawnExecutor, type ChildExecutor } from "./helpers/child.ts";
 import { buildCalc, TestStack, type CalcArtifacts } from "./helpers/stack.ts";
 import { challengeOf, craftPayment } from "./helpers/x402.ts";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startExecutor, type RunningExecutor } from "../../executor/service.ts";
-import { waitFor } from "../helpers/wait.ts";
+import { waitFor } from "../../cli/dev/wait.ts";
 import { RpcProxy } from "./helpers/proxy.ts";
 import { buildCalc, TestStack, type CalcArtifacts } from "./helpers/stack.ts";
 import { challengeOf, craftPayment } from "./helpers/x402.ts";

@@ -12,10 +12,10 @@ import { packageIdOf, versionIdOf } from "../../sdk/ids.ts";
 import { devAccount, startLocalChain, type LocalChain } from "../helpers/chain.ts";
 import { deployForTest } from "../helpers/deploy.ts";
 import { GlassboxActor, testManifest } from "../helpers/glassbox.ts";
-import { startIndexer, type IndexerDatabase, type RunningIndexer } from "../helpers/indexer.ts";
+import { startIndexer, type IndexerDatabase, type RunningIndexer } from "../../cli/dev/indexer.ts";
 import { paidCall } from "../helpers/payments.ts";
 import { createTestDatabase, uniqueSchemaName, type TestDatabase } from "../helpers/postgres.ts";
-import { WaitAbortedError, waitFor } from "../helpers/wait.ts";
+import { WaitAbortedError, waitFor } from "../../cli/dev/wait.ts";
 
 interface SearchResponse {
   total: number;

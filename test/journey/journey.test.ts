@@ -14,6 +14,7 @@ import { devAccount, devPrivateKey } from "../../sdk/dev-accounts.ts";
 import { Glassbox, GlassboxError } from "../../sdk/glassbox.ts";
 import { sha256Hex } from "../../sdk/ids.ts";
 import { DEV_ROLES, REPO_ROOT, startDevStack, type DevStack } from "../../cli/dev-stack.ts";
+import { waitFor } from "../../cli/dev/wait.ts";
 import { runGlassbox, type CliRun } from "../helpers/cli.ts";
 
 const CAPABILITIES = path.join(REPO_ROOT, "capabilities");
@@ -32,20 +33,16 @@ function glassbox(args: string[], opts: { account?: number } = {}): Promise<CliR
   return runGlassbox([...args, ...flags], { cwd: REPO_ROOT, env: { GLASSBOX_HOME: home } });
 }
 
-async function pollUntil<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await read();
-      if (done(last)) return last;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`Timed out waiting for ${what}; last value ${JSON.stringify(last)}; last error ${String(lastError)}`);
+/** Polls until `done(value)`; on timeout the error shows the last value read. */
+function pollUntil<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  return waitFor(
+    async () => {
+      const value = await read();
+      if (!done(value)) throw new Error(`last value ${JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`);
+      return value;
+    },
+    { what, timeoutMs, intervalMs: 250 },
+  );
 }
 
 function sdkFor(account: ReturnType<typeof devAccount> | ReturnType<typeof privateKeyToAccount>): Glassbox {

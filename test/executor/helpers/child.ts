@@ -3,8 +3,8 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Deployment } from "../../../sdk/deployments.ts";
-import { freePort } from "../../helpers/ports.ts";
-import { waitFor } from "../../helpers/wait.ts";
+import { freePort } from "../../../cli/dev/ports.ts";
+import { waitFor } from "../../../cli/dev/wait.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 

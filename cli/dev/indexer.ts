@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Deployment } from "../../sdk/deployments.ts";
+import { REPO_ROOT } from "../config.ts";
 import { freePort } from "./ports.ts";
 import { waitFor } from "./wait.ts";
-
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 // The repository's own install (ponder's exports map hides both package.json and a require entry).
 const PONDER_BIN = path.join(REPO_ROOT, "node_modules/ponder/dist/esm/bin/ponder.js");
 
@@ -19,6 +18,10 @@ export interface IndexerOptions {
   schema: string;
   /** Extra environment (e.g. GLASSBOX_POLLING_MS). */
   env?: Record<string, string>;
+  /** Port to try first (default: any free one); Ponder may still move, the real port is read back. */
+  port?: number;
+  /** Also append every log line to this file. */
+  logFile?: string;
 }
 
 export interface RunningIndexer {
@@ -55,7 +58,8 @@ export function indexerEnv(options: Omit<IndexerOptions, "schema">): Record<stri
  * once its HTTP server answers. It does not wait for rows: poll the API for what you expect.
  */
 export async function startIndexer(options: IndexerOptions): Promise<RunningIndexer> {
-  const port = await freePort();
+  const port = await freePort(options.port ?? 0);
+  const logStream = options.logFile ? createWriteStream(options.logFile, { flags: "a" }) : undefined;
   const env: NodeJS.ProcessEnv = { ...process.env, ...indexerEnv(options) };
   // The caller's DATABASE_URL must not leak into a PGlite run.
   if (options.database.kind === "pglite") delete env.DATABASE_URL;
@@ -76,6 +80,7 @@ export async function startIndexer(options: IndexerOptions): Promise<RunningInde
     for (const line of lines) {
       if (line.trim() === "") continue;
       logs.push(line);
+      logStream?.write(`${line}\n`);
       if (logs.length > 2_000) logs.shift();
       try {
         const entry = JSON.parse(line) as { msg?: string; port?: number };
@@ -88,7 +93,13 @@ export async function startIndexer(options: IndexerOptions): Promise<RunningInde
   };
   child.stdout?.on("data", onData("stdout"));
   child.stderr?.on("data", onData("stderr"));
-  const exitPromise = new Promise<void>((resolve) => child.once("exit", (code, signal) => ((exited = { code, signal }), resolve())));
+  const exitPromise = new Promise<void>((resolve) =>
+    child.once("exit", (code, signal) => {
+      exited = { code, signal };
+      logStream?.end();
+      resolve();
+    }),
+  );
 
   const stop = async () => {
     if (exited) return;
