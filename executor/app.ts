@@ -2,7 +2,7 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
 import { isHex, verifyMessage, type Hex } from "viem";
-import { PAYER_SIGNATURE_HEADER, receiptResultMessage } from "../sdk/receipt.ts";
+import { PAYER_SIGNATURE_HEADER, receiptResultMessage } from "../sdk/protocol.ts";
 import { UPLOAD_SIGNATURE_HEADER } from "../sdk/upload.ts";
 import { parseSha256 } from "./blobs.ts";
 import type { CallService } from "./calls.ts";

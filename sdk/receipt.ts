@@ -97,14 +97,3 @@ export function inputHashOf(args: readonly unknown[]): Hex {
 export function outputHashOf(result: unknown): Hex {
   return sha256Hex(canonicalJson(result === undefined ? null : result));
 }
-
-/**
- * What a payer signs (EIP-191) to read back from the executor the result of a call it paid for,
- * e.g. after its connection dropped before the response: `GET /v1/receipts/<id>` with
- * `X-Glassbox-Payer-Signature`. Results are the payer's alone; receipt ids become public on-chain.
- */
-export function receiptResultMessage(id: Hex): string {
-  return `glassbox-receipt-result:${id.toLowerCase()}`;
-}
-
-export const PAYER_SIGNATURE_HEADER = "X-Glassbox-Payer-Signature";

@@ -9,7 +9,7 @@ export function uploadMessage(blobHash: Hex, chainId: number, executor: Address)
   return `glassbox-upload:${blobHash.toLowerCase()}:${chainId}:${getAddress(executor).toLowerCase()}`;
 }
 
-export const UPLOAD_SIGNATURE_HEADER = "X-Glassbox-Signature";
+export { UPLOAD_SIGNATURE_HEADER } from "./protocol.ts";
 
 /** True when `signature` is `signer`'s personal_sign of uploadMessage(blobHash, chainId, executor). */
 export async function verifyUploadSignature(args: {

@@ -1,0 +1,99 @@
+import type { Hex } from "viem";
+import type { ReceiptJson } from "./receipt.ts";
+
+/**
+ * The executor's HTTP wire protocol, in one place: routes, headers, the error body and its stable codes,
+ * and the shapes of the answers. The executor, the SDK, the CLI and the tests all import it.
+ */
+
+export const ROUTES = {
+  health: "/v1/health",
+  info: "/v1/info",
+  call: (name: string, version: string, fn: string) => `/v1/call/${name}@${version}/${fn}`,
+  receipt: (id: Hex) => `/v1/receipts/${id}`,
+  blob: (hash: Hex) => `/v1/blobs/${hash}`,
+} as const;
+
+/** x402 v2 headers (the executor also accepts the v1 X-PAYMENT spelling of the payment header). */
+export const PAYMENT_REQUIRED_HEADER = "PAYMENT-REQUIRED";
+export const PAYMENT_SIGNATURE_HEADER = "PAYMENT-SIGNATURE";
+export const PAYMENT_RESPONSE_HEADER = "PAYMENT-RESPONSE";
+/** A package owner's EIP-191 signature of sdk/upload.ts uploadMessage, on PUT /v1/blobs/<hash>. */
+export const UPLOAD_SIGNATURE_HEADER = "X-Glassbox-Signature";
+/** The payer's EIP-191 signature of receiptResultMessage, on GET /v1/receipts/<id>, to read the result back. */
+export const PAYER_SIGNATURE_HEADER = "X-Glassbox-Payer-Signature";
+
+/**
+ * What a payer signs (EIP-191) to read back from the executor the result of a call it paid for,
+ * e.g. after its connection dropped before the response. Results are the payer's alone.
+ */
+export function receiptResultMessage(id: Hex): string {
+  return `glassbox-receipt-result:${id.toLowerCase()}`;
+}
+
+/**
+ * Stable error codes of the executor API. Bodies are always `{ "error": { "code", "message", "hint"?, "details"? } }`;
+ * clients switch on `code`, humans read `message`.
+ */
+export type ErrorCode =
+  | "MALFORMED_JSON"
+  | "BODY_TOO_LARGE"
+  | "INVALID_REFERENCE"
+  | "UNKNOWN_PACKAGE"
+  | "UNKNOWN_VERSION"
+  | "VERSION_YANKED"
+  | "UNKNOWN_FUNCTION"
+  | "INVALID_ARGUMENTS"
+  | "COMPONENT_NOT_AVAILABLE"
+  | "PAYMENT_REQUIRED"
+  | "PAYMENT_INVALID"
+  | "PAYMENT_REPLAYED"
+  | "PAYMENT_EXPIRED"
+  | "PAYMENT_UNDERFUNDED"
+  | "PAYMENT_WRONG_AMOUNT"
+  | "PAYMENT_WRONG_PAYEE"
+  | "PAYMENT_WRONG_VERSION"
+  | "SETTLEMENT_FAILED"
+  | "EXECUTION_FAILED"
+  | "OUT_OF_FUEL"
+  | "TIMEOUT"
+  | "OUT_OF_MEMORY"
+  | "COMPONENT_TRAP"
+  | "INVALID_BLOB"
+  | "BLOB_HASH_MISMATCH"
+  | "BLOB_NOT_REGISTERED"
+  | "UPLOAD_UNAUTHORIZED"
+  | "BLOB_NOT_FOUND"
+  | "BLOB_NOT_PUBLIC"
+  | "COMPONENT_REJECTED"
+  | "RECEIPT_NOT_FOUND"
+  | "NOT_THE_PAYER"
+  | "NOT_FOUND"
+  | "CHAIN_UNAVAILABLE"
+  | "EXECUTOR_NOT_REGISTERED"
+  | "INTERNAL";
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; hint?: string; details?: Record<string, unknown> };
+}
+
+/** POST /v1/call answer (200). `receipt`, `signature` and `receiptId` are present for paid calls. */
+export interface CallResponseBody {
+  result: unknown;
+  fuelUsed: string;
+  receipt?: ReceiptJson;
+  signature?: Hex;
+  receiptId?: Hex;
+}
+
+/** GET /v1/receipts/<id> answer; `result` only for a request signed by the payer. */
+export interface ReceiptResponseBody {
+  receiptId: Hex;
+  receipt: ReceiptJson;
+  signature: Hex;
+  status: string;
+  txHash: Hex | null;
+  reason: string | null;
+  resultAvailable: boolean;
+  result?: unknown;
+}
