@@ -5,7 +5,7 @@ import path from "node:path";
 import { createPublicClient, http } from "viem";
 import { deployGlassbox } from "../contracts/scripts/deploy.ts";
 import { localUsdcAbi } from "../sdk/abi.ts";
-import type { Deployment } from "../sdk/deployments.ts";
+import type { Deployment } from "../sdk/deployment.ts";
 import { DEV_ROLES, devAccount, devPrivateKey, LOCAL_CHAIN_ID } from "../sdk/dev-accounts.ts";
 
 export { DEV_ROLES };

@@ -1,6 +1,6 @@
 import type { Address, Hex, LocalAccount } from "viem";
 import { capabilityRegistryAbi, localUsdcAbi, settlementAbi } from "./abi.ts";
-import type { Deployment } from "./deployments.ts";
+import type { Deployment } from "./deployment.ts";
 import { packageIdOf, parsePackageRef, versionIdOf } from "./ids.ts";
 import { PAYER_SIGNATURE_HEADER, receiptResultMessage } from "./protocol.ts";
 import { outputHashOf, receiptFromJson, type Receipt, type ReceiptJson } from "./receipt.ts";

@@ -3,7 +3,8 @@ import { parsePackageRef } from "../../sdk/ids.ts";
 import type { PublishedFunction } from "../../sdk/manifest.ts";
 import { receiptToJson } from "../../sdk/receipt.ts";
 import { connect, outputFor } from "../context.ts";
-import { bold, CliError, cyan, dim, ExitCode, formatUsdc, green } from "../ui.ts";
+import { bold, CliError, cyan, dim, ExitCode, green } from "../ui.ts";
+import { formatUsdc } from "../../sdk/units.ts";
 
 /**
  * Command-line arguments to WIT values: each is JSON when it parses as JSON, else a plain string;

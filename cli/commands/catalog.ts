@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { getAddress, isAddress, type Address } from "viem";
 import { assertPackageName, InvalidPackageNameError, sha256Hex } from "../../sdk/ids.ts";
 import { connect, outputFor } from "../context.ts";
-import { bold, CliError, cyan, dim, ExitCode, formatUsdc, green, yellow } from "../ui.ts";
+import { bold, CliError, cyan, dim, ExitCode, green, yellow } from "../ui.ts";
+import { formatUsdc } from "../../sdk/units.ts";
 
 interface PackageSummary {
   name: string;

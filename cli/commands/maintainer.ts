@@ -10,7 +10,8 @@ import { encryptKeystore } from "../../sdk/keystore.ts";
 import { connect, outputFor } from "../context.ts";
 import type { CapabilityProject } from "../project.ts";
 import { scaffoldFiles, writeScaffold } from "../scaffold.ts";
-import { bold, CliError, cyan, dim, ExitCode, formatUsdc, green, parseShare, red, type Output } from "../ui.ts";
+import { bold, CliError, cyan, dim, ExitCode, green, parseShare, red, type Output } from "../ui.ts";
+import { formatUsdc } from "../../sdk/units.ts";
 import { checkName } from "./catalog.ts";
 
 // The runtime (jco, binaryen, esbuild) loads only for commands that build or run components.

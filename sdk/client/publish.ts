@@ -1,6 +1,6 @@
 import type { Account, Address, Hex } from "viem";
 import { capabilityRegistryAbi } from "../abi.ts";
-import type { Deployment } from "../deployments.ts";
+import type { Deployment } from "../deployment.ts";
 import { packageIdOf, parsePackageRef, sha256Hex, versionIdOf } from "../ids.ts";
 import { ACCESS_MODE_CODE, canonicalManifestJson, validateManifest, type Manifest, type PublishedFunction } from "../manifest.ts";
 import { UPLOAD_SIGNATURE_HEADER, uploadMessage } from "../upload.ts";

@@ -1,6 +1,6 @@
 import { BaseError, ContractFunctionRevertedError, type Address, type Hex } from "viem";
 import { capabilityRegistryAbi } from "../abi.ts";
-import type { Deployment } from "../deployments.ts";
+import type { Deployment } from "../deployment.ts";
 import { packageIdOf, versionIdOf } from "../ids.ts";
 import { validateManifest, type AccessMode, type Manifest } from "../manifest.ts";
 import { compareSemver } from "../semver.ts";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Hex } from "viem";
-import type { Deployment } from "../../sdk/deployments.ts";
+import type { Deployment } from "../../sdk/deployment.ts";
 import { packageIdOf, versionIdOf } from "../../sdk/ids.ts";
 import { devAccount, startLocalChain, type LocalChain } from "../helpers/chain.ts";
 import { deployForTest } from "../helpers/deploy.ts";
