@@ -20,6 +20,11 @@ export interface GlassboxOptions {
   indexerUrl?: string;
   /** A preferred executor; otherwise one is found through the catalog. */
   executorUrl?: string;
+  /**
+   * Chain clients to use instead of HTTP ones over rpcUrl: e.g. in a browser, a wallet client over the
+   * wallet's EIP-1193 provider, so transactions are sent (and signed) by the wallet.
+   */
+  clients?: ChainClients;
 }
 
 export interface ExecutorInfo {
@@ -41,7 +46,7 @@ export class Glassbox {
   private readonly publisher: Publisher;
 
   constructor(readonly options: GlassboxOptions) {
-    this.chain = createChainClients(options.rpcUrl, options.deployment.chainId, options.account);
+    this.chain = options.clients ?? createChainClients(options.rpcUrl, options.deployment.chainId, options.account);
     this.registry = new RegistryReader(this.chain, options.deployment);
     this.publisher = new Publisher(this.chain, options.deployment);
     if (options.indexerUrl) this.catalog = new CatalogClient(options.indexerUrl);

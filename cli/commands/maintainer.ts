@@ -7,6 +7,9 @@ import type { TestReport } from "../../executor/runtime/index.ts";
 import { canonicalJson } from "../../sdk/canonical-json.ts";
 import { parsePackageRef } from "../../sdk/ids.ts";
 import { encryptKeystore } from "../../sdk/keystore.ts";
+import type { Manifest } from "../../sdk/manifest.ts";
+import { encodePack, PACK_EXTENSION } from "../../sdk/pack.ts";
+import { publicationOf, type CapabilityFiles } from "../../sdk/client/publish.ts";
 import { connect, outputFor } from "../context.ts";
 import type { CapabilityProject } from "../project.ts";
 import { scaffoldFiles, writeScaffold } from "../scaffold.ts";
@@ -30,6 +33,25 @@ async function runTests(out: Output, capability: CapabilityProject, bytes: Uint8
   const report = await out.step(`Running ${capability.manifest.tests} against the component`, () => testProject(capability, bytes));
   out.info(await reportLines(report));
   return report;
+}
+
+/** Builds the component and runs the public tests; a version whose tests fail is never published or packed. */
+async function builtAndTested(out: Output, dir: string, verb: "publish" | "pack"): Promise<{ manifest: Manifest; files: CapabilityFiles }> {
+  const { loadProject, componentBytes } = await project();
+  const capability = await loadProject(dir);
+  const { manifest } = capability;
+  const bytes = await out.step(`Building ${manifest.name}@${manifest.version}`, () => componentBytes(capability, true));
+  const report = await runTests(out, capability, bytes);
+  if (report.failed > 0) {
+    throw new CliError(`${report.failed} of ${report.total} test vectors fail: refusing to ${verb} ${manifest.name}@${manifest.version}.`, ExitCode.invalid, "Fix the implementation (or the vectors) and run `glassbox test`.");
+  }
+  const files: CapabilityFiles = {
+    manifest,
+    component: bytes,
+    wit: new TextEncoder().encode(capability.witSource),
+    tests: new Uint8Array(await readFile(capability.path(manifest.tests))),
+  };
+  return { manifest, files };
 }
 
 export function registerMaintainerCommands(program: Command): void {
@@ -95,25 +117,12 @@ export function registerMaintainerCommands(program: Command): void {
     .option("--no-upload", "register on-chain only; upload the blobs later")
     .action(async (dir: string, opts, command: Command) => {
       const out = outputFor(command);
-      const { loadProject, componentBytes } = await project();
-      const capability = await loadProject(dir);
-      const { manifest } = capability;
-      const bytes = await out.step(`Building ${manifest.name}@${manifest.version}`, () => componentBytes(capability, true));
-      const report = await runTests(out, capability, bytes);
-      if (report.failed > 0) {
-        throw new CliError(`${report.failed} of ${report.total} test vectors fail: refusing to publish ${manifest.name}@${manifest.version}.`, ExitCode.invalid, "Fix the implementation (or the vectors) and run `glassbox test`.");
-      }
+      const { manifest, files } = await builtAndTested(out, dir, "publish");
       const { glassbox, connection } = await connect(command, { wallet: "required" });
       const executorUrl = opts.upload === false ? undefined : connection.executorUrl;
       if (opts.upload !== false && !executorUrl) {
         throw new CliError("No executor to upload to.", ExitCode.usage, "Pass --executor URL (or --no-upload to register on-chain only).");
       }
-      const files = {
-        manifest,
-        component: bytes,
-        wit: new TextEncoder().encode(capability.witSource),
-        tests: new Uint8Array(await readFile(capability.path(manifest.tests))),
-      };
       const result = await glassbox.publish(files, { ...(executorUrl ? { executorUrl } : {}), progress: (label, work) => out.step(label, work) });
       out.result(
         [
@@ -124,6 +133,27 @@ export function registerMaintainerCommands(program: Command): void {
           `Try: ${cyan(`glassbox call ${result.name}@${result.version} ${manifest.functions?.[0]?.name ?? "<function>"} ...`)}`,
         ].join("\n"),
         result,
+      );
+    });
+
+  program
+    .command("pack")
+    .description("Build and test, then write one file (WIT, tests, manifest, component) to publish from the web catalog with a browser wallet")
+    .argument("[dir]", "capability folder", ".")
+    .option("--out <file>", `where to write it (default: <scope>-<name>-<version>${PACK_EXTENSION} in the current folder)`)
+    .action(async (dir: string, opts, command: Command) => {
+      const out = outputFor(command);
+      const { manifest, files } = await builtAndTested(out, dir, "pack");
+      const file = path.resolve(opts.out ?? `${manifest.name.replace("/", "-")}-${manifest.version}${PACK_EXTENSION}`);
+      const { hashes, versionId } = publicationOf(files);
+      await writeFile(file, encodePack(files));
+      out.result(
+        [
+          `${green("Packed")} ${bold(`${manifest.name}@${manifest.version}`)} into ${file}`,
+          dim(`  component ${hashes.componentHash} · ${(files.component.length / 1024).toFixed(0)} KiB`),
+          `Publish it from the web catalog (Publish page) with the wallet that owns the scope "${manifest.name.split("/")[0]}".`,
+        ].join("\n"),
+        { file, name: manifest.name, version: manifest.version, versionId, hashes },
       );
     });
 

@@ -46,6 +46,32 @@ export function publishedManifest(files: CapabilityFiles): { manifest: Manifest;
   return { manifest, json: canonicalManifestJson(manifest) };
 }
 
+/** What publishing `files` registers: the published manifest, the ids and the four hashes. */
+export interface Publication {
+  manifest: Manifest;
+  manifestJson: string;
+  packageId: Hex;
+  versionId: Hex;
+  hashes: { componentHash: Hex; witHash: Hex; testsHash: Hex; manifestHash: Hex };
+}
+
+export function publicationOf(files: CapabilityFiles): Publication {
+  const { manifest, json } = publishedManifest(files);
+  const packageId = packageIdOf(manifest.name);
+  return {
+    manifest,
+    manifestJson: json,
+    packageId,
+    versionId: versionIdOf(packageId, manifest.version),
+    hashes: {
+      componentHash: sha256Hex(files.component),
+      witHash: sha256Hex(files.wit),
+      testsHash: sha256Hex(files.tests),
+      manifestHash: sha256Hex(json),
+    },
+  };
+}
+
 export class Publisher {
   private readonly reader: RegistryReader;
   constructor(
@@ -55,10 +81,14 @@ export class Publisher {
     this.reader = new RegistryReader(clients, deployments);
   }
 
+  private get wallet(): NonNullable<ChainClients["walletClient"]> {
+    const wallet = this.clients.walletClient;
+    if (!wallet) throw new GlassboxError("NO_WALLET", "Publishing needs a wallet.", "Pass an account to Glassbox.connect.");
+    return wallet;
+  }
+
   private get account(): Account {
-    const account = this.clients.walletClient?.account;
-    if (!account) throw new GlassboxError("NO_WALLET", "Publishing needs a wallet.", "Pass an account to Glassbox.connect.");
-    return account;
+    return this.wallet.account;
   }
 
   private send(action: string, request: { functionName: string; args: readonly unknown[] }): Promise<Hex> {
@@ -68,15 +98,7 @@ export class Publisher {
   /** Registers the package (or fork) if needed, publishes the version, uploads the blobs. */
   async publish(files: CapabilityFiles, opts: { executorUrl?: string; progress?: ProgressReporter } = {}): Promise<PublishResult> {
     const progress = opts.progress ?? silently;
-    const { manifest, json } = publishedManifest(files);
-    const packageId = packageIdOf(manifest.name);
-    const versionId = versionIdOf(packageId, manifest.version);
-    const hashes = {
-      componentHash: sha256Hex(files.component),
-      witHash: sha256Hex(files.wit),
-      testsHash: sha256Hex(files.tests),
-      manifestHash: sha256Hex(json),
-    };
+    const { manifest, manifestJson: json, packageId, versionId, hashes } = publicationOf(files);
     const transactions: Hex[] = [];
 
     const existing = await this.reader.getPackage(manifest.name);
@@ -149,7 +171,8 @@ export class Publisher {
 
   async uploadBlob(executorUrl: string, operator: Address, bytes: Uint8Array): Promise<void> {
     const hash = sha256Hex(bytes);
-    const signature = await this.account.signMessage!({ message: uploadMessage(hash, this.deployments.chainId, operator) });
+    // Through the wallet client, so a browser wallet (a JSON-RPC account) signs as well as a local key.
+    const signature = await this.wallet.signMessage({ account: this.account, message: uploadMessage(hash, this.deployments.chainId, operator) });
     const response = await fetch(`${executorUrl}/v1/blobs/${hash}`, {
       method: "PUT",
       headers: { "content-type": "application/octet-stream", [UPLOAD_SIGNATURE_HEADER]: signature },
