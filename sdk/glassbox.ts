@@ -1,5 +1,6 @@
 import type { Address, Hex, LocalAccount } from "viem";
 import { capabilityRegistryAbi, localUsdcAbi, settlementAbi } from "./abi.ts";
+import type { AccountResponse, PackageResponse, SearchResponse } from "./catalog-api.ts";
 import type { Deployment } from "./deployment.ts";
 import { packageIdOf, parsePackageRef, versionIdOf } from "./ids.ts";
 import { PAYER_SIGNATURE_HEADER, receiptResultMessage } from "./protocol.ts";
@@ -84,11 +85,11 @@ export class Glassbox {
 
   // ── agents ───────────────────────────────────────────────────────────────────────────────
 
-  search<T = unknown>(query: string, filters?: SearchFilters): Promise<T> {
+  search<T = SearchResponse>(query: string, filters?: SearchFilters): Promise<T> {
     return this.requireCatalog().search<T>(query, filters);
   }
 
-  info<T = unknown>(name: string): Promise<T> {
+  info<T = PackageResponse>(name: string): Promise<T> {
     return this.requireCatalog().package<T>(name);
   }
 
@@ -159,7 +160,7 @@ export class Glassbox {
   }
 
   /** Earnings history from the catalog plus the on-chain claimable balance. */
-  async earnings<T = unknown>(address: Address): Promise<{ claimable: bigint; account?: T }> {
+  async earnings<T = AccountResponse>(address: Address): Promise<{ claimable: bigint; account?: T }> {
     const claimable = await this.claimable(address);
     const account = this.catalog ? await this.catalog.account<T>(address).catch(() => undefined) : undefined;
     return account === undefined ? { claimable } : { claimable, account };

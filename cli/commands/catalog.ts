@@ -1,29 +1,10 @@
 import type { Command } from "commander";
 import { getAddress, isAddress, type Address } from "viem";
+import type { AccountResponse, ExecutorEntry, PackageResponse } from "../../sdk/catalog-api.ts";
 import { assertPackageName, InvalidPackageNameError, sha256Hex } from "../../sdk/ids.ts";
 import { connect, outputFor } from "../context.ts";
 import { bold, CliError, cyan, dim, ExitCode, green, yellow } from "../ui.ts";
 import { formatUsdc } from "../../sdk/units.ts";
-
-interface PackageSummary {
-  name: string;
-  description: string | null;
-  license: string | null;
-  functionNames: string[];
-  callableVersion: { versionId: string; version: string } | null;
-  accessMode: string | null;
-  price: string | null;
-  forkCount: number;
-  fork: { parentVersionId: string; upstreamShareBps: number } | null;
-  usage: { paidCalls: string; distinctPayers: number };
-}
-
-interface SearchResponse {
-  results: PackageSummary[];
-  total: number;
-  limit: number;
-  offset: number;
-}
 
 function priceLabel(mode: string | null, price: string | null): string {
   if (!mode) return dim("no callable version");
@@ -46,7 +27,7 @@ export function registerCatalogCommands(program: Command): void {
       const out = outputFor(command);
       const { glassbox } = await connect(command, { wallet: "none" });
       const query = words.join(" ");
-      const response = await glassbox.search<SearchResponse>(query, {
+      const response = await glassbox.search(query, {
         ...(opts.access ? { access: opts.access } : {}),
         ...(opts.maxPrice ? { maxPrice: BigInt(opts.maxPrice) } : {}),
         ...(opts.license ? { license: opts.license } : {}),
@@ -77,8 +58,8 @@ export function registerCatalogCommands(program: Command): void {
       const out = outputFor(command);
       checkName(name);
       const { glassbox, connection } = await connect(command, { wallet: "none" });
-      const info = await glassbox.info<PackageInfo>(name);
-      const executors = await glassbox.catalog!.executors<{ executors: { address: string; endpoint: string; feePerCall: string; active: boolean }[] }>().catch(() => ({ executors: [] }));
+      const info = await glassbox.info(name);
+      const executors = await glassbox.catalog!.executors().catch(() => ({ executors: [] }));
       // The spec and the tests are public: read them from an executor that holds them.
       const latest = info.versions.find((v) => v.latest) ?? info.versions.at(-1);
       const sources = [connection.executorUrl, ...executors.executors.filter((e) => e.active).map((e) => e.endpoint)].filter((u): u is string => Boolean(u));
@@ -96,7 +77,7 @@ export function registerCatalogCommands(program: Command): void {
       const out = outputFor(command);
       const { glassbox, account } = await connect(command, { wallet: address ? "none" : "required" });
       const who = resolveAddress(address ?? account!.address);
-      const { claimable, account: history } = await glassbox.earnings<AccountInfo>(who);
+      const { claimable, account: history } = await glassbox.earnings(who);
       out.result(() => formatEarnings(who, claimable, history), { address: who, claimable: claimable.toString(), account: history ?? null });
     });
 
@@ -131,24 +112,6 @@ function resolveAddress(text: string): Address {
   return getAddress(text);
 }
 
-interface PackageInfo {
-  package: { name: string; owner: string; minForkShareBps: number };
-  versions: {
-    version: string;
-    versionId: string;
-    yanked: boolean;
-    latest: boolean;
-    accessMode: string;
-    price: string;
-    hashes: { componentHash: string; witHash: string; testsHash: string };
-    manifest: { description: string | null; license: string | null; functions: { name: string; signature: string | null }[] };
-    usage: { paidCalls: string };
-  }[];
-  forks: { name: string; upstreamShareBps: number }[];
-  upstream: { name: string; version: string; upstreamShareBps: number }[];
-  earnings?: unknown;
-}
-
 /** A public blob (WIT, tests) by hash from the first executor that serves it, checked against the hash. */
 async function readPublicBlob(executors: string[], hash: string): Promise<string | undefined> {
   for (const url of executors) {
@@ -160,7 +123,7 @@ async function readPublicBlob(executors: string[], hash: string): Promise<string
   return undefined;
 }
 
-function formatInfo(info: PackageInfo, executors: { endpoint: string; feePerCall: string; active: boolean }[], spec?: string, testCases?: number): string {
+function formatInfo(info: PackageResponse, executors: ExecutorEntry[], spec?: string, testCases?: number): string {
   const latest = info.versions.find((v) => v.latest) ?? info.versions.at(-1);
   const pkg = info.package;
   const lines = [bold(pkg.name), `  owner ${pkg.owner} · forks must pay upstream ≥ ${pkg.minForkShareBps / 100}%`];
@@ -184,14 +147,7 @@ function formatInfo(info: PackageInfo, executors: { endpoint: string; feePerCall
   return lines.join("\n");
 }
 
-interface AccountInfo {
-  credited: string;
-  claimed: string;
-  claimable: string;
-  earnings: { name: string; royalty: string; upstream: string; executorFee: string; total: string }[];
-}
-
-function formatEarnings(address: Address, claimable: bigint, history: AccountInfo | undefined): string {
+function formatEarnings(address: Address, claimable: bigint, history: AccountResponse | undefined): string {
   const lines = [bold(address), `  claimable now: ${green(formatUsdc(claimable))}`];
   if (history) {
     lines.push(`  earned in total: ${formatUsdc(history.credited)} · claimed: ${formatUsdc(history.claimed)}`);
@@ -201,7 +157,7 @@ function formatEarnings(address: Address, claimable: bigint, history: AccountInf
         BigInt(e.upstream) > 0n ? `from forks ${formatUsdc(e.upstream)}` : "",
         BigInt(e.executorFee) > 0n ? `executor fees ${formatUsdc(e.executorFee)}` : "",
       ].filter(Boolean);
-      lines.push(`  ${e.name.padEnd(28)} ${formatUsdc(e.total).padEnd(14)} ${dim(parts.join(" · "))}`);
+      lines.push(`  ${(e.name ?? e.packageId).padEnd(28)} ${formatUsdc(e.total).padEnd(14)} ${dim(parts.join(" · "))}`);
     }
   } else {
     lines.push(dim("  (no catalog connected: per-package history needs --indexer)"));
