@@ -15,6 +15,7 @@ import { REPO_ROOT } from "./config.ts";
 import { startIndexer } from "./dev/indexer.ts";
 import { freePort } from "./dev/ports.ts";
 import { waitFor, WaitAbortedError } from "./dev/wait.ts";
+import { buildCatalog, serveCatalog } from "../web/server.ts";
 
 export { REPO_ROOT };
 const BIN = (name: string) => path.join(REPO_ROOT, "node_modules", ".bin", name);
@@ -26,6 +27,9 @@ export interface DevStackOptions {
   rpcPort?: number;
   indexerPort?: number;
   executorPort?: number;
+  /** Port of the web catalog (tried first); `web: false` skips it. */
+  webPort?: number;
+  web?: boolean;
   /** USDC minted to each dev account, base units. */
   faucetAmount?: bigint;
   executorFee?: bigint;
@@ -40,6 +44,8 @@ export interface DevStack {
   deploymentsFile: string;
   indexerUrl: string;
   executorUrl: string;
+  /** The web catalog, unless started with `web: false`. */
+  webUrl?: string;
   stateDir: string;
   stop(): Promise<void>;
 }
@@ -132,6 +138,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   };
 
   try {
+    // Built (or taken from the cache) while the chain, indexer and executor start.
+    const webBuild = options.web === false ? undefined : buildCatalog();
+    webBuild?.catch(() => {}); // awaited below
     const rpcPort = await freePort(options.rpcPort ?? 8545);
     const rpcUrl = `http://127.0.0.1:${rpcPort}`;
     const chain = startProcess("chain", BIN("hardhat"), ["node", "--hostname", "127.0.0.1", "--port", String(rpcPort)], {
@@ -198,10 +207,19 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     await waitFor(async () => (await httpOk(`${indexerUrl}/ready`)) || undefined, { timeoutMs: 120_000, what: "the indexer's /ready" });
     log(`indexer    ${indexerUrl} (search: ${indexerUrl}/search?q=markdown, GraphQL: ${indexerUrl}/graphql)`);
 
+    let webUrl: string | undefined;
+    if (webBuild) {
+      const { dir, cached, ms } = await webBuild;
+      const catalog = await serveCatalog({ dir, port: await freePort(options.webPort ?? 5173), config: { indexerUrl, rpcUrl, deployment, executorUrl, chainName: "Glassbox local" } });
+      processes.push({ stop: catalog.close });
+      webUrl = catalog.url;
+      log(`web        ${webUrl} (catalog ${cached ? "from the build cache" : `built in ${(ms / 1000).toFixed(1)}s`})`);
+    }
+
     // Touch the RPC once more so a dead chain shows up here rather than in the first command.
     await createPublicClient({ transport: http(rpcUrl) }).getBlockNumber();
-    await writeFile(path.join(stateDir, "stack.json"), JSON.stringify({ rpcUrl, deploymentsFile, indexerUrl, executorUrl }, null, 2));
-    return { rpcUrl, chainId: deployment.chainId, deployment, deploymentsFile, indexerUrl, executorUrl, stateDir, stop };
+    await writeFile(path.join(stateDir, "stack.json"), JSON.stringify({ rpcUrl, deploymentsFile, indexerUrl, executorUrl, webUrl }, null, 2));
+    return { rpcUrl, chainId: deployment.chainId, deployment, deploymentsFile, indexerUrl, executorUrl, ...(webUrl ? { webUrl } : {}), stateDir, stop };
   } catch (error) {
     await stop();
     throw error;

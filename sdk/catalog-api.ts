@@ -100,6 +100,9 @@ export interface PackageResponse {
   forks: { packageId: Hex; name: string; parentVersionId: Hex; parentVersion: string | null; upstreamShareBps: number; depth: number }[];
   upstream: { packageId: Hex; name: string; versionId: Hex; version: string; yanked: boolean; upstreamShareBps: number }[];
   earnings: { paidCalls: string; distinctPayers: number; royaltyRevenue: string; executorFees: string; recipients: PackageEarner[] };
+  /** Present once the catalog indexes composition: the versions this package imports, and who imports it. */
+  dependencies?: { name: string; version: string; versionId: Hex }[];
+  dependents?: { name: string; version: string; versionId: Hex }[];
 }
 
 export interface ActivityResponse {

@@ -9,7 +9,7 @@ import { callCapability, type CallOutcome } from "./client/call.ts";
 import { CatalogClient, type SearchFilters } from "./client/catalog.ts";
 import { createChainClients, sendContractTx, type ChainClients } from "./client/chain.ts";
 import { GlassboxError } from "./client/errors.ts";
-import { getJson, Publisher, type CapabilityFiles, type ProgressReporter, type PublishResult } from "./client/publish.ts";
+import { getJson, publishedManifest, Publisher, type CapabilityFiles, type ProgressReporter, type PublishResult } from "./client/publish.ts";
 import { RegistryReader, type VersionView } from "./client/registry.ts";
 
 export interface GlassboxOptions {
@@ -75,6 +75,19 @@ export class Glassbox {
     const parentVersion = await this.registry.resolveVersion(parent.name, parent.version);
     const transaction = await this.write(`Forking ${parentRef} as ${newName}`, "registerFork", [newName, parentVersion.versionId, upstreamShareBps, minForkShareBps]);
     return { packageId: packageIdOf(newName), parentVersionId: parentVersion.versionId, transaction };
+  }
+
+  /**
+   * Uploads a published version's WIT, tests, manifest and component to an executor: e.g. to resume
+   * a publish whose registration went through but whose upload failed, or to add an executor.
+   */
+  upload(files: CapabilityFiles, executorUrl: string): Promise<void> {
+    return this.publisher.upload(executorUrl, files, publishedManifest(files).json);
+  }
+
+  /** Claims `scope` for this wallet (a no-op if it is already yours): only its owner registers names under it. */
+  claimScope(scope: string): Promise<Hex> {
+    return this.write(`Claiming the scope "${scope}"`, "claimScope", [scope]);
   }
 
   async yank(ref: string): Promise<Hex> {

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
-import { getAddress, isAddress, type Address } from "viem";
+import { getAddress, isAddress, type Address, type Hex } from "viem";
 import type { AccountResponse, ExecutorEntry, PackageResponse } from "../../sdk/catalog-api.ts";
-import { assertPackageName, InvalidPackageNameError, sha256Hex } from "../../sdk/ids.ts";
+import { fetchPublicBlob } from "../../sdk/client/blobs.ts";
+import { assertPackageName, InvalidPackageNameError } from "../../sdk/ids.ts";
 import { connect, outputFor } from "../context.ts";
 import { bold, CliError, cyan, dim, ExitCode, green, yellow } from "../ui.ts";
 import { formatUsdc } from "../../sdk/units.ts";
@@ -63,8 +64,12 @@ export function registerCatalogCommands(program: Command): void {
       // The spec and the tests are public: read them from an executor that holds them.
       const latest = info.versions.find((v) => v.latest) ?? info.versions.at(-1);
       const sources = [connection.executorUrl, ...executors.executors.filter((e) => e.active).map((e) => e.endpoint)].filter((u): u is string => Boolean(u));
-      const spec = latest ? await readPublicBlob(sources, latest.hashes.witHash) : undefined;
-      const testsText = latest ? await readPublicBlob(sources, latest.hashes.testsHash) : undefined;
+      const text = async (hash: Hex) => {
+        const bytes = await fetchPublicBlob(sources, hash);
+        return bytes && new TextDecoder().decode(bytes);
+      };
+      const spec = latest ? await text(latest.hashes.witHash) : undefined;
+      const testsText = latest ? await text(latest.hashes.testsHash) : undefined;
       const tests = testsText ? (JSON.parse(testsText) as { cases?: unknown[] }) : undefined;
       out.result(() => formatInfo(info, executors.executors, spec, tests?.cases?.length), { ...info, executors: executors.executors, spec: spec ?? null, tests: tests ?? null });
     });
@@ -110,17 +115,6 @@ export function checkName(name: string): void {
 function resolveAddress(text: string): Address {
   if (!isAddress(text, { strict: false })) throw new CliError(`"${text}" is not an address.`, ExitCode.usage, "Pass a 0x-prefixed 20-byte address.");
   return getAddress(text);
-}
-
-/** A public blob (WIT, tests) by hash from the first executor that serves it, checked against the hash. */
-async function readPublicBlob(executors: string[], hash: string): Promise<string | undefined> {
-  for (const url of executors) {
-    const response = await fetch(`${url}/v1/blobs/${hash}`).catch(() => undefined);
-    if (!response?.ok) continue;
-    const text = await response.text();
-    if (sha256Hex(text) === hash) return text;
-  }
-  return undefined;
 }
 
 function formatInfo(info: PackageResponse, executors: ExecutorEntry[], spec?: string, testCases?: number): string {

@@ -7,6 +7,8 @@ export interface SearchFilters {
   maxPrice?: bigint;
   license?: string;
   hasForks?: boolean;
+  /** Only for catalogs that index composition (see CatalogClient.supports). */
+  hasDependencies?: boolean;
   limit?: number;
   offset?: number;
 }
@@ -37,6 +39,15 @@ export class CatalogClient {
 
   account<T = AccountResponse>(address: Address): Promise<T> {
     return this.get<T>(`/accounts/${address}`);
+  }
+
+  /**
+   * Whether the catalog accepts a search parameter (it answers 400 naming an unknown one), e.g.
+   * "hasDependencies" once it indexes composition.
+   */
+  async supports(searchParameter: string): Promise<boolean> {
+    const response = await fetch(`${this.baseUrl}/search?${searchParameter}=false&limit=1`).catch(() => undefined);
+    return response?.ok ?? false;
   }
 
   private async get<T>(path: string): Promise<T> {

@@ -73,6 +73,12 @@ export class RegistryReader {
     };
   }
 
+  /** Who owns `scope`, or undefined while nobody has claimed it. */
+  async scopeOwner(scope: string): Promise<Address | undefined> {
+    const owner = await this.clients.publicClient.readContract({ ...this.registry, functionName: "scopeOwner", args: [scope] });
+    return owner === ZERO_ADDRESS ? undefined : owner;
+  }
+
   async getVersionById(name: string, versionId: Hex): Promise<VersionView | undefined> {
     try {
       const v = await this.clients.publicClient.readContract({ ...this.registry, functionName: "getVersion", args: [versionId] });

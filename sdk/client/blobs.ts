@@ -1,0 +1,17 @@
+import type { Hex } from "viem";
+import { sha256Hex } from "../ids.ts";
+import { ROUTES } from "../protocol.ts";
+
+/**
+ * A public blob (WIT, tests, manifest) by hash from the first executor that serves it, checked
+ * against the hash: any executor may hold it, none has to be trusted.
+ */
+export async function fetchPublicBlob(executorUrls: readonly string[], hash: Hex): Promise<Uint8Array | undefined> {
+  for (const url of executorUrls) {
+    const response = await fetch(`${url}${ROUTES.blob(hash)}`).catch(() => undefined);
+    if (!response?.ok) continue;
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (sha256Hex(bytes) === hash.toLowerCase()) return bytes;
+  }
+  return undefined;
+}
