@@ -137,7 +137,6 @@ describe("a reader without a wallet", () => {
 
     expect(await unlabelledControls(page)).toEqual([]);
     expect(await lowContrastText(page)).toEqual([]);
-    await screenshot(page, "package", shots);
     await context.close();
   });
 });
@@ -168,8 +167,7 @@ describe("an agent-like user", () => {
     expect(wallet!.requests).toContain("eth_signTypedData_v4");
     expect(wallet!.requests).not.toContain("eth_sendTransaction"); // a payment is a signature, not a transaction
     await until("the payment", () => sdk().usdcBalance(agent.address), (b) => b === before - MARKDOWN_PRICE - EXECUTOR_FEE);
-    await page.locator("#try-title").scrollIntoViewIfNeeded();
-    await screenshot(page, "try-it", shots);
+    await screenshot(page.locator("section", { has: page.locator("#try-title") }), "try-it", shots);
 
     await page.getByRole("link", { name: "Your account" }).click();
     const spending = page.locator("#spending-title + dl");
@@ -303,6 +301,8 @@ describe("a maintainer", () => {
     expect(await sdk().usdcBalance(maintainer.address)).toBe(before + expected);
     expect(await sdk().claimable(maintainer.address)).toBe(0n);
     expect(await page.locator(".claimable").textContent()).toContain("0 USDC");
+    // The page catches up with the catalog by itself: the claim shows in the history.
+    await expect.poll(() => page.getByRole("region", { name: "Claims" }).textContent(), { timeout: 30_000 }).toContain("0.0023 USDC");
     await screenshot(page, "account-maintainer", shots);
   });
 
@@ -331,7 +331,17 @@ describe("a fork author", () => {
   });
 });
 
-describe("the executors page and a phone-sized screen", () => {
+describe("the catalog after use", () => {
+  it("draws a package's paid calls and revenue over time", async () => {
+    const { context, page } = await open();
+    await page.goto(`${stack.webUrl}/#/packages/acme/markdown`);
+    await page.getByRole("img", { name: /^Paid calls: 1 in total/ }).waitFor({ timeout: 30_000 });
+    expect(await page.getByRole("img", { name: /^Royalty revenue: 0\.002 USDC in total/ }).count()).toBe(1);
+    expect(await page.locator("#earnings-title + dl").textContent()).toContain("Paid calls1");
+    await screenshot(page, "package", shots);
+    await context.close();
+  });
+
   it("lists executors with fee, bond, health and packages", async () => {
     const { context, page } = await open();
     await page.goto(`${stack.webUrl}/#/executors`);

@@ -4,7 +4,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import { REPO_ROOT } from "../../../cli/config.ts";
 
 export const CHROMIUM = process.env.GLASSBOX_CHROMIUM ?? "/usr/bin/chromium";
@@ -21,11 +21,12 @@ export function launchBrowser(): Promise<Browser> {
  * Screenshots of the main pages. They go to docs/screenshots (committed, shown in the README) when
  * GLASSBOX_SCREENSHOTS=docs, else to a scratch folder, so an ordinary test run leaves the tree clean.
  */
-export async function screenshot(page: Page, name: string, scratchDir: string, opts: { fullPage?: boolean } = {}): Promise<string> {
+export async function screenshot(target: Page | Locator, name: string, scratchDir: string, opts: { fullPage?: boolean } = {}): Promise<string> {
   const dir = process.env.GLASSBOX_SCREENSHOTS === "docs" ? path.join(REPO_ROOT, "docs", "screenshots") : scratchDir;
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: opts.fullPage ?? true, animations: "disabled" });
+  if ("goto" in target) await target.screenshot({ path: file, fullPage: opts.fullPage ?? true, animations: "disabled" });
+  else await target.screenshot({ path: file, animations: "disabled" });
   return file;
 }
 

@@ -1,7 +1,7 @@
 import { getAddress, isAddress, type Address } from "viem";
 import { accountView, executorBond, type AccountView } from "../adapters/account.ts";
 import type { App } from "../app.ts";
-import { h, replace, statusLine } from "../dom.ts";
+import { h, replace, statusLine, type Child } from "../dom.ts";
 import { formatCount, formatTime, formatUsdc, shortHex } from "../format.ts";
 import { walletPart } from "../live.ts";
 import { routes, type Route } from "../router.ts";
@@ -15,25 +15,31 @@ function table(label: string, headers: string[], rows: (string | Node)[][]): HTM
   );
 }
 
-function claimPart(app: App, address: Address, claimable: bigint, amount: HTMLElement): HTMLElement {
+/** What a claim on this page reports to, and what it refreshes once done. */
+interface ClaimOutlet {
+  notice: HTMLElement;
+  claimed(): void;
+}
+
+function claimPart(app: App, address: Address, claimable: bigint, amount: HTMLElement, outlet: ClaimOutlet): HTMLElement {
   return walletPart(app, (connection) => {
     if (connection?.address !== address) return null;
     if (claimable === 0n) return h("p", { class: "muted" }, "Nothing to claim yet: earnings arrive as executors settle paid calls.");
     const button = h("button", { type: "button" }, `Claim ${formatUsdc(claimable)}`);
-    const status = h("div");
     button.addEventListener("click", () =>
-      void runAction(button, status, "Confirm the claim in your wallet…", async () => {
+      void runAction(button, outlet.notice, "Confirm the claim in your wallet…", async () => {
         const { amount: claimed } = await app.signed().glassbox.claim();
-        replace(amount, formatUsdc(await app.reader.claimable(address)));
         button.remove();
+        replace(amount, formatUsdc(await app.reader.claimable(address)));
+        outlet.claimed();
         return `Claimed ${formatUsdc(claimed)} to ${shortHex(address)}.`;
       }),
     );
-    return [button, status];
+    return button;
   });
 }
 
-function render(app: App, address: Address, view: AccountView, claimable: bigint): HTMLElement[] {
+function render(app: App, address: Address, view: AccountView, claimable: bigint, outlet: ClaimOutlet): Child[] {
   const amount = h("span", { class: "amount" }, formatUsdc(claimable));
   const payments = view.payments.map((p) => [
     p.name ? h("a", { href: routes.package(p.name) }, `${p.name}@${p.version ?? "?"}`) : p.versionId,
@@ -46,7 +52,7 @@ function render(app: App, address: Address, view: AccountView, claimable: bigint
       "earnings",
       "Earnings",
       h("p", { class: "claimable" }, "Claimable now: ", amount),
-      claimPart(app, address, claimable, amount),
+      claimPart(app, address, claimable, amount, outlet),
       facts([
         ["Earned in total", formatUsdc(view.credited)],
         ["Claimed", formatUsdc(view.claimed)],
@@ -70,7 +76,7 @@ function render(app: App, address: Address, view: AccountView, claimable: bigint
     ),
     section(
       "history",
-      "Claims",
+      "Claim history",
       view.claims.length
         ? table("Claims", ["Amount", "To", "Block", "Transaction"], view.claims.map((c) => [formatUsdc(c.amount), h("span", { class: "mono" }, shortHex(c.to, 6)), c.blockNumber, h("span", { class: "mono" }, shortHex(c.transactionHash, 6))]))
         : h("p", { class: "muted" }, "No claims yet."),
@@ -94,8 +100,17 @@ function render(app: App, address: Address, view: AccountView, claimable: bigint
             ["State", view.executor.active ? "active" : "deregistered"],
           ]),
         )
-      : h("span"),
+      : null,
   ];
+}
+
+/** After a claim the chain has it at once, the catalog a block or two later: wait for it (bounded), then redraw. */
+async function caughtUp(app: App, address: Address, claimedBefore: bigint): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    const account = await app.catalog.account(address).catch(() => undefined);
+    if (account && BigInt(account.claimed) > claimedBefore) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 export async function accountPage(app: App, route: Route, main: HTMLElement, isCurrent: () => boolean): Promise<void> {
@@ -120,17 +135,24 @@ export async function accountPage(app: App, route: Route, main: HTMLElement, isC
     return;
   }
   const address = getAddress(given);
-  replace(main, h("h1", null, "Account ", h("span", { class: "mono" }, shortHex(address, 6))), statusLine("info", "Loading…"));
-  try {
-    const [account, claimable] = await Promise.all([app.catalog.account(address), app.reader.claimable(address)]);
-    if (!isCurrent()) return;
-    replace(
-      main,
-      h("h1", null, "Account ", h("span", { class: "mono" }, shortHex(address, 6))),
-      h("p", { class: "mono small" }, address, walletPart(app, (c) => (c?.address === address ? h("span", { class: "badge" }, "your wallet") : null))),
-      render(app, address, accountView(account), claimable),
-    );
-  } catch (error) {
-    if (isCurrent()) replace(main, h("h1", null, "Account"), errorLine(error));
-  }
+  const notice = h("div");
+  const sections = h("div", null, statusLine("info", "Loading…"));
+  replace(
+    main,
+    h("h1", null, "Account ", h("span", { class: "mono" }, shortHex(address, 6))),
+    h("p", { class: "mono small" }, address),
+    walletPart(app, (c) => (c?.address === address ? h("p", null, h("span", { class: "badge" }, "your wallet")) : null)),
+    notice,
+    sections,
+  );
+  const load = async () => {
+    try {
+      const [account, claimable] = await Promise.all([app.catalog.account(address), app.reader.claimable(address)]);
+      const view = accountView(account);
+      if (isCurrent()) replace(sections, render(app, address, view, claimable, { notice, claimed: () => void caughtUp(app, address, view.claimed).then(() => (isCurrent() ? load() : undefined)) }));
+    } catch (error) {
+      if (isCurrent()) replace(sections, errorLine(error));
+    }
+  };
+  await load();
 }

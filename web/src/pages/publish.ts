@@ -3,7 +3,7 @@ import { publicationOf, type CapabilityFiles, type Publication } from "../../../
 import { decodePack, PACK_EXTENSION } from "../../../sdk/pack.ts";
 import type { App } from "../app.ts";
 import { h, replace, statusLine, uid } from "../dom.ts";
-import { formatShare, formatUsdc, priceLabel, shortHex } from "../format.ts";
+import { formatShare, priceLabel, shortHex } from "../format.ts";
 import { walletPart } from "../live.ts";
 import { routes, type Route } from "../router.ts";
 import { explain } from "../errors.ts";
@@ -139,7 +139,6 @@ async function load(app: App, file: File, details: HTMLElement): Promise<void> {
   };
   let registered = Boolean(onChain);
   button.addEventListener("click", () => {
-    replace(steps);
     done = [];
     void runAction(button, status, "Follow the requests in your wallet…", async () => {
       const { glassbox } = app.signed();
@@ -152,6 +151,7 @@ async function load(app: App, file: File, details: HTMLElement): Promise<void> {
           throw new GlassboxError("PUBLISH_INCOMPLETE", `Done: ${done.join("; ")}. Not done: ${explain(error).message}`, "Press Publish again to finish: what is done is not repeated.");
         }
         registered = true;
+        replace(state, statusLine("ok", `${name}@${version} is registered on-chain.`));
       }
       const executorUrl = executorSelect.value;
       try {
@@ -165,7 +165,7 @@ async function load(app: App, file: File, details: HTMLElement): Promise<void> {
         );
       }
       button.remove();
-      return h("span", null, "Published ", h("a", { href: routes.package(name) }, `${name}@${version}`), ` and uploaded to ${executorUrl}. It shows in search within seconds; price ${formatUsdc(publication.manifest.access.price)}.`);
+      return h("span", null, "Published ", h("a", { href: routes.package(name) }, `${name}@${version}`), ` and uploaded to ${executorUrl}. It shows in search within seconds.`);
     });
   });
 }
