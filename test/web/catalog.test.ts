@@ -113,6 +113,17 @@ describe("a reader without a wallet", () => {
     const first = page.getByRole("list", { name: "Search results" }).getByRole("link").first();
     await expect.poll(() => first.textContent()).toBe("acme/markdown");
     await screenshot(page, "search", shots);
+    // Filters, as `glassbox search` has them: price, forks.
+    const names = () => page.getByRole("list", { name: "Search results" }).getByRole("link").allTextContents();
+    await page.getByLabel("Max price (USDC per call)").fill("0.0025");
+    await page.getByLabel("Has forks").check();
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect.poll(names).toEqual(["acme/markdown"]);
+    await page.getByLabel("Max price (USDC per call)").fill("0.001");
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect.poll(() => page.locator(".results-status").textContent()).toContain("No capability matches");
+    await page.goto(`${stack.webUrl}/#/search?q=sanitized%20html`);
+    await expect.poll(() => first.textContent()).toBe("acme/markdown");
     await first.focus();
     await page.keyboard.press("Enter");
 
@@ -311,6 +322,24 @@ describe("a maintainer", () => {
     await page.getByRole("button", { name: "Yank 1.0.0" }).click();
     expect(await outcome(page, /yanked/)).toContain("1.0.0 is yanked");
     expect((await sdk().registry.getVersionById("acme/semver", (await sdk().registry.resolveVersion("acme/semver", "1.0.0")).versionId))?.yanked).toBe(true);
+  });
+});
+
+describe("a newcomer", () => {
+  it("claims a scope, and is told clearly when a scope is someone else's", async () => {
+    const newcomer = devAccount(5);
+    const { context, page } = await open(newcomer);
+    await page.goto(`${stack.webUrl}/#/publish`);
+    await connect(page);
+    const form = page.getByRole("form", { name: "Claim a scope" });
+    await form.getByLabel("Scope").fill("acme");
+    await form.getByRole("button", { name: "Claim scope" }).click();
+    expect(await outcome(page, /belongs to/)).toContain(`“acme” belongs to ${maintainer.address}`);
+    await form.getByLabel("Scope").fill("newcomer");
+    await form.getByRole("button", { name: "Claim scope" }).click();
+    expect(await outcome(page, /is yours/)).toContain("“newcomer” is yours");
+    expect(await sdk().registry.scopeOwner("newcomer")).toBe(newcomer.address);
+    await context.close();
   });
 });
 
