@@ -184,16 +184,20 @@ app.get("/packages/:scope/:name/activity", async (c) => {
   const name = packageName(c);
   const [pkg] = await db.select({ id: packages.id }).from(packages).where(eq(packages.name, name)).limit(1);
   if (!pkg) return notFound(c, `No package named "${name}" is registered.`);
-  const result = await db.execute(sql`
-    SELECT (floor(timestamp / ${interval}) * ${interval})::text AS start, count(*)::text AS paid_calls,
-      sum(royalty)::text AS royalty_revenue, sum(executor_fee)::text AS executor_fees
-    FROM ${receipts} WHERE package_id = ${pkg.id}
-    GROUP BY 1 ORDER BY 1 DESC LIMIT ${MAX_ACTIVITY_BUCKETS}`);
-  const rows = result.rows as unknown as { start: string; paid_calls: string; royalty_revenue: string; executor_fees: string }[];
-  return c.json({
-    interval,
-    buckets: rows.reverse().map((r) => ({ start: r.start, paidCalls: r.paid_calls, royaltyRevenue: r.royalty_revenue, executorFees: r.executor_fees })),
-  });
+  const buckets = await db
+    .select({
+      start: sql<string>`(floor(${receipts.timestamp} / ${interval}) * ${interval})::text`,
+      paidCalls: sql<string>`count(*)::text`,
+      royaltyRevenue: sql<string>`sum(${receipts.royalty})::text`,
+      executorFees: sql<string>`sum(${receipts.executorFee})::text`,
+    })
+    .from(receipts)
+    .where(eq(receipts.packageId, pkg.id))
+    // By position: the bucket expression's parameters would not compare equal by value.
+    .groupBy(sql`1`)
+    .orderBy(sql`1 desc`)
+    .limit(MAX_ACTIVITY_BUCKETS);
+  return c.json({ interval, buckets: buckets.reverse() });
 });
 
 app.get("/executors", async (c) => {
@@ -224,11 +228,14 @@ app.get("/accounts/:address", async (c) => {
   const claimRows = await db.select().from(claims).where(eq(claims.account, account)).orderBy(asc(claims.blockNumber));
   const owned = await db.select({ name: packages.name }).from(packages).where(eq(packages.owner, account)).orderBy(asc(packages.name));
   const [executor] = await db.select().from(executors).where(eq(executors.id, account)).limit(1);
-  const [spent] = (
-    await db.execute(sql`
-      SELECT count(*)::text AS paid_calls, coalesce(sum(royalty), 0)::text AS royalty, coalesce(sum(executor_fee), 0)::text AS executor_fees
-      FROM ${receipts} WHERE payer = ${account}`)
-  ).rows as unknown as { paid_calls: string; royalty: string; executor_fees: string }[];
+  const [spent] = await db
+    .select({
+      paidCalls: sql<string>`count(*)::text`,
+      royalty: sql<string>`coalesce(sum(${receipts.royalty}), 0)::text`,
+      executorFees: sql<string>`coalesce(sum(${receipts.executorFee}), 0)::text`,
+    })
+    .from(receipts)
+    .where(eq(receipts.payer, account));
   const payments = await db
     .select({ receipt: receipts, name: packages.name, version: versions.version })
     .from(receipts)
@@ -254,10 +261,10 @@ app.get("/accounts/:address", async (c) => {
     packages: owned.map((p) => p.name),
     executor: executor ? executorJson(executor) : null,
     spent: {
-      paidCalls: spent?.paid_calls ?? "0",
+      paidCalls: spent?.paidCalls ?? "0",
       royalty: spent?.royalty ?? "0",
-      executorFees: spent?.executor_fees ?? "0",
-      total: (BigInt(spent?.royalty ?? 0) + BigInt(spent?.executor_fees ?? 0)).toString(),
+      executorFees: spent?.executorFees ?? "0",
+      total: (BigInt(spent?.royalty ?? 0) + BigInt(spent?.executorFees ?? 0)).toString(),
     },
     payments: payments.map(({ receipt, name, version }) => ({
       receiptId: receipt.id,

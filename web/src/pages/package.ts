@@ -1,22 +1,18 @@
 import type { ExecutorEntry, PackageResponse, VersionDetail } from "../../../sdk/catalog-api.ts";
 import { fetchPublicBlob } from "../../../sdk/client/blobs.ts";
-import { GlassboxError } from "../../../sdk/client/errors.ts";
 import { parseTestVectors, type TestVectors } from "../../../sdk/test-vectors.ts";
-import { parseShareBps } from "../../../sdk/units.ts";
 import { documentInterface, type InterfaceDocumentation } from "../../../sdk/wit.ts";
-import { pay } from "../adapters/receipt.ts";
 import type { App } from "../app.ts";
 import { barChart, fillBuckets, intervalFor } from "../charts.ts";
-import { h, replace, statusLine, uid } from "../dom.ts";
-import { probeExecutors, type ExecutorStatus } from "../executors.ts";
+import { h, replace, statusLine } from "../dom.ts";
+import { probeExecutors } from "../executors.ts";
 import { formatCount, formatShare, formatTime, formatUsdc, priceLabel, shortHex } from "../format.ts";
 import { walletPart } from "../live.ts";
 import { routes, type Route } from "../router.ts";
 import { errorLine, facts, runAction, section } from "../ui.ts";
-import { argumentsForm, type MemberDocs } from "../wit-form.ts";
 import { renderWit } from "../wit-view.ts";
-
-const MAX_FORK_TREE = 60;
+import { forkForm, forkList, forkTree } from "./forks.ts";
+import { tryIt } from "./try-it.ts";
 
 /** Only http(s) links are followed: a manifest is written by a stranger. */
 function safeLink(url: string | null): HTMLElement | string {
@@ -28,7 +24,7 @@ function accountLink(address: string): HTMLElement {
   return h("a", { href: routes.account(address), class: "mono" }, shortHex(address, 6));
 }
 
-interface Spec {
+export interface Spec {
   source: string;
   doc?: InterfaceDocumentation;
   problem?: string;
@@ -57,10 +53,6 @@ async function loadSpec(version: VersionDetail, sources: string[]): Promise<{ sp
   return out;
 }
 
-function docsLookup(doc: InterfaceDocumentation | undefined): MemberDocs {
-  return (typeName, member) => doc?.types.find((t) => t.name === typeName)?.members.find((m) => m.name === member)?.docs;
-}
-
 function testsTable(tests: TestVectors): HTMLElement {
   const json = (value: unknown) => h("code", { class: "json" }, JSON.stringify(value));
   return h(
@@ -79,101 +71,6 @@ function testsTable(tests: TestVectors): HTMLElement {
       ),
     ),
   );
-}
-
-function resultView(result: unknown): HTMLElement {
-  return h("pre", { class: "result", tabindex: 0, "aria-label": "Result" }, h("code", null, typeof result === "string" ? result : JSON.stringify(result, null, 2)));
-}
-
-function tryIt(app: App, pkg: PackageResponse, version: VersionDetail, spec: Spec | undefined, tests: TestVectors | undefined, serving: ExecutorStatus[]): HTMLElement {
-  const name = pkg.package.name;
-  if (version.yanked) return h("p", null, `${version.version} was yanked: it can no longer be called.`);
-  if (!spec?.doc) return h("p", { class: "muted" }, "The spec of this version is not available from any executor, so no form can be made.");
-  const doc = spec.doc;
-  if (serving.length === 0) return h("p", { class: "muted" }, "No running executor serves this version yet.");
-  const paid = version.accessMode !== "free";
-  const byFee = [...serving].sort((a, b) => Number(BigInt(a.entry.feePerCall) - BigInt(b.entry.feePerCall)));
-  const executorSelect = h("select", { id: uid("executor") }, byFee.map((s) => h("option", { value: s.entry.endpoint }, `${s.entry.endpoint} (fee ${formatUsdc(s.entry.feePerCall)})`)));
-  const fnSelect = h("select", { id: uid("fn") }, doc.functions.map((f) => h("option", { value: f.name }, f.name)));
-  const formArea = h("div");
-  const priceArea = h("p", { class: "price-line", "aria-live": "polite" });
-  const status = h("div");
-  const output = h("div", { class: "output" });
-  const button = h("button", { type: "submit" }, paid ? "Pay and call" : "Call");
-  let form = argumentsForm(doc.functions[0]!, docsLookup(doc));
-
-  const chosenExecutor = (): ExecutorEntry => byFee.find((s) => s.entry.endpoint === executorSelect.value)!.entry;
-  const showPrice = () => {
-    const fee = BigInt(chosenExecutor().feePerCall);
-    const royalty = BigInt(version.price);
-    replace(priceArea, 
-      paid
-        ? h("span", null, "You pay ", h("strong", null, formatUsdc(royalty + fee)), version.accessMode === "per-fuel" ? " + fuel" : "", ` = royalty ${formatUsdc(royalty)} + executor fee ${formatUsdc(fee)}, in USDC from your wallet (x402).`)
-        : "Free to call: no wallet needed.",
-    );
-  };
-  const buildForm = () => {
-    const fn = doc.functions.find((f) => f.name === fnSelect.value)!;
-    form = argumentsForm(fn, docsLookup(doc));
-    const example = tests?.cases.find((c) => c.function === fn.name);
-    if (example) form.write(example.args);
-    replace(formArea, h("p", { class: "docs" }, fn.docs ?? ""), example ? h("p", { class: "muted" }, `Filled in from the public test “${example.name}”.`) : null, form.element);
-  };
-  fnSelect.addEventListener("change", buildForm);
-  executorSelect.addEventListener("change", showPrice);
-  buildForm();
-  showPrice();
-
-  const element = h(
-    "form",
-    { class: "try-it", "aria-label": `Try ${name}` },
-    h("div", { class: "field" }, h("label", { for: fnSelect.id }, "Function"), fnSelect),
-    formArea,
-    h("div", { class: "field" }, h("label", { for: executorSelect.id }, "Executor"), executorSelect),
-    priceArea,
-    walletPart(app, (connection) => (paid && !connection ? statusLine("info", "Connect a wallet (top of the page) to pay for a call.") : null)),
-    button,
-    status,
-    output,
-  );
-  element.addEventListener("submit", (event) => {
-    event.preventDefault();
-    void runAction(button, status, paid ? "Waiting for your wallet to sign the payment…" : "Calling…", async () => {
-      const args = form.read();
-      const executor = chosenExecutor();
-      const ref = `${name}@${version.version}`;
-      replace(output);
-      let view;
-      if (paid) {
-        const { glassbox, connection } = app.signed();
-        const cost = BigInt(version.price) + BigInt(executor.feePerCall);
-        const balance = await glassbox.usdcBalance(connection.address);
-        if (balance < cost) {
-          throw new GlassboxError("INSUFFICIENT_USDC", `Too little USDC: your wallet holds ${formatUsdc(balance)} and this call costs ${formatUsdc(cost)}.`, "Add USDC to this wallet. Nothing was signed or charged.");
-        }
-        view = await pay(glassbox, ref, fnSelect.value, args, { executorUrl: executor.endpoint, ...(version.accessMode === "per-call" ? { maxPayment: cost } : {}) });
-      } else {
-        view = await pay(app.reader, ref, fnSelect.value, args, { executorUrl: executor.endpoint });
-      }
-      replace(output, 
-        h("h3", null, "Result"),
-        resultView(view.result),
-        h("p", { class: "muted" }, `fuel ${view.fuelUsed} · executor ${view.executor}`),
-        view.receipt
-          ? h(
-              "div",
-              { class: "receipt", "aria-label": "Receipt" },
-              h("h3", null, "✔ Receipt verified"),
-              h("p", { class: "mono small" }, view.receipt.id),
-              facts(view.receipt.rows),
-              h("p", null, h("a", { href: routes.account() }, "Your account"), " lists this payment once it settles."),
-            )
-          : null,
-      );
-      return view.receipt ? `Paid ${formatUsdc(view.receipt.total)}; the receipt is signed and checked.` : "Done.";
-    });
-  });
-  return element;
 }
 
 function versionsTable(app: App, pkg: PackageResponse, shown: VersionDetail): HTMLElement {
@@ -211,66 +108,6 @@ function versionsTable(app: App, pkg: PackageResponse, shown: VersionDetail): HT
     );
   };
   return walletPart(app, (connection) => h("div", { class: "table-wrap" }, rows(connection)));
-}
-
-interface ForkNode {
-  name: string;
-  share: number;
-  parentVersion: string | null;
-  children: ForkNode[];
-}
-
-/** The forks below a package, a level at a time, bounded. */
-async function forkTree(app: App, pkg: PackageResponse): Promise<ForkNode[]> {
-  let budget = MAX_FORK_TREE;
-  const expand = async (forks: PackageResponse["forks"]): Promise<ForkNode[]> =>
-    Promise.all(
-      forks.map(async (f) => {
-        budget--;
-        const child = budget > 0 ? await app.catalog.package(f.name).catch(() => undefined) : undefined;
-        return { name: f.name, share: f.upstreamShareBps, parentVersion: f.parentVersion, children: child ? await expand(child.forks) : [] };
-      }),
-    );
-  return expand(pkg.forks);
-}
-
-function forkList(nodes: ForkNode[]): HTMLElement {
-  return h(
-    "ul",
-    { class: "tree" },
-    nodes.map((n) => h("li", null, h("a", { href: routes.package(n.name) }, n.name), ` forks @${n.parentVersion ?? "?"}, pays ${formatShare(n.share)} upstream`, n.children.length ? forkList(n.children) : null)),
-  );
-}
-
-function forkForm(app: App, pkg: PackageResponse, version: VersionDetail): HTMLElement {
-  const nameInput = h("input", { id: uid("fork-name"), required: true, placeholder: "your-scope/new-name", autocomplete: "off" });
-  const share = h("input", { id: uid("fork-share"), required: true, value: formatShare(pkg.package.minForkShareBps), size: 8 });
-  const minShare = h("input", { id: uid("fork-min"), required: true, value: "10%", size: 8 });
-  const button = h("button", { type: "submit" }, `Register fork of @${version.version}`);
-  const status = h("div");
-  const form = h(
-    "form",
-    { class: "fork-form", "aria-label": "Register a fork" },
-    h("p", null, `A fork lives in your own scope and pays ${pkg.package.name} a share of every royalty (at least ${formatShare(pkg.package.minForkShareBps)}).`),
-    h("div", { class: "field" }, h("label", { for: nameInput.id }, "Fork name"), nameInput),
-    h("div", { class: "field" }, h("label", { for: share.id }, "Upstream share"), share),
-    h("div", { class: "field" }, h("label", { for: minShare.id }, "What forks of your fork must pay you"), minShare),
-    button,
-    status,
-  );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    void runAction(button, status, "Confirm the registration in your wallet…", async () => {
-      const upstreamBps = parseShareBps(share.value);
-      if (upstreamBps < pkg.package.minForkShareBps) {
-        throw new GlassboxError("SHARE_TOO_LOW", `${pkg.package.name} asks forks for at least ${formatShare(pkg.package.minForkShareBps)} upstream; you offered ${formatShare(upstreamBps)}.`, "Raise the upstream share.");
-      }
-      const newName = nameInput.value.trim();
-      await app.signed().glassbox.fork(`${pkg.package.name}@${version.version}`, newName, upstreamBps, parseShareBps(minShare.value));
-      return h("span", null, "Registered ", h("a", { href: routes.package(newName) }, newName), `: publish its first version (with "fork": { "parent": "${pkg.package.name}@${version.version}" }) from the Publish page.`);
-    });
-  });
-  return form;
 }
 
 async function activity(app: App, pkg: PackageResponse): Promise<HTMLElement> {
