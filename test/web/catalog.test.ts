@@ -178,7 +178,19 @@ describe("an agent-like user", () => {
     expect(wallet!.requests).toContain("eth_signTypedData_v4");
     expect(wallet!.requests).not.toContain("eth_sendTransaction"); // a payment is a signature, not a transaction
     await until("the payment", () => sdk().usdcBalance(agent.address), (b) => b === before - MARKDOWN_PRICE - EXECUTOR_FEE);
+    const afterFirst = before - MARKDOWN_PRICE - EXECUTOR_FEE;
     await screenshot(page.locator("section", { has: page.locator("#try-title") }), "try-it", shots);
+
+    // A function taking a record with an option inside: the form is made from those types, prefilled from the tests.
+    await form.getByLabel("Function").selectOption("to-html-with");
+    await expect.poll(() => form.getByLabel(/^heading-id-prefix value/).inputValue()).toBe("doc-");
+    expect(await form.getByLabel(/^heading-ids/).isChecked()).toBe(true);
+    expect(await form.textContent()).toContain("Give every heading an `id`"); // the field's doc comment
+    await form.getByLabel(/^markdown/).fill("# Intro");
+    await form.getByLabel(/^heading-id-prefix value/).fill("sec-");
+    await form.getByRole("button", { name: "Pay and call" }).click();
+    await expect.poll(() => page.getByLabel("Result").textContent(), { timeout: 60_000 }).toContain('<h1 id=\\"sec-intro\\">Intro</h1>');
+    await until("the second payment", () => sdk().usdcBalance(agent.address), (b) => b === afterFirst - MARKDOWN_PRICE - EXECUTOR_FEE);
 
     await page.getByRole("link", { name: "Your account" }).click();
     const spending = page.locator("#spending-title + dl");
@@ -189,9 +201,9 @@ describe("an agent-like user", () => {
         await spending.waitFor();
         return (await spending.textContent()) ?? "";
       },
-      (text) => text.includes("Paid calls1"),
+      (text) => text.includes("Paid calls2"),
     );
-    expect(await spending.textContent()).toContain("Spent0.0021 USDC (royalties 0.002 USDC + executor fees 0.0001 USDC)");
+    expect(await spending.textContent()).toContain("Spent0.0042 USDC (royalties 0.004 USDC + executor fees 0.0002 USDC)");
     expect(await page.getByRole("region", { name: "Payments" }).textContent()).toContain("acme/markdown@1.0.0");
     await screenshot(page, "account-agent", shots);
     await context.close();
@@ -232,6 +244,47 @@ describe("wallet errors", () => {
     await page.getByRole("form", { name: "Try acme/markdown" }).getByRole("button", { name: "Pay and call" }).click();
     expect(await outcome(page, /declined/)).toContain("You declined the request in your wallet: nothing was signed, sent or paid.");
     expect(await sdk().usdcBalance(agent.address)).toBe(before);
+    await context.close();
+  });
+});
+
+describe("attacks on the payer", () => {
+  it("an executor cannot take more than the page showed: a lower fee in the catalog's answer makes the payment refuse, unsigned", async () => {
+    const { context, page, wallet } = await open(agent);
+    // A lying catalog (or an executor that raised its fee since): the page shows and caps 0.002 USDC.
+    await page.route(`${stack.indexerUrl}/executors*`, async (route) => {
+      const real = (await (await route.fetch()).json()) as { executors: { feePerCall: string }[] };
+      await route.fulfill({ json: { executors: real.executors.map((e) => ({ ...e, feePerCall: "0" })) } });
+    });
+    await page.goto(`${stack.webUrl}/#/packages/acme/markdown`);
+    await connect(page);
+    const form = page.getByRole("form", { name: "Try acme/markdown" });
+    await expect.poll(() => form.textContent()).toContain("You pay 0.002 USDC");
+    const before = await sdk().usdcBalance(agent.address);
+    await form.getByRole("button", { name: "Pay and call" }).click();
+    expect(await outcome(page, /more than/)).toContain("asked for more than the price shown");
+    expect(wallet!.requests).not.toContain("eth_signTypedData_v4");
+    expect(await sdk().usdcBalance(agent.address)).toBe(before);
+    await context.close();
+  });
+
+  it("text from the catalog is never markup: a description or result holding HTML stays text", async () => {
+    const { context, page } = await open();
+    let alerted = false;
+    page.on("dialog", (dialog) => {
+      alerted = true;
+      void dialog.dismiss();
+    });
+    await page.route(`${stack.indexerUrl}/search*`, async (route) => {
+      const response = await route.fetch();
+      const real = (await response.json()) as { results?: { description: string | null }[] };
+      const results = real.results?.map((r) => ({ ...r, description: '<img src=x onerror="alert(1)">' }));
+      await route.fulfill({ response, json: results ? { ...real, results } : real });
+    });
+    await page.goto(`${stack.webUrl}/#/search?q=markdown`);
+    await page.getByText('<img src=x onerror="alert(1)">').first().waitFor();
+    expect(await page.locator("main img").count()).toBe(0);
+    expect(alerted).toBe(false);
     await context.close();
   });
 });
@@ -301,19 +354,19 @@ describe("a maintainer", () => {
   it("claims the earnings from calls to its packages", async () => {
     // Someone pays for a call to the new package (through the SDK: the stock x402 client).
     await sdk(agent).call("acme/semver", "valid", ["1.2.3"]);
-    // acme/markdown: 90% of the agent's call in the browser; acme/semver: 100%.
-    const expected = (MARKDOWN_PRICE * 9_000n) / 10_000n + SEMVER_PRICE;
+    // acme/markdown: 90% of the agent's two calls in the browser; acme/semver: 100%.
+    const expected = (2n * MARKDOWN_PRICE * 9_000n) / 10_000n + SEMVER_PRICE;
     await until("both royalties credited", () => sdk().claimable(maintainer.address), (b) => b === expected);
     const before = await sdk().usdcBalance(maintainer.address);
     await page.goto(`${stack.webUrl}/#/account`);
     await page.waitForURL(/#\/accounts\/0x/);
-    await page.getByRole("button", { name: "Claim 0.0023 USDC" }).click();
-    expect(await outcome(page, /^Claimed/)).toContain("Claimed 0.0023 USDC");
+    await page.getByRole("button", { name: "Claim 0.0041 USDC" }).click();
+    expect(await outcome(page, /^Claimed/)).toContain("Claimed 0.0041 USDC");
     expect(await sdk().usdcBalance(maintainer.address)).toBe(before + expected);
     expect(await sdk().claimable(maintainer.address)).toBe(0n);
     expect(await page.locator(".claimable").textContent()).toContain("0 USDC");
     // The page catches up with the catalog by itself: the claim shows in the history.
-    await expect.poll(() => page.getByRole("region", { name: "Claims" }).textContent(), { timeout: 30_000 }).toContain("0.0023 USDC");
+    await expect.poll(() => page.getByRole("region", { name: "Claims" }).textContent(), { timeout: 30_000 }).toContain("0.0041 USDC");
     await screenshot(page, "account-maintainer", shots);
   });
 
@@ -364,9 +417,9 @@ describe("the catalog after use", () => {
   it("draws a package's paid calls and revenue over time", async () => {
     const { context, page } = await open();
     await page.goto(`${stack.webUrl}/#/packages/acme/markdown`);
-    await page.getByRole("img", { name: /^Paid calls: 1 in total/ }).waitFor({ timeout: 30_000 });
-    expect(await page.getByRole("img", { name: /^Royalty revenue: 0\.002 USDC in total/ }).count()).toBe(1);
-    expect(await page.locator("#earnings-title + dl").textContent()).toContain("Paid calls1");
+    await page.getByRole("img", { name: /^Paid calls: 2 in total/ }).waitFor({ timeout: 30_000 });
+    expect(await page.getByRole("img", { name: /^Royalty revenue: 0\.004 USDC in total/ }).count()).toBe(1);
+    expect(await page.locator("#earnings-title + dl").textContent()).toContain("Paid calls2");
     await screenshot(page, "package", shots);
     await context.close();
   });

@@ -29,6 +29,9 @@ export function explain(error: unknown): Explanation {
     return { code: "WRONG_CHAIN", message: "Your wallet is on another network than this catalog.", hint: "Use “Switch network” in the header, then try again." };
   }
   if (error instanceof GlassboxError) {
+    if (error.code === "PAYMENT_ABOVE_LIMIT") {
+      return { code: error.code, message: "The executor asked for more than the price shown here: nothing was signed or paid.", hint: "Reload the page to see its current price, or pick another executor." };
+    }
     if (error.code === "PAYMENT_UNDERFUNDED") {
       return { code: "INSUFFICIENT_USDC", message: `Too little USDC in your wallet for this call: ${error.message}`, hint: "Add USDC to this wallet; nothing was charged." };
     }

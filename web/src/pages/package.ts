@@ -170,7 +170,7 @@ export async function packagePage(app: App, route: Route, main: HTMLElement, isC
   const activityBody = h("div", null, statusLine("info", "Loading…"));
   const dependencies = pkg.dependencies || pkg.dependents;
 
-  replace(main, 
+  replace(main,
     header,
     version && !version.manifest.valid ? errorLine(new Error(`The published manifest of ${version.version} is invalid: ${version.manifest.error}`)) : null,
     upstream,
@@ -217,7 +217,7 @@ export async function packagePage(app: App, route: Route, main: HTMLElement, isC
 
   const serving = probeExecutors(active).then((all) => all.filter((s) => version && s.serves.some((p) => p.versionId === version.versionId)));
   void serving.then((list) => {
-    replace(executorsBody, 
+    replace(executorsBody,
       list.length
         ? h("ul", null, list.map((s) => h("li", null, h("span", { class: "mono" }, s.entry.endpoint), ` · fee ${formatUsdc(s.entry.feePerCall)} · `, h("span", { class: `health ${s.health}` }, s.health))))
         : h("p", { class: "muted" }, "No running executor serves this version."),
@@ -232,14 +232,14 @@ export async function packagePage(app: App, route: Route, main: HTMLElement, isC
   }
   const [{ spec, tests, testsProblem }, servingList] = await Promise.all([loadSpec(version, sources), serving]);
   if (!isCurrent()) return;
-  replace(specBody, 
+  replace(specBody,
     !spec
       ? h("p", { class: "muted" }, `No executor serves the WIT of ${version.version} (sha256 ${shortHex(version.hashes.witHash, 8)}).`)
       : spec.doc
         ? renderWit(spec.doc, spec.source)
         : [errorLine(new Error(`The WIT does not parse: ${spec.problem}`)), h("pre", { class: "source" }, spec.source)],
   );
-  replace(testsBody, 
+  replace(testsBody,
     tests
       ? [
           h("p", null, `${tests.cases.length} cases, free to read and to run against any implementation of the WIT: `, tests.cases.slice(0, 3).map((c) => `“${c.name}”`).join(", "), tests.cases.length > 3 ? "…" : "."),

@@ -104,12 +104,12 @@ export async function searchPage(app: App, route: Route, main: HTMLElement, isCu
     const response = await app.catalog.search(q.get("q") ?? "", filters);
     if (!isCurrent()) return;
     const words = q.get("q");
-    replace(status, 
+    replace(status,
       statusLine("info", response.total === 0 ? `No capability matches ${words ? `“${words}”` : "these filters"}.` : `${response.total} capabilit${response.total === 1 ? "y" : "ies"}${words ? ` for “${words}”` : ""}, most relevant and most used first.`),
     );
     replace(results, ...response.results.map(result));
     const page = (to: number, text: string) => h("a", { href: routes.search({ ...Object.fromEntries(q), offset: String(to) }) }, text);
-    replace(pager, 
+    replace(pager,
       offset > 0 ? page(Math.max(0, offset - PAGE), "← Previous") : "",
       offset + PAGE < response.total ? page(offset + PAGE, "Next →") : "",
     );

@@ -44,7 +44,7 @@ export function tryIt(app: App, pkg: PackageResponse, version: VersionDetail, sp
   const showPrice = () => {
     const fee = BigInt(chosenExecutor().feePerCall);
     const royalty = BigInt(version.price);
-    replace(priceArea, 
+    replace(priceArea,
       paid
         ? h("span", null, "You pay ", h("strong", null, formatUsdc(royalty + fee)), version.accessMode === "per-fuel" ? " + fuel" : "", ` = royalty ${formatUsdc(royalty)} + executor fee ${formatUsdc(fee)}, in USDC from your wallet (x402).`)
         : "Free to call: no wallet needed.",
@@ -93,7 +93,7 @@ export function tryIt(app: App, pkg: PackageResponse, version: VersionDetail, sp
       } else {
         view = await pay(app.reader, ref, fnSelect.value, args, { executorUrl: executor.endpoint });
       }
-      replace(output, 
+      replace(output,
         h("h3", null, "Result"),
         resultView(view.result),
         h("p", { class: "muted" }, `fuel ${view.fuelUsed} · executor ${view.executor}`),
