@@ -138,9 +138,15 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   };
 
   try {
-    // Built (or taken from the cache) while the chain, indexer and executor start.
-    const webBuild = options.web === false ? undefined : buildCatalog();
-    webBuild?.catch(() => {}); // awaited below
+    // Built (or taken from the cache) while the chain, indexer and executor start. The catalog is a
+    // convenience: a failed build (e.g. an install without dev dependencies) leaves the rest running.
+    const webBuild =
+      options.web === false
+        ? undefined
+        : buildCatalog().catch((error: Error) => {
+            log(`web        not started: the catalog did not build (${error.message})`);
+            return undefined;
+          });
     const rpcPort = await freePort(options.rpcPort ?? 8545);
     const rpcUrl = `http://127.0.0.1:${rpcPort}`;
     const chain = startProcess("chain", BIN("hardhat"), ["node", "--hostname", "127.0.0.1", "--port", String(rpcPort)], {
@@ -208,8 +214,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     log(`indexer    ${indexerUrl} (search: ${indexerUrl}/search?q=markdown, GraphQL: ${indexerUrl}/graphql)`);
 
     let webUrl: string | undefined;
-    if (webBuild) {
-      const { dir, cached, ms } = await webBuild;
+    const built = await webBuild;
+    if (built) {
+      const { dir, cached, ms } = built;
       const catalog = await serveCatalog({ dir, port: await freePort(options.webPort ?? 5173), config: { indexerUrl, rpcUrl, deployment, executorUrl, chainName: "Glassbox local" } });
       processes.push({ stop: catalog.close });
       webUrl = catalog.url;

@@ -87,6 +87,7 @@ beforeAll(async () => {
   home = await mkdtemp(path.join(tmpdir(), "glassbox-web-"));
   shots = path.join(home, "screenshots");
   [stack, browser] = await Promise.all([startDevStack({ stateDir: path.join(home, "stack"), settlementMode: "batched" }), launchBrowser()]);
+  if (!stack.webUrl) throw new Error("the dev stack did not serve the web catalog (see its log above)");
   await publishSample("markdown", maintainer);
   await publishSample("markdown-plus", forkAuthor);
   // The catalog lists both once Ponder has indexed them.

@@ -160,7 +160,7 @@ async function load(app: App, file: File, details: HTMLElement): Promise<void> {
         button.textContent = "Retry the upload";
         throw new GlassboxError(
           "UPLOAD_FAILED",
-          `${name}@${version} is registered on-chain, but the upload failed: ${(error as Error).message}`,
+          `${name}@${version} is registered on-chain, but the upload failed: ${explain(error).message}`,
           "Retry the upload (here, or later by loading the same pack): the registration is not repeated.",
         );
       }
