@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { PACKAGE_ROOT } from "../sdk/package-root.ts";
 import { CliError, ExitCode } from "./ui.ts";
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+/** The clone the CLI runs from (also when installed with `npm link`: the link points here). */
+export const REPO_ROOT = PACKAGE_ROOT;
 
 /** Where `glassbox dev` records the running local stack, so every other command finds it. */
 export function devStatePath(): string {

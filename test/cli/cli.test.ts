@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseCallArgs } from "../../cli/commands/call.ts";
+import { parseCallArgs } from "../../cli/call-args.ts";
 import { runGlassbox } from "../helpers/cli.ts";
 import { parseShare } from "../../cli/ui.ts";
 
