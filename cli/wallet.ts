@@ -16,7 +16,7 @@ const WALLET_HINT = "Pass --keystore FILE (encrypted, Web3 Secret Storage v3), s
 
 /** True when one of the wallet options is given (flag or environment). */
 export function walletGiven(opts: WalletOptions): boolean {
-  return Boolean(opts.keystore ?? process.env.GLASSBOX_KEYSTORE ?? process.env.GLASSBOX_PRIVATE_KEY) || opts.devAccount !== undefined;
+  return Boolean(opts.keystore || process.env.GLASSBOX_KEYSTORE || process.env.GLASSBOX_PRIVATE_KEY) || opts.devAccount !== undefined;
 }
 
 /**
@@ -26,7 +26,7 @@ export function walletGiven(opts: WalletOptions): boolean {
  * is involved yet: `init` only reads the wallet's address.
  */
 export async function loadAccount(opts: WalletOptions, chainId: number | undefined): Promise<PrivateKeyAccount> {
-  const keystorePath = opts.keystore ?? process.env.GLASSBOX_KEYSTORE;
+  const keystorePath = opts.keystore || process.env.GLASSBOX_KEYSTORE;
   if (keystorePath) {
     let file: unknown;
     try {
@@ -67,7 +67,7 @@ export async function loadAccount(opts: WalletOptions, chainId: number | undefin
  * over by itself), else a placeholder the reader fills in.
  */
 export function walletFlag(opts: WalletOptions): string {
-  const keystore = opts.keystore ?? process.env.GLASSBOX_KEYSTORE;
+  const keystore = opts.keystore || process.env.GLASSBOX_KEYSTORE;
   if (keystore) return opts.keystore ? ` --keystore ${opts.keystore}` : "";
   if (process.env.GLASSBOX_PRIVATE_KEY) return "";
   if (opts.devAccount !== undefined) return ` --dev-account ${opts.devAccount}`;

@@ -5,12 +5,16 @@ import { parseCallArgs } from "../call-args.ts";
 import { connect, outputFor } from "../context.ts";
 import { bold, CliError, cyan, dim, ExitCode, formatUsdc, green, red, write } from "../ui.ts";
 
-/** The `error` value of a WIT result's err case ({"error": ...}), or undefined for any other answer. */
-function resultError(result: unknown, witResultType: string | null | undefined): { error: unknown } | undefined {
-  if (!witResultType?.startsWith("result")) return undefined;
-  if (typeof result !== "object" || result === null || Array.isArray(result)) return undefined;
-  const keys = Object.keys(result);
-  return keys.length === 1 && keys[0] === "error" ? (result as { error: unknown }) : undefined;
+/** A WIT result's answer ({"ok": ...} or {"error": ...}) as its case and value; undefined for any other type. */
+function resultCase(result: unknown, witResultType: string | null | undefined): { ok: boolean; value: unknown } | undefined {
+  if (!witResultType?.startsWith("result") || typeof result !== "object" || result === null) return undefined;
+  const entries = Object.entries(result);
+  const [key, value] = entries[0] ?? [];
+  return entries.length === 1 && (key === "ok" || key === "error") ? { ok: key === "ok", value } : undefined;
+}
+
+function show(value: unknown): string {
+  return typeof value === "string" ? value.trimEnd() : JSON.stringify(value, null, 2);
 }
 
 export async function call(ref: string, functionName: string, tokens: string[], opts: { maxPrice?: string }, command: Command): Promise<void> {
@@ -27,7 +31,8 @@ export async function call(ref: string, functionName: string, tokens: string[], 
   const outcome = await out.step(`Calling ${name}@${version.version} ${functionName}${version.accessMode === "free" ? "" : " (paying over x402)"}`, () =>
     glassbox.call(`${name}@${version.version}`, functionName, args, opts.maxPrice ? { maxPayment: BigInt(opts.maxPrice) } : {}),
   );
-  const failed = resultError(outcome.result, fn?.result);
+  const answer = resultCase(outcome.result, fn?.result);
+  const failed = answer && !answer.ok;
   const machine = {
     package: name,
     version: version.version,
@@ -43,8 +48,8 @@ export async function call(ref: string, functionName: string, tokens: string[], 
     payment: outcome.paymentResponse ?? null,
   };
   out.result(() => {
-    const value = failed ? undefined : typeof outcome.result === "string" ? outcome.result.trimEnd() : JSON.stringify(outcome.result, null, 2);
-    const lines = [...(value === undefined ? [] : [value, ""]), dim(`fuel ${outcome.fuelUsed} · executor ${outcome.executor}`)];
+    // A result's ok value is the answer a person wants; its error goes to stderr below.
+    const lines = [...(failed ? [] : [show(answer ? answer.value : outcome.result), ""]), dim(`fuel ${outcome.fuelUsed} · executor ${outcome.executor}`)];
     if (outcome.receipt) {
       const r = outcome.receipt;
       lines.push(
@@ -58,7 +63,7 @@ export async function call(ref: string, functionName: string, tokens: string[], 
   if (failed) {
     // An answer, not a failure: the capability ran, so the call stays paid (a sandbox failure never is).
     if (!out.json) {
-      const detail = typeof failed.error === "string" ? failed.error : JSON.stringify(failed.error);
+      const detail = show(answer.value);
       write(process.stderr, `${red(bold("Error:"))} ${name}@${version.version} ${functionName} returned an error: ${detail}\n${dim(`→ The capability ran${outcome.paid ? " and the call was paid" : ""}: this is its answer (a WIT result::err), exit code ${ExitCode.capabilityError}.`)}\n`);
     }
     process.exitCode = ExitCode.capabilityError;

@@ -116,7 +116,7 @@ function formatInfo(info: PackageInfo, executors: { endpoint: string; feePerCall
     lines.push("", bold("Functions") + dim(` (@${latest.version})`));
     for (const fn of latest.manifest.functions) lines.push(`  ${cyan(fn.signature ?? fn.name)}`);
     lines.push("", bold("Public spec and tests") + dim(" (free to read: GET <executor>/v1/blobs/<hash>)"));
-    lines.push(`  wit   ${latest.hashes.witHash}`, `  tests ${latest.hashes.testsHash}${testCases !== undefined ? dim(` (${testCases} test vectors)`) : ""}`);
+    lines.push(`  wit   ${latest.hashes.witHash}`, `  tests ${latest.hashes.testsHash}${testCases !== undefined ? dim(` (${count(testCases, "test vector")})`) : ""}`);
     if (spec) lines.push("", bold("WIT") + dim(` (@${latest.version})`), ...spec.trimEnd().split("\n").map((l) => `  ${dim("│")} ${l}`));
   }
   lines.push("", bold("Versions"));

@@ -46,7 +46,7 @@ async function sampleComponent(project: CapabilityProject, out: Output): Promise
   const { componentBytes, recordVerification, testProject } = await import("../project.ts");
   const bytes = await out.step(`Building ${label}`, () => componentBytes(project, true));
   const report = await out.step(`Testing ${label} (${project.manifest.tests})`, () => testProject(project, bytes));
-  if (report.failed > 0) throw new CliError(`${project.manifest.name}: ${report.failed} test vectors fail; not publishing it.`, ExitCode.invalid);
+  if (report.failed > 0) throw new CliError(`${project.manifest.name}: ${count(report.failed, "test vector")} of ${report.total} fail; not publishing it.`, ExitCode.invalid);
   await recordVerification(project, bytes, report);
   return bytes;
 }

@@ -7,7 +7,7 @@ import { parseTestVectors } from "../../sdk/test-vectors.ts";
 import { formatCallArg } from "../call-args.ts";
 import { connect, outputFor } from "../context.ts";
 import { capabilityFiles, componentBytes, loadProject } from "../project.ts";
-import { bold, CliError, cyan, dim, ExitCode, formatUsdc, green } from "../ui.ts";
+import { bold, CliError, count, cyan, dim, ExitCode, formatUsdc, green } from "../ui.ts";
 import { runTests } from "./build.ts";
 
 export async function publish(dir: string, opts: { upload: boolean }, command: Command): Promise<void> {
@@ -24,7 +24,7 @@ export async function publish(dir: string, opts: { upload: boolean }, command: C
   const bytes = await out.step(`Building ${manifest.name}@${manifest.version}`, () => componentBytes(capability, true));
   const report = await runTests(out, capability, bytes);
   if (report.failed > 0) {
-    throw new CliError(`${report.failed} of ${report.total} test vectors fail: refusing to publish ${manifest.name}@${manifest.version}.`, ExitCode.invalid, "Fix the implementation (or the vectors) and run `glassbox test`.");
+    throw new CliError(`${report.failed} of ${count(report.total, "test vector")} fail: refusing to publish ${manifest.name}@${manifest.version}.`, ExitCode.invalid, "Fix the implementation (or the vectors) and run `glassbox test`.");
   }
   const files = await capabilityFiles(capability, bytes);
   const result = await glassbox.publish(files, { ...(executorUrl ? { executorUrl } : {}), progress: (label, work) => out.step(label, work) });

@@ -19,7 +19,8 @@ paid call of the fork sends --upstream-share of its royalty to the parent's reci
 the parent's minimum, see \`glassbox info\`); your splits get the rest.
 
 What a fork must ship (\`glassbox publish\` in the fork's folder):
-  - the parent's public spec: its WIT world and interface, so callers and its test vectors apply;
+  - the parent's public spec: its WIT world and interface, kept compatible (adding functions is
+    fine) so callers and its test vectors still apply;
   - its own implementation of that spec: the parent's source and component are never published,
     only its WIT and test vectors, so a fork re-implements (then improves) what the parent does;
   - test vectors that pass: start from the parent's, add your own;
