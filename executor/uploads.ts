@@ -21,9 +21,9 @@ export interface UploadResult {
 /**
  * Blob uploads and downloads. An upload is accepted when sha256(bytes) is the hash in the path, that
  * hash is registered on-chain as some version's component, WIT, tests or manifest, and the upload is
- * signed (EIP-191, sdk/upload.ts) by that package's current owner: both read from the chain as of the
- * upload (the registry synced to its head, owners read fresh), never from a cached view. Components are verified and
- * prepared by the runtime before they are stored. WIT, tests and manifests are public; component
+ * signed (EIP-191, sdk/upload.ts) by that package's current owner: both as of the upload (the
+ * registry synced to its head, owners read fresh), never from a cached view. Components are verified
+ * and prepared by the runtime before they are stored. WIT, tests and manifests are public; component
  * bytes are never served (knowledge is free, utility is paid).
  */
 export class BlobService {

@@ -2,11 +2,11 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { DEV_ROLES, devAccount } from "../../sdk/dev-accounts.ts";
-import { Glassbox } from "../../sdk/glassbox.ts";
+import { Glassbox, type CapabilityFiles } from "../../sdk/glassbox.ts";
 import { devStatePath, REPO_ROOT, type DevState } from "../config.ts";
 import { globalOptions, outputFor } from "../context.ts";
 import type { DevServices } from "../dev-stack.ts";
-import { capabilityFiles, loadProject, verifiedComponent, type CapabilityProject } from "../project.ts";
+import { capabilityFiles, componentBytes, loadProject, recordVerification, testProject, verifiedComponent, type CapabilityProject } from "../project.ts";
 import { bold, CliError, count, cyan, dim, ExitCode, flushOutput, green, type Output } from "../ui.ts";
 
 export interface DevOptions {
@@ -43,7 +43,6 @@ async function sampleComponent(project: CapabilityProject, out: Output): Promise
     out.info(`${green("✔")} ${label} ${dim(`unchanged since its last build and test (${count(verified.passed, "test vector")} passed)`)}`);
     return verified.bytes;
   }
-  const { componentBytes, recordVerification, testProject } = await import("../project.ts");
   const bytes = await out.step(`Building ${label}`, () => componentBytes(project, true));
   const report = await out.step(`Testing ${label} (${project.manifest.tests})`, () => testProject(project, bytes));
   if (report.failed > 0) throw new CliError(`${project.manifest.name}: ${count(report.failed, "test vector")} of ${report.total} fail; not publishing it.`, ExitCode.invalid);
@@ -54,7 +53,7 @@ async function sampleComponent(project: CapabilityProject, out: Output): Promise
 /** Builds and tests the samples (skipping unchanged ones), registers them in order, then uploads them all at once. */
 export async function publishSamples(services: DevServices, out: Output, root = path.join(REPO_ROOT, "capabilities")): Promise<string[]> {
   const projects = await sampleProjects(root);
-  const published: { glassbox: Glassbox; files: Awaited<ReturnType<typeof capabilityFiles>>; label: string }[] = [];
+  const published: { glassbox: Glassbox; files: CapabilityFiles; label: string }[] = [];
   for (const project of projects) {
     const files = await capabilityFiles(project, await sampleComponent(project, out));
     const glassbox = new Glassbox({ rpcUrl: services.rpcUrl, deployment: services.deployment, account: devAccount(ownerIndex(project)) });

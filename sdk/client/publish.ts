@@ -19,7 +19,7 @@ export interface CapabilityFiles {
   tests: Uint8Array;
 }
 
-export type VersionHashes = { componentHash: Hex; witHash: Hex; testsHash: Hex; manifestHash: Hex };
+type VersionHashes = VersionView["hashes"];
 
 export interface PublishResult {
   name: string;
