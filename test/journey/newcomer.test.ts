@@ -119,6 +119,14 @@ describe("a newcomer's journey through the installed CLI, outside the repository
     expect(manifest.splits).toEqual([{ recipient: maintainer.address, bps: 10_000 }]);
     initNext = suggested(init.stdout, /then (cd .*)/);
     expect(initNext).toBe("cd word-tools && glassbox build && glassbox test && glassbox publish --dev-account 1");
+
+    // Without a wallet at init the splits name a placeholder: publish refuses it before any build or transaction.
+    const placeholder = await glassbox(["init", "newbie/no-wallet"]);
+    expect(placeholder.code, placeholder.stderr).toBe(0);
+    const refused = await glassbox(["publish", "--dev-account", "1"], path.join(work, "no-wallet"));
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain("splits[0].recipient 0x0000000000000000000000000000000000000001 is a placeholder address");
+    expect(refused.stderr).not.toContain("Building");
   });
 
   it("build → test → publish, run as init printed them", async () => {
