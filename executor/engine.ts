@@ -1,4 +1,3 @@
-import path from "node:path";
 import type { Logger } from "pino";
 import type { FunctionSignature } from "../sdk/wit.ts";
 import { refKey, type ArgumentProblem, type ComponentHost, type ComponentRef, type PrepareInput, type PreparedInfo } from "./host.ts";
@@ -16,7 +15,8 @@ import {
 } from "./runtime/index.ts";
 
 export interface RuntimeHostOptions {
-  dataDir: string;
+  /** Where prepared (fuel-instrumented) components are cached by hash. */
+  cacheDir: string;
   /** WASI interfaces the operator allows (intersected with each manifest's requested capabilities). */
   allowedCapabilities: string[];
   pool?: PoolOptions;
@@ -26,7 +26,7 @@ export interface RuntimeHostOptions {
 /** The ComponentHost backed by the runtime library: verify + prepare at upload, a worker pool for calls. */
 export async function createRuntimeHost(options: RuntimeHostOptions): Promise<ComponentHost> {
   const pool = new ComponentPool(options.pool ?? {});
-  const cacheDir = path.join(options.dataDir, "prepared");
+  const { cacheDir } = options;
   const ready = new Map<string, { prepared: PreparedComponent; grants: string[] }>();
   const functionOf = (ref: ComponentRef, name: string): FunctionSignature | undefined =>
     ready.get(refKey(ref))?.prepared.interface.functions.find((f) => f.name === name);

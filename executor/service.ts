@@ -1,3 +1,4 @@
+import path from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import { pino, type Logger } from "pino";
 import { createPublicClient, defineChain, http, type Abi, type Address, type Hex, type PublicClient } from "viem";
@@ -21,6 +22,8 @@ export interface ExecutorConfig {
   /** The operator key (signs receipts, sends settlements). Never logged. */
   operatorKey: Hex;
   dataDir: string;
+  /** Prepared (fuel-instrumented) components, keyed by hash: safe to share across runs. Default `<dataDir>/prepared`. */
+  preparedCacheDir?: string;
   /** 0 picks a free port. */
   port?: number;
   /** Bind address (default 127.0.0.1). */
@@ -143,7 +146,7 @@ export async function startExecutor(config: ExecutorConfig): Promise<RunningExec
 
   const host =
     config.componentHost ?? (await (await import("./engine.ts")).createRuntimeHost({
-      dataDir: config.dataDir,
+      cacheDir: config.preparedCacheDir ?? path.join(config.dataDir, "prepared"),
       allowedCapabilities: config.allowedCapabilities ?? [],
       log,
       pool: {

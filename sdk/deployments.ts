@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { getAddress, isAddress, type Address } from "viem";
+import { PACKAGE_ROOT } from "./package-root.ts";
 
 /** Where the contracts of one chain live: deployments/<chainId>.json. */
 export interface Deployment {
@@ -21,10 +21,7 @@ export class DeploymentError extends Error {
 
 /** deployments/ at the repository root, unless GLASSBOX_DEPLOYMENTS_DIR says otherwise. */
 export function defaultDeploymentsDir(): string {
-  return (
-    process.env.GLASSBOX_DEPLOYMENTS_DIR ??
-    path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "deployments")
-  );
+  return process.env.GLASSBOX_DEPLOYMENTS_DIR ?? path.join(PACKAGE_ROOT, "deployments");
 }
 
 export function deploymentPath(chainId: number, dir: string = defaultDeploymentsDir()): string {

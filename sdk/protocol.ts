@@ -14,6 +14,9 @@ export const ROUTES = {
   blob: (hash: Hex) => `/v1/blobs/${hash}`,
 } as const;
 
+/** The four files of a version, as blobs keyed by their sha256 on the executor (PUT|GET /v1/blobs/<hash>). */
+export type BlobKind = "component" | "wit" | "tests" | "manifest";
+
 /** x402 v2 headers (the executor also accepts the v1 X-PAYMENT spelling of the payment header). */
 export const PAYMENT_REQUIRED_HEADER = "PAYMENT-REQUIRED";
 export const PAYMENT_SIGNATURE_HEADER = "PAYMENT-SIGNATURE";

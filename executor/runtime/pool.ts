@@ -11,6 +11,8 @@
  * while its memory is within 4 MiB of the cap is reported as MemoryLimitError.
  */
 import { availableParallelism } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import {
   ComponentRuntimeError,
@@ -21,6 +23,7 @@ import {
   WorkerCrashedError,
   errorFromWire,
 } from "./errors.ts";
+import { PACKAGE_ROOT } from "../../sdk/package-root.ts";
 import { DEFAULT_LIMITS, type CallLimits } from "./instance.ts";
 import type { PreparedComponent } from "./prepare.ts";
 import { argumentsToGuest, type JsonValue } from "./values.ts";
@@ -77,7 +80,9 @@ interface Slot {
   timer: NodeJS.Timeout | undefined;
 }
 
-const WORKER_URL = new URL("./worker.ts", import.meta.url);
+// From the package root, not from this module: the executor also runs compiled to dist/, while the
+// worker always runs from its TypeScript source (Node strips its types).
+const WORKER_URL = pathToFileURL(path.join(PACKAGE_ROOT, "executor", "runtime", "worker.ts"));
 
 export class ComponentPool {
   readonly size: number;
