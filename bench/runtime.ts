@@ -10,8 +10,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ComponentPool, LoadedComponent, buildComponent, prepareComponent, type PreparedComponent } from "../executor/runtime/index.ts";
-import type { JsonValue } from "../executor/runtime/values.ts";
+import { buildComponent } from "../runtime/builder/index.ts";
+import { ComponentPool, LoadedComponent, prepareComponent, type JsonValue, type PreparedComponent } from "../runtime/sandbox/index.ts";
 import { GREET_TS_PATH, GREET_WIT, TEXT_WIT, TINY_WIT, buildTextComponent, buildTinyComponent } from "../test/fixtures/components/fixtures.ts";
 import { readFileSync } from "node:fs";
 

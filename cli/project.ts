@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { buildComponent, prepareComponent, runTestVectors, TestVectorFormatError, verifyComponent, type BuildResult, type TestReport } from "../executor/runtime/index.ts";
+import { buildComponent, type BuildResult } from "../runtime/builder/index.ts";
+import { prepareComponent, runTestVectors, TestVectorFormatError, verifyComponent, type TestReport } from "../runtime/sandbox/index.ts";
 import { sha256Hex } from "../sdk/ids.ts";
 import { parseManifest, type Manifest } from "../sdk/manifest.ts";
 import { CliError, ExitCode } from "./ui.ts";

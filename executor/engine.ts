@@ -5,15 +5,15 @@ import { refKey, type ArgumentProblem, type ComponentHost, type ComponentRef, ty
 import {
   ComponentPool,
   argumentsToGuest,
-  capabilityCovers,
   formatTestReport,
+  grantedCapabilities,
   prepareComponent,
   runTestVectors,
   verifyComponent,
   type JsonValue,
   type PoolOptions,
   type PreparedComponent,
-} from "./runtime/index.ts";
+} from "../runtime/sandbox/index.ts";
 
 export interface RuntimeHostOptions {
   dataDir: string;
@@ -58,7 +58,7 @@ export async function createRuntimeHost(options: RuntimeHostOptions): Promise<Co
           throw Object.assign(new Error(`the component fails ${report.failed} of its ${report.total} published test vectors:\n${formatTestReport(report)}`), { code: "tests_failed" });
         }
       }
-      const grants = input.capabilities.filter((c) => options.allowedCapabilities.some((allowed) => capabilityCovers(allowed, c)));
+      const grants = grantedCapabilities(input.capabilities, options.allowedCapabilities);
       ready.set(refKey(input), { prepared, grants });
       options.log.info({ componentHash: input.componentHash, functions: prepared.interface.functions.length, grants }, "component prepared");
       return { functions: prepared.interface.functions, imports: verified.imports, ...(tests ? { tests } : {}) };

@@ -2,7 +2,7 @@ import type { Hex } from "viem";
 import type { FunctionSignature } from "../sdk/wit.ts";
 
 /**
- * What the executor needs from the component runtime (executor/runtime), kept narrow so the HTTP
+ * What the executor needs from the component runtime (runtime/sandbox), kept narrow so the HTTP
  * layer does not depend on how components are compiled, metered or pooled. engine.ts adapts the
  * runtime library to it.
  */

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Command } from "commander";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import type { Hex } from "viem";
-import type { TestReport } from "../../executor/runtime/index.ts";
+import type { TestReport } from "../../runtime/sandbox/index.ts";
 import { canonicalJson } from "../../sdk/canonical-json.ts";
 import { parsePackageRef } from "../../sdk/ids.ts";
 import { encryptKeystore } from "../../sdk/keystore.ts";
@@ -17,7 +17,7 @@ import { checkName } from "./catalog.ts";
 const project = () => import("../project.ts");
 
 async function reportLines(report: TestReport): Promise<string> {
-  const { formatTestReport } = await import("../../executor/runtime/index.ts");
+  const { formatTestReport } = await import("../../runtime/sandbox/index.ts");
   return formatTestReport(report)
     .split("\n")
     .map((line) => line.replace(/^(\s+)PASS/, `$1${green("PASS")}`).replace(/^(\s+)FAIL/, `$1${red("FAIL")}`))

@@ -7,22 +7,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../sdk/ids.ts";
+import { BuildError, buildComponent, type BuildResult } from "../../runtime/builder/index.ts";
 import {
-  BuildError,
   ComponentPool,
   UndeclaredImportError,
   MemoryLimitError,
   OutOfFuelError,
   OutputTooLargeError,
   TrapError,
-  buildComponent,
   formatTestReport,
   prepareComponent,
   runTestVectors,
   verifyComponent,
-  type BuildResult,
   type PreparedComponent,
-} from "../../executor/runtime/index.ts";
+} from "../../runtime/sandbox/index.ts";
 import { CLOCK_WIT, FIXTURES_DIR, GREET_WIT, TEXT_WIT, buildClockComponent, buildGreetComponent, buildTextComponent } from "../fixtures/components/fixtures.ts";
 
 let cacheDir: string;

@@ -9,17 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateManifest, type Manifest } from "../../sdk/manifest.ts";
+import { BuildError, adaptSourceForStarlingMonkey, buildComponent, type BuildResult } from "../../runtime/builder/index.ts";
 import {
-  BuildError,
   ComponentPool,
-  buildComponent,
   formatTestReport,
   prepareComponent,
   runTestVectors,
-  type BuildResult,
   type PreparedComponent,
-} from "../../executor/runtime/index.ts";
-import { adaptSourceForStarlingMonkey } from "../../executor/runtime/build.ts";
+} from "../../runtime/sandbox/index.ts";
 import { REPO_ROOT, TEST_BUILD_CACHE } from "../fixtures/components/fixtures.ts";
 
 interface Capability {

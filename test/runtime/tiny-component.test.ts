@@ -26,7 +26,7 @@ import {
   prepareComponent,
   verifyComponent,
   type PreparedComponent,
-} from "../../executor/runtime/index.ts";
+} from "../../runtime/sandbox/index.ts";
 import { TINY_WIT, buildTinyComponent } from "../fixtures/components/fixtures.ts";
 
 const MEMORY_LIMIT = 32 * 1024 * 1024;

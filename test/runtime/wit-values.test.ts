@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { describeInterface, describeWorld, formatSignature, parseWit, printInterfaceWit, WitParseError, type WitType } from "../../sdk/wit.ts";
 import { parseTestVectors, TestVectorFormatError } from "../../sdk/test-vectors.ts";
-import { guestToJson, jsonToGuest, ValueConversionError, type JsonValue } from "../../executor/runtime/values.ts";
+import { guestToJson, jsonToGuest, ValueConversionError, type JsonValue } from "../../runtime/sandbox/values.ts";
 import { TEXT_WIT, TINY_WIT } from "../fixtures/components/fixtures.ts";
 
 describe("WIT reader", () => {

@@ -11,7 +11,7 @@ import { transpile } from "@bytecodealliance/jco";
 import { sha256Hex } from "../../sdk/ids.ts";
 import { describeInterface, type InterfaceDescription } from "../../sdk/wit.ts";
 import { readComponentTopLevel } from "./component-binary.ts";
-import { InvalidComponentError } from "./errors.ts";
+import { InvalidComponentError } from "../errors.ts";
 import { instrumentFuel } from "./fuel.ts";
 
 /** Bump when the artefact layout or instrumentation changes: old cache entries are then ignored. */

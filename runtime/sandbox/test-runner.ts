@@ -4,7 +4,7 @@
  */
 import { parseTestVectors, type JsonValue, type TestCase, type TestVectors } from "../../sdk/test-vectors.ts";
 import type { FunctionSignature, WitType } from "../../sdk/wit.ts";
-import { ComponentRuntimeError } from "./errors.ts";
+import { ComponentRuntimeError } from "../errors.ts";
 import { DEFAULT_LIMITS, LoadedComponent, type CallLimits } from "./instance.ts";
 import type { ComponentPool } from "./pool.ts";
 import type { PreparedComponent } from "./prepare.ts";

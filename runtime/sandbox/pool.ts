@@ -20,7 +20,7 @@ import {
   UnknownFunctionError,
   WorkerCrashedError,
   errorFromWire,
-} from "./errors.ts";
+} from "../errors.ts";
 import { DEFAULT_LIMITS, type CallLimits } from "./instance.ts";
 import type { PreparedComponent } from "./prepare.ts";
 import { argumentsToGuest, type JsonValue } from "./values.ts";

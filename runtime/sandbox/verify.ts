@@ -1,7 +1,7 @@
 /**
  * Upload-time verification of a component blob, before anything of it runs:
  * 1. its sha256 equals the registered componentHash;
- * 2. every import is a capability the manifest requests AND the operator allows;
+ * 2. every import is a capability the manifest requests AND the operator allows (policy.ts);
  * 3. it exports the published interface with exactly the published function types (extra
  *    exports allowed). The check is exact: a consumer component importing the published
  *    interface is spliced onto the blob and instantiated with the blob's export, and the
@@ -12,7 +12,8 @@ import { componentEmbed, componentNew, componentWit } from "@bytecodealliance/jc
 import { sha256Hex } from "../../sdk/ids.ts";
 import { describeInterface, formatSignature, parseWit, printInterfaceWit, type FunctionSignature, type InterfaceDescription } from "../../sdk/wit.ts";
 import { readComponentTopLevel, spliceConsumer, type ComponentTopLevel } from "./component-binary.ts";
-import { HashMismatchError, InvalidComponentError, UndeclaredImportError, WitMismatchError } from "./errors.ts";
+import { HashMismatchError, InvalidComponentError, WitMismatchError } from "../errors.ts";
+import { checkImports, unversioned } from "./policy.ts";
 
 export interface VerifyOptions {
   bytes: Uint8Array;
@@ -33,25 +34,6 @@ export interface VerifiedComponent {
   interface: InterfaceDescription;
   /** Every top-level import name of the component (versioned, as in the binary). */
   imports: string[];
-}
-
-/** `wasi:clocks/wall-clock@0.2.3` -> `wasi:clocks/wall-clock`. */
-export function unversioned(name: string): string {
-  const at = name.indexOf("@");
-  return at < 0 ? name : name.slice(0, at);
-}
-
-/** Whether a capability pattern (`wasi:clocks/wall-clock`, `wasi:io/*`, versioned or not) covers an import. */
-export function capabilityCovers(pattern: string, importName: string): boolean {
-  const target = unversioned(importName);
-  const wanted = unversioned(pattern);
-  if (wanted.endsWith("*")) return target.startsWith(wanted.slice(0, -1));
-  return wanted === target;
-}
-
-export function checkImports(imports: string[], requested: string[], allowed: string[]): void {
-  const undeclared = imports.filter((name) => !(requested.some((p) => capabilityCovers(p, name)) && allowed.some((p) => capabilityCovers(p, name))));
-  if (undeclared.length > 0) throw new UndeclaredImportError(undeclared, requested, allowed);
 }
 
 export async function verifyComponent(options: VerifyOptions): Promise<VerifiedComponent> {

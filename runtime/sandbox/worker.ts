@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { setFlagsFromString } from "node:v8";
-import { ComponentRuntimeError, InvalidComponentError, TrapError, errorToWire } from "./errors.ts";
+import { ComponentRuntimeError, InvalidComponentError, TrapError, errorToWire } from "../errors.ts";
 import { LoadedComponent, type CallLimits } from "./instance.ts";
 import type { PreparedComponent } from "./prepare.ts";
 import type { JsonValue } from "./values.ts";

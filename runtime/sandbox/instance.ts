@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { FunctionSignature } from "../../sdk/wit.ts";
-import { hostImports } from "./capabilities.ts";
+import { hostImports } from "./policy.ts";
 import {
   CapabilityDeniedError,
   ComponentRuntimeError,
@@ -18,7 +18,7 @@ import {
   OutputTooLargeError,
   TrapError,
   UnknownFunctionError,
-} from "./errors.ts";
+} from "../errors.ts";
 import { FUEL_IMPORT_MODULE, FUEL_IMPORT_NAME } from "./fuel-abi.ts";
 import type { PreparedComponent } from "./prepare.ts";
 import { argumentsToGuest, camelCase, guestToJson, type JsonValue } from "./values.ts";
