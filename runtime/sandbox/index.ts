@@ -35,28 +35,11 @@ export type { TestReport, TestCaseReport, CaseOutcome, RunTestOptions } from "./
 export { jsonToGuest, guestToJson, argumentsToGuest, ValueConversionError } from "./values.ts";
 export type { JsonValue } from "./values.ts";
 
-export { instrumentFuel } from "./fuel.ts";
+export { instrumentModule } from "./instrument.ts";
+export type { InstrumentedModule } from "./instrument.ts";
+export type { SnapshotSafety } from "./snapshot-safety.ts";
 
-export {
-  ComponentRuntimeError,
-  HashMismatchError,
-  WitMismatchError,
-  UndeclaredImportError,
-  InvalidComponentError,
-  OutOfFuelError,
-  TrapError,
-  MemoryLimitError,
-  OutputTooLargeError,
-  TimeoutError,
-  CapabilityDeniedError,
-  InvalidArgumentsError,
-  UnknownFunctionError,
-  WorkerCrashedError,
-  PoolClosedError,
-  errorFromWire,
-  errorToWire,
-} from "../errors.ts";
-export type { RuntimeErrorCode, WireError, ErrorDetails } from "../errors.ts";
+export * from "../errors.ts";
 
 export { describeInterface, describeWorld, formatSignature, formatWitType } from "../../sdk/wit.ts";
 export type { FunctionSignature, InterfaceDescription, WorldDescription, WitType } from "../../sdk/wit.ts";

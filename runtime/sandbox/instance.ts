@@ -1,26 +1,36 @@
 /**
- * Runs calls against a prepared component: a fresh instance per call from compiled modules that
- * are cached per artefact. Used inside pool workers and, for tests/CLI/benchmarks, in-process.
+ * Runs calls against a prepared component. Used inside pool workers and, for tests, the CLI and
+ * benchmarks, in-process.
+ *
+ * Fresh-instance semantics, without paying for a fresh instance: right after instantiation every
+ * memory and mutable global of the instance is snapshotted; after a call the instance is reset to
+ * that snapshot and serves the next caller. A reset restores all the state a call can change, or
+ * the instance is dropped instead: it is reused only when the call succeeded, grew no memory,
+ * called no JavaScript import (the glue's and the host's state is not in the snapshot), and the
+ * component's code cannot change state outside memories and globals (snapshot-safety.ts, checked
+ * at prepare time). Otherwise the next call gets a new instance.
  *
  * Loaded by worker threads through Node's type stripping: no TypeScript-only syntax here.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import type { FunctionSignature } from "../../sdk/wit.ts";
-import { hostImports } from "./policy.ts";
 import {
   CapabilityDeniedError,
   ComponentRuntimeError,
   InvalidArgumentsError,
+  InvalidComponentError,
   MemoryLimitError,
   OutOfFuelError,
   OutputTooLargeError,
+  StackOverflowError,
   TrapError,
   UnknownFunctionError,
 } from "../errors.ts";
-import { FUEL_IMPORT_MODULE, FUEL_IMPORT_NAME } from "./fuel-abi.ts";
+import { ResultChecker } from "./lifting.ts";
+import { hostImports, type HostInterface } from "./policy.ts";
 import type { PreparedComponent } from "./prepare.ts";
+import { FUEL_IMPORT_NAME, MEMORY_IMPORT_NAME, SANDBOX_IMPORT_MODULE, STACK_POINTER_NAMES } from "./sandbox-abi.ts";
 import { argumentsToGuest, camelCase, guestToJson, type JsonValue } from "./values.ts";
 
 export interface CallLimits {
@@ -28,7 +38,7 @@ export interface CallLimits {
   fuel: number;
   /** Cap on the JSON-serialized result, in bytes. */
   maxOutputBytes: number;
-  /** Linear-memory cap per instance, used to classify memory failures (enforced by the pool's V8 flag). */
+  /** Linear-memory cap per instance (all its memories together), in bytes. */
   memoryLimitBytes: number;
   /** Capabilities granted for real (default: none, i.e. deterministic stubs / denied). */
   grants: string[];
@@ -51,43 +61,177 @@ export interface InstanceSession {
   call(functionName: string, args: JsonValue[] | Record<string, JsonValue>, fuel?: number): Promise<CallOutcome>;
 }
 
-type Glue = {
-  instantiate(
-    getCoreModule: (name: string) => WebAssembly.Module,
-    imports: Record<string, unknown>,
-    instantiateCore?: (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
-  ): Promise<Record<string, Record<string, (...args: unknown[]) => unknown>>>;
-};
+export interface InstanceOptions {
+  /**
+   * Interfaces the host links in, keyed by unversioned name, taking precedence over the capability
+   * policy's bindings (composition: a dependency's instance provides an interface the component
+   * imports).
+   */
+  linked?: Record<string, HostInterface>;
+  /** The fuel counter to draw from (composition: a dependency shares its caller's budget). */
+  fuel?: WebAssembly.Global;
+}
 
-const MEMORY_SLACK_BYTES = 4 * 1024 * 1024;
+type CoreExports = Record<string, unknown>;
+type InstantiateCore = (module: WebAssembly.Module, imports?: WebAssembly.Imports) => { exports: CoreExports };
+type InterfaceExports = Record<string, unknown>;
+type GlueInstantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: Record<string, HostInterface>, instantiateCore: InstantiateCore) => Record<string, InterfaceExports>;
+
+function isGlue(value: unknown): value is GlueInstantiate {
+  return typeof value === "function";
+}
+
+const PAGE = 65536;
 
 /** Fuel budgets are whole units in 0..2^53-1 (the counter is an i64 global). */
 function fuelBudget(fuel: number): bigint {
   return BigInt(Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(Number.isFinite(fuel) ? fuel : Number.MAX_SAFE_INTEGER))));
 }
 
+function limitPages(limits: CallLimits): bigint {
+  return BigInt(Math.floor(limits.memoryLimitBytes / PAGE));
+}
+
+interface Snapshot {
+  memories: { memory: WebAssembly.Memory; bytes: Uint8Array }[];
+  globals: { global: WebAssembly.Global; value: unknown }[];
+  pages: bigint;
+}
+
+/** One live instance of a component: its exports, counters, state and snapshot. */
+class Instance {
+  readonly exports: InterfaceExports;
+  readonly fuel: WebAssembly.Global;
+  readonly pages: WebAssembly.Global;
+  readonly grantsKey: string;
+  /** JavaScript imports (glue trampolines, host functions) called since the last reset. */
+  hostCalls = 0;
+  denied: CapabilityDeniedError | undefined;
+  /** Set for the duration of a call: checks the results the core exports return. */
+  checker: ResultChecker | undefined;
+  /** Memories of the core instances (exported or imported), all counted against the cap. */
+  readonly memories: Set<WebAssembly.Memory>;
+  /** LLVM shadow-stack pointers of the core instances. */
+  readonly stackPointers: WebAssembly.Global[];
+  private readonly globals: Set<WebAssembly.Global>;
+  private snapshot: Snapshot | undefined;
+  /** A call ran since the last reset. */
+  dirty = false;
+
+  constructor(init: {
+    exports: InterfaceExports;
+    fuel: WebAssembly.Global;
+    pages: WebAssembly.Global;
+    grantsKey: string;
+    memories: Set<WebAssembly.Memory>;
+    globals: Set<WebAssembly.Global>;
+    stackPointers: WebAssembly.Global[];
+  }) {
+    this.exports = init.exports;
+    this.fuel = init.fuel;
+    this.pages = init.pages;
+    this.grantsKey = init.grantsKey;
+    this.memories = init.memories;
+    this.globals = init.globals;
+    this.stackPointers = init.stackPointers;
+  }
+
+  /** A shadow stack that ran below address 0: the out-of-bounds access it causes is a stack overflow. */
+  shadowStackOverflowed(): boolean {
+    return this.stackPointers.some((pointer) => (Number(pointer.value) | 0) < 0);
+  }
+
+  /** The denial a host import reported during the current call (set from host callbacks). */
+  deniedCapability(): CapabilityDeniedError | undefined {
+    return this.denied;
+  }
+
+  memoryBytes(): number {
+    let total = 0;
+    for (const memory of this.memories) total += memory.buffer.byteLength;
+    return total;
+  }
+
+  /** Bytes kept alive by this instance (its memories and its snapshot). */
+  retainedBytes(): number {
+    return this.memoryBytes() + (this.snapshot ? this.snapshot.memories.reduce((n, m) => n + m.bytes.length, 0) : 0);
+  }
+
+  /** Captures memories and mutable globals. Returns false when some state cannot be captured. */
+  takeSnapshot(): boolean {
+    const globals: Snapshot["globals"] = [];
+    for (const global of this.globals) {
+      if (global === this.fuel || global === this.pages) continue;
+      let value: unknown;
+      try {
+        value = global.value;
+      } catch {
+        return false; // v128: JavaScript cannot read it, so it cannot be restored
+      }
+      try {
+        global.value = value;
+      } catch {
+        continue; // immutable
+      }
+      globals.push({ global, value });
+    }
+    const memories = [...this.memories].map((memory) => ({ memory, bytes: new Uint8Array(memory.buffer).slice() }));
+    this.snapshot = { memories, globals, pages: BigInt(memories.reduce((n, m) => n + m.bytes.length, 0) / PAGE) };
+    this.hostCalls = 0;
+    return true;
+  }
+
+  /** Pages in use at the start of every call. */
+  basePages(): bigint {
+    return this.snapshot?.pages ?? BigInt(this.memoryBytes() / PAGE);
+  }
+
+  /** Whether the last call left only state the snapshot restores. */
+  resettable(): boolean {
+    return this.snapshot !== undefined && this.hostCalls === 0 && this.denied === undefined && this.memoryBytes() === Number(this.snapshot.pages) * PAGE;
+  }
+
+  /** Restores the snapshot. Returns false (the instance must be dropped) when it cannot. */
+  reset(): boolean {
+    if (!this.resettable()) return false;
+    for (const { memory, bytes } of this.snapshot!.memories) new Uint8Array(memory.buffer).set(bytes);
+    for (const { global, value } of this.snapshot!.globals) global.value = value;
+    this.dirty = false;
+    return true;
+  }
+}
+
+/** Most instances kept ready per component and grants (a worker runs one call at a time). */
+const MAX_IDLE_INSTANCES = 2;
+
 export class LoadedComponent {
   readonly prepared: PreparedComponent;
-  private glue: Glue;
-  private modules: Map<string, WebAssembly.Module>;
-  private functions: Map<string, FunctionSignature>;
+  private readonly glue: GlueInstantiate;
+  private readonly modules: Map<string, WebAssembly.Module>;
+  private readonly functions: Map<string, FunctionSignature>;
+  private readonly idle: Instance[] = [];
 
-  private constructor(prepared: PreparedComponent, glue: Glue, modules: Map<string, WebAssembly.Module>) {
+  private constructor(prepared: PreparedComponent, glue: GlueInstantiate, modules: Map<string, WebAssembly.Module>) {
     this.prepared = prepared;
     this.glue = glue;
     this.modules = modules;
     this.functions = new Map(prepared.interface.functions.map((fn) => [fn.name, fn]));
   }
 
-  /** Imports the glue and compiles every core module once. */
-  static async load(prepared: PreparedComponent): Promise<LoadedComponent> {
-    const glue = (await import(pathToFileURL(join(prepared.dir, "component.mjs")).href)) as Glue;
-    const modules = new Map<string, WebAssembly.Module>();
-    for (const name of prepared.coreModules) {
-      const bytes = await readFile(join(prepared.dir, name));
-      modules.set(name, await WebAssembly.compile(bytes));
-    }
-    return new LoadedComponent(prepared, glue, modules);
+  /**
+   * Evaluates the glue and compiles every core module once (or takes modules compiled elsewhere:
+   * a pool compiles once and shares them with its workers). The glue is a script, not an imported
+   * module, so it is garbage-collected with the component.
+   */
+  static async load(prepared: PreparedComponent, compiled?: Map<string, WebAssembly.Module>): Promise<LoadedComponent> {
+    const glue: unknown = new Function(await readFile(join(prepared.dir, "glue.js"), "utf8"))();
+    if (!isGlue(glue)) throw new InvalidComponentError(`The glue in ${prepared.dir} does not define an instantiate function: prepare the component again.`);
+    return new LoadedComponent(prepared, glue, compiled ?? (await compileModules(prepared)));
+  }
+
+  /** The compiled core modules (to share with other threads). */
+  compiledModules(): Map<string, WebAssembly.Module> {
+    return this.modules;
   }
 
   signature(functionName: string): FunctionSignature {
@@ -104,105 +248,230 @@ export class LoadedComponent {
     return converted.values;
   }
 
-  /** One call on a fresh instance; the instance is dropped afterwards whatever happens. */
+  /** One call with fresh-instance semantics: a reset instance when one is ready, else a new one. */
   async call(functionName: string, args: JsonValue[] | Record<string, JsonValue>, limits: CallLimits = DEFAULT_LIMITS): Promise<CallOutcome> {
-    this.convertArguments(functionName, args); // typed errors before instantiating anything
-    const session = await this.instantiate(limits);
-    return session.call(functionName, args, limits.fuel);
+    const fn = this.signature(functionName);
+    const guestArgs = this.convertArguments(functionName, args); // typed errors before instantiating anything
+    const instance = this.takeIdle(limits.grants) ?? (await this.createInstance(limits));
+    const outcome = this.run(instance, fn, guestArgs, limits);
+    if (this.prepared.snapshot.safe && instance.resettable() && this.idle.length < MAX_IDLE_INSTANCES) this.idle.push(instance);
+    return outcome;
+  }
+
+  /** Resets the instances used since the last tidy (a worker does this after it has replied). */
+  tidy(): void {
+    for (let i = this.idle.length - 1; i >= 0; i--) if (this.idle[i]!.dirty && !this.idle[i]!.reset()) this.idle.splice(i, 1);
+  }
+
+  /** Drops the ready instances (to free their memory). */
+  release(): void {
+    this.idle.length = 0;
+  }
+
+  /** Bytes held by the ready instances (memories and snapshots). */
+  retainedBytes(): number {
+    return this.idle.reduce((n, instance) => n + instance.retainedBytes(), 0);
+  }
+
+  /** Instantiates once (instantiation errors surface at upload instead of at the first call). */
+  async check(limits: CallLimits = DEFAULT_LIMITS): Promise<void> {
+    const instance = await this.createInstance(limits);
+    if (this.prepared.snapshot.safe && this.idle.length < MAX_IDLE_INSTANCES) this.idle.push(instance);
   }
 
   /**
-   * A live instance. The pool never reuses one across calls (no state may leak between callers);
-   * benchmarks and trusted local tooling may, to measure pure call cost. Once a call fails the
-   * instance is broken: instantiate a new one.
+   * A live instance the caller keeps: calls on it share state and are never reset. The pool never
+   * uses one; benchmarks and trusted local tooling may, to measure pure call cost. Once a call
+   * fails the instance is broken: instantiate a new one.
    */
-  async instantiate(limits: CallLimits = DEFAULT_LIMITS): Promise<InstanceSession> {
-    const counter = new WebAssembly.Global({ value: "i64", mutable: true }, fuelBudget(limits.fuel));
-    const memories: WebAssembly.Memory[] = [];
-    const state: { denied: CapabilityDeniedError | undefined } = { denied: undefined };
-    const imports = await hostImports(this.prepared.imports, limits.grants, (error) => (state.denied ??= error));
-    const instantiateCore = async (module: WebAssembly.Module, importObject: WebAssembly.Imports): Promise<WebAssembly.Instance> => {
-      const instance = await WebAssembly.instantiate(module, { ...importObject, [FUEL_IMPORT_MODULE]: { [FUEL_IMPORT_NAME]: counter } });
-      for (const exported of Object.values(instance.exports)) if (exported instanceof WebAssembly.Memory) memories.push(exported);
-      return instance;
-    };
-    let exported: Record<string, (...args: unknown[]) => unknown> | undefined;
-    try {
-      const instance = await this.glue.instantiate((name) => this.modules.get(name)!, imports, instantiateCore);
-      exported = instance[this.prepared.interface.qualifiedName] ?? instance[camelCase(this.prepared.interface.name)];
-    } catch (error) {
-      throw this.classify(state.denied ?? error, "(instantiation)", limits, memories, counter.value as bigint, 0);
-    }
-    const exports = exported ?? {};
+  async instantiate(limits: CallLimits = DEFAULT_LIMITS, options: InstanceOptions = {}): Promise<InstanceSession> {
+    const instance = await this.createInstance(limits, options);
     return {
       call: async (functionName, args, fuel = limits.fuel) => {
         const fn = this.signature(functionName);
-        const guestArgs = this.convertArguments(functionName, args);
-        const budget = fuelBudget(fuel);
-        counter.value = budget;
-        state.denied = undefined;
-        const fuelUsed = (): number => Number(budget - (counter.value as bigint));
-        const callLimits = { ...limits, fuel };
-        let raw: unknown;
-        let isError = false;
-        try {
-          const target = exports[camelCase(fn.name)];
-          if (typeof target !== "function") throw new UnknownFunctionError(fn.name, [...this.functions.keys()]);
-          raw = target(...guestArgs);
-          if (raw instanceof Promise) raw = await raw;
-        } catch (error) {
-          const payload = componentErrorPayload(error);
-          if (payload.isComponentError && fn.result && unaliasKind(fn.result) === "result") {
-            raw = payload.value;
-            isError = true;
-          } else {
-            throw this.classify(state.denied ?? error, fn.name, callLimits, memories, counter.value as bigint, fuelUsed());
-          }
-        }
-        const denied = state.denied as CapabilityDeniedError | undefined; // set from host callbacks
-        if (denied) {
-          // The guest swallowed the denial; the call still fails so callers see why it misbehaved.
-          denied.fuelUsed = fuelUsed();
-          throw denied;
-        }
-        let value: JsonValue;
-        if (fn.result === null) value = null;
-        else if (unaliasKind(fn.result) === "result") value = guestToJson(fn.result, isError ? { tag: "err", val: raw } : { tag: "ok", val: raw });
-        else value = guestToJson(fn.result, raw);
-        const size = Buffer.byteLength(JSON.stringify(value));
-        if (size > limits.maxOutputBytes) {
-          const error = new OutputTooLargeError(size, limits.maxOutputBytes);
-          error.fuelUsed = fuelUsed();
-          throw error;
-        }
-        return { value, fuelUsed: fuelUsed() };
+        return this.run(instance, fn, this.convertArguments(functionName, args), { ...limits, fuel });
       },
     };
   }
 
-  private classify(error: unknown, functionName: string, limits: CallLimits, memories: WebAssembly.Memory[], remaining: bigint, used: number): ComponentRuntimeError {
-    let typed: ComponentRuntimeError;
-    const message = error instanceof Error ? error.message : String(error);
-    const largestMemory = Math.max(0, ...memories.map((m) => m.buffer.byteLength));
-    if (error instanceof CapabilityDeniedError || error instanceof UnknownFunctionError || error instanceof InvalidArgumentsError) {
-      typed = error;
-    } else if (remaining < 0n) {
-      typed = new OutOfFuelError(limits.fuel);
-    } else if (error instanceof RangeError && /call stack/i.test(message)) {
-      typed = new TrapError("stack overflow (recursion too deep)", functionName);
-    } else if (
-      (error instanceof RangeError && /memory|allocat/i.test(message)) ||
-      (largestMemory > 0 && largestMemory + MEMORY_SLACK_BYTES >= limits.memoryLimitBytes)
-    ) {
-      typed = new MemoryLimitError(limits.memoryLimitBytes, functionName);
-    } else if (error instanceof ComponentRuntimeError) {
-      typed = error;
-    } else {
-      typed = new TrapError(message || "unknown trap", functionName);
+  private takeIdle(grants: string[]): Instance | undefined {
+    const key = grants.join(",");
+    for (let i = this.idle.length - 1; i >= 0; i--) {
+      const instance = this.idle[i]!;
+      if (instance.grantsKey !== key) continue;
+      this.idle.splice(i, 1);
+      if (!instance.dirty || instance.reset()) return instance;
     }
-    if (typed.fuelUsed === undefined) typed.fuelUsed = Math.min(used, limits.fuel);
-    return typed;
+    return undefined;
   }
+
+  private async createInstance(limits: CallLimits, options: InstanceOptions = {}): Promise<Instance> {
+    const fuel = options.fuel ?? new WebAssembly.Global({ value: "i64", mutable: true }, fuelBudget(limits.fuel));
+    const pages = new WebAssembly.Global({ value: "i64", mutable: true }, limitPages(limits));
+    const memories = new Set<WebAssembly.Memory>();
+    const globals = new Set<WebAssembly.Global>();
+    const stackPointers: WebAssembly.Global[] = [];
+    const wasmFunctions = new WeakSet<object>();
+    const iface = this.prepared.interface;
+    const coreNames = new Map(iface.functions.map((fn) => [`${iface.qualifiedName}#${fn.name}`, fn]));
+    // The instance is created below; the import wrappers and the export checks refer to it through `state`.
+    const state: { instance: Instance | undefined; denied: CapabilityDeniedError | undefined } = { instance: undefined, denied: undefined };
+    const host = await hostImports(this.prepared.imports, limits.grants, (error) => {
+      state.denied ??= error;
+      if (state.instance) state.instance.denied ??= error;
+    });
+    const sandbox = { [FUEL_IMPORT_NAME]: fuel, [MEMORY_IMPORT_NAME]: pages };
+
+    const instantiateCore: InstantiateCore = (module, importObject) => {
+      const imports: WebAssembly.Imports = { [SANDBOX_IMPORT_MODULE]: sandbox };
+      const importedMemories: WebAssembly.Memory[] = [];
+      for (const [namespace, fields] of Object.entries(importObject ?? {})) {
+        const wrapped: Record<string, WebAssembly.ImportValue> = {};
+        for (const [name, value] of Object.entries(fields)) {
+          if (value instanceof WebAssembly.Memory) {
+            memories.add(value);
+            importedMemories.push(value);
+          } else if (value instanceof WebAssembly.Global) globals.add(value);
+          // Any JavaScript called from Wasm may change state a snapshot does not hold: count it.
+          wrapped[name] =
+            typeof value === "function" && !wasmFunctions.has(value)
+              ? (...args: unknown[]) => {
+                  if (state.instance) state.instance.hostCalls++;
+                  return value(...args);
+                }
+              : value;
+        }
+        imports[namespace] = wrapped;
+      }
+      const instance = new WebAssembly.Instance(module, imports);
+      const exports: CoreExports = { ...instance.exports };
+      for (const [name, value] of Object.entries(instance.exports)) {
+        if (typeof value === "function") wasmFunctions.add(value);
+        else if (value instanceof WebAssembly.Memory) memories.add(value);
+        else if (value instanceof WebAssembly.Global) {
+          globals.add(value);
+          if (STACK_POINTER_NAMES.includes(name)) stackPointers.push(value);
+        }
+      }
+      // The canonical ABI's export names: strict lifting checks each result before the glue lifts it.
+      const memory = instance.exports.memory instanceof WebAssembly.Memory ? instance.exports.memory : importedMemories.length === 1 ? importedMemories[0] : undefined;
+      for (const [coreName, fn] of coreNames) {
+        const core = instance.exports[coreName];
+        if (typeof core !== "function") continue;
+        exports[coreName] = (...args: unknown[]) => {
+          const raw = core(...args);
+          return (state.instance?.checker ?? new ResultChecker(fn.name, DEFAULT_LIMITS.maxOutputBytes)).check(fn, raw, memory);
+        };
+      }
+      return { exports };
+    };
+
+    let api: Record<string, InterfaceExports>;
+    try {
+      api = this.glue((name) => {
+        const module = this.modules.get(name);
+        if (!module) throw new InvalidComponentError(`The glue asked for a core module "${name}" that the artefact does not have.`);
+        return module;
+      }, { ...host, ...options.linked }, instantiateCore);
+    } catch (error) {
+      throw classify(state.denied ?? error, "(instantiation)", limits, { fuelLeft: fuel.value, pagesLeft: pages.value, stackOverflowed: false, used: 0 });
+    }
+    const exports = api[iface.qualifiedName] ?? api[camelCase(iface.name)];
+    if (!exports) throw new InvalidComponentError(`The component does not export "${iface.qualifiedName}" once instantiated.`);
+    const instance = new Instance({ exports, fuel, pages, grantsKey: limits.grants.join(","), memories, globals, stackPointers });
+    state.instance = instance;
+    if (BigInt(instance.memoryBytes() / PAGE) > limitPages(limits)) throw new MemoryLimitError(limits.memoryLimitBytes, "(instantiation)");
+    // Host calls during instantiation belong to every fresh instance's initial state alike.
+    if (this.prepared.snapshot.safe && !state.denied) instance.takeSnapshot();
+    return instance;
+  }
+
+  /** Runs one function on an instance (which is dirty afterwards). Throws the typed error. */
+  private run(instance: Instance, fn: FunctionSignature, guestArgs: unknown[], limits: CallLimits): CallOutcome {
+    const budget = fuelBudget(limits.fuel);
+    instance.fuel.value = budget;
+    instance.pages.value = limitPages(limits) - instance.basePages();
+    instance.denied = undefined;
+    instance.dirty = true;
+    const fuelUsed = (): number => Number(budget - (instance.fuel.value as bigint));
+    instance.checker = new ResultChecker(fn.name, limits.maxOutputBytes);
+    let raw: unknown;
+    let isError = false;
+    try {
+      if ((instance.pages.value as bigint) < 0n) throw new MemoryLimitError(limits.memoryLimitBytes, fn.name);
+      const target = instance.exports[camelCase(fn.name)];
+      if (typeof target !== "function") throw new UnknownFunctionError(fn.name, [...this.functions.keys()]);
+      raw = target(...guestArgs);
+    } catch (error) {
+      const payload = componentErrorPayload(error);
+      if (payload.isComponentError && fn.result && unaliasKind(fn.result) === "result") {
+        raw = payload.value;
+        isError = true;
+      } else {
+        // A failed instance is broken (jco marks it trapped): the caller drops it.
+        throw classify(instance.deniedCapability() ?? error, fn.name, limits, {
+          fuelLeft: instance.fuel.value,
+          pagesLeft: instance.pages.value,
+          stackOverflowed: instance.shadowStackOverflowed(),
+          used: fuelUsed(),
+        });
+      }
+    } finally {
+      instance.checker = undefined;
+    }
+    const denied = instance.deniedCapability();
+    if (denied) {
+      // The guest swallowed the denial; the call still fails so callers see why it misbehaved.
+      denied.fuelUsed = fuelUsed();
+      throw denied;
+    }
+    let value: JsonValue;
+    if (fn.result === null) value = null;
+    else if (unaliasKind(fn.result) === "result") value = guestToJson(fn.result, isError ? { tag: "err", val: raw } : { tag: "ok", val: raw });
+    else value = guestToJson(fn.result, raw);
+    const size = Buffer.byteLength(JSON.stringify(value));
+    if (size > limits.maxOutputBytes) {
+      const error = new OutputTooLargeError(size, limits.maxOutputBytes);
+      error.fuelUsed = fuelUsed();
+      throw error;
+    }
+    return { value, fuelUsed: fuelUsed() };
+  }
+}
+
+async function compileModules(prepared: PreparedComponent): Promise<Map<string, WebAssembly.Module>> {
+  const modules = new Map<string, WebAssembly.Module>();
+  for (const name of prepared.coreModules) modules.set(name, await WebAssembly.compile(await readFile(join(prepared.dir, name))));
+  return modules;
+}
+
+/** The instance's state when a call failed. */
+interface FailureState {
+  fuelLeft: unknown;
+  pagesLeft: unknown;
+  stackOverflowed: boolean;
+  used: number;
+}
+
+/** The failure class, from the instance's counters first (they are exact), then the error itself. */
+function classify(error: unknown, functionName: string, limits: CallLimits, state: FailureState): ComponentRuntimeError {
+  let typed: ComponentRuntimeError;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof CapabilityDeniedError || error instanceof UnknownFunctionError || error instanceof InvalidArgumentsError) {
+    typed = error;
+  } else if (typeof state.fuelLeft === "bigint" && state.fuelLeft < 0n) {
+    typed = new OutOfFuelError(limits.fuel);
+  } else if ((typeof state.pagesLeft === "bigint" && state.pagesLeft < 0n) || (error instanceof RangeError && /could not allocate|out of memory/i.test(message))) {
+    typed = new MemoryLimitError(limits.memoryLimitBytes, functionName);
+  } else if ((error instanceof RangeError && /call stack/i.test(message)) || (error instanceof WebAssembly.RuntimeError && /out of bounds memory access/.test(message) && state.stackOverflowed)) {
+    typed = new StackOverflowError(functionName, error);
+  } else if (error instanceof ComponentRuntimeError) {
+    typed = error;
+  } else {
+    typed = new TrapError(message || "unknown trap", functionName, error);
+  }
+  if (typed.fuelUsed === undefined) typed.fuelUsed = Math.min(state.used, limits.fuel);
+  return typed;
 }
 
 function unaliasKind(type: FunctionSignature["result"]): string {
@@ -214,7 +483,7 @@ function unaliasKind(type: FunctionSignature["result"]): string {
 /** jco throws `ComponentError` (with `.payload`) when an export returns `result::err`. */
 function componentErrorPayload(error: unknown): { isComponentError: boolean; value?: unknown } {
   if (error instanceof Error && error.constructor.name === "ComponentError" && "payload" in error) {
-    return { isComponentError: true, value: (error as { payload: unknown }).payload };
+    return { isComponentError: true, value: error.payload };
   }
   return { isComponentError: false };
 }

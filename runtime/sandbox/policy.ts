@@ -102,15 +102,19 @@ function denied(capability: string, onDenied: DeniedListener, allowed: HostInter
   });
 }
 
-let shim: Record<string, Record<string, HostInterface>> | undefined;
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+let shim: Record<string, unknown> | undefined;
 
 async function realImplementation(name: string): Promise<HostInterface | undefined> {
-  shim ??= (await import("@bytecodealliance/preview2-shim")) as unknown as Record<string, Record<string, HostInterface>>;
+  shim ??= { ...(await import("@bytecodealliance/preview2-shim")) };
   const match = /^wasi:([a-z-]+)\/([a-z-]+)$/.exec(name);
   if (!match) return undefined;
   const pkg = shim[match[1]!];
-  const iface = match[2]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-  return pkg?.[iface];
+  const iface = isRecord(pkg) ? pkg[match[2]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] : undefined;
+  return isRecord(iface) ? iface : undefined;
 }
 
 /**

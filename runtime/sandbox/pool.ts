@@ -1,20 +1,32 @@
 /**
- * Worker-thread pool that runs component calls in isolation: one call per worker at a time, a
- * fresh instance per call, a wall-clock backstop (the worker is terminated and replaced), and
- * typed errors. Arguments are checked against the WIT before any worker is involved.
+ * Worker-thread pool that runs component calls in isolation, fairly:
+ * - one call per worker at a time, with fresh-instance semantics (instance.ts);
+ * - a call's deadline counts from its arrival: time spent waiting for a worker counts, and a call
+ *   still waiting at its deadline fails with TimeoutError without running;
+ * - calls are queued per key (the executor uses the package name) and dispatched round-robin
+ *   across keys, and one key never runs on more than `maxConcurrentPerKey` workers, so one
+ *   package's calls cannot take over the pool; a key with `maxQueuedPerKey` calls waiting is
+ *   refused at once (OverloadedError);
+ * - a wall-clock backstop terminates and replaces a worker whose call passes its deadline;
+ * - memory is capped per instance by the instrumentation (instrument.ts), not by a V8 flag, so
+ *   nothing else in the process is limited by it.
+ * Core modules are compiled once, on this thread, and shared with the workers (V8 shares the
+ * compiled code between threads). Arguments are checked against the WIT before any worker is
+ * involved.
  *
- * Memory cap: worker `resourceLimits` do not cap Wasm memory, the V8 flag --wasm-max-mem-pages
- * does, and V8 flags are process-wide. Workers set it when they start, so it also applies to Wasm
- * run on the main thread afterwards (jco transpile at prepare time, componentize builds). Keep
- * memoryLimitBytes >= 256 MiB in a process that also prepares components, or build large
- * (StarlingMonkey) components before creating the pool / in another process. A call that traps
- * while its memory is within 4 MiB of the cap is reported as MemoryLimitError.
+ * Memory bound: workers x (memoryLimitBytes for the running instance + maxRetainedBytesPerWorker
+ * for ready instances and their snapshots + workerHeapMb of JS heap) + the compiled code of at
+ * most maxCachedComponents components + the process's own overhead.
  */
 import { availableParallelism } from "node:os";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import {
   ComponentRuntimeError,
   InvalidArgumentsError,
+  InvalidComponentError,
+  OverloadedError,
   PoolClosedError,
   TimeoutError,
   UnknownFunctionError,
@@ -31,16 +43,22 @@ export interface PoolOptions {
   size?: number;
   /** Default fuel budget per call. */
   fuel?: number;
-  /** Default wall-clock limit per call (ms). */
+  /** Default deadline per call, from its arrival (ms). */
   timeoutMs?: number;
   /** Default cap on the JSON result size (bytes). */
   maxOutputBytes?: number;
-  /** Linear-memory cap per instance (bytes); process-wide V8 flag, so one value per pool. */
+  /** Linear-memory cap per instance (bytes). */
   memoryLimitBytes?: number;
   /** Capabilities granted for real by default (otherwise deterministic stubs / denied). */
   grants?: string[];
-  /** Compiled components kept per worker. */
+  /** Most workers one key's calls may occupy at once. Default: half the pool, at least 1. */
+  maxConcurrentPerKey?: number;
+  /** Most calls of one key waiting for a worker; beyond, calls are refused. Default 256. */
+  maxQueuedPerKey?: number;
+  /** Compiled components kept (shared by the workers). Default 64. */
   maxCachedComponents?: number;
+  /** Ready instances and snapshots each worker keeps across calls (bytes). Default 64 MiB. */
+  maxRetainedBytesPerWorker?: number;
   /** JS heap cap per worker (MiB): a backstop for huge results being converted; the worker is replaced if hit. */
   workerHeapMb?: number;
 }
@@ -51,9 +69,12 @@ export interface CallRequest {
   /** Positional JSON array or object keyed by parameter name. */
   args: JsonValue[] | Record<string, JsonValue>;
   fuel?: number;
+  /** Deadline from arrival (ms). */
   timeoutMs?: number;
   maxOutputBytes?: number;
   grants?: string[];
+  /** Fair-queueing key (the executor passes the package name). Default: the componentHash. */
+  key?: string;
 }
 
 export interface CallResult {
@@ -64,8 +85,13 @@ export interface CallResult {
 }
 
 interface Job {
-  message: Omit<CallMessage, "id"> | Omit<WarmMessage, "id">;
+  key: string;
+  message: Omit<CallMessage, "id" | "modules" | "evict"> | Omit<WarmMessage, "id" | "modules" | "evict">;
+  arrivedAt: number;
+  deadline: number;
   timeoutMs: number;
+  startedAt: number;
+  queuedTimer: NodeJS.Timeout | undefined;
   resolve(reply: { value: JsonValue; fuelUsed: number }): void;
   reject(error: Error): void;
 }
@@ -75,6 +101,10 @@ interface Slot {
   job: Job | undefined;
   jobId: number;
   timer: NodeJS.Timeout | undefined;
+  /** Components this worker holds (prepared.dir), least recently used first. */
+  holds: Set<string>;
+  /** Jobs for this worker only (warm-ups), served before the shared queues. */
+  own: Job[];
 }
 
 const WORKER_URL = new URL("./worker.ts", import.meta.url);
@@ -83,9 +113,12 @@ export class ComponentPool {
   readonly size: number;
   private options: Required<Omit<PoolOptions, "size">>;
   private slots: Slot[] = [];
-  private queue: Job[] = [];
+  /** Waiting calls per key, and the keys in round-robin order. */
+  private queues = new Map<string, Job[]>();
+  private running = new Map<string, number>();
   private nextId = 1;
   private closed = false;
+  private compiled = new Map<string, Promise<Map<string, WebAssembly.Module>>>();
   /** Workers replaced after a timeout or crash (observability, tests). */
   replacedWorkers = 0;
 
@@ -97,16 +130,19 @@ export class ComponentPool {
       maxOutputBytes: options.maxOutputBytes ?? DEFAULT_LIMITS.maxOutputBytes,
       memoryLimitBytes: options.memoryLimitBytes ?? DEFAULT_LIMITS.memoryLimitBytes,
       grants: options.grants ?? [],
+      maxConcurrentPerKey: Math.max(1, options.maxConcurrentPerKey ?? Math.ceil(this.size / 2)),
+      maxQueuedPerKey: options.maxQueuedPerKey ?? 256,
       maxCachedComponents: options.maxCachedComponents ?? 64,
-      workerHeapMb: options.workerHeapMb ?? 1024,
+      maxRetainedBytesPerWorker: options.maxRetainedBytesPerWorker ?? 64 * 1024 * 1024,
+      workerHeapMb: options.workerHeapMb ?? 256,
     };
     for (let i = 0; i < this.size; i++) this.slots.push(this.spawn());
   }
 
   private spawn(): Slot {
-    const setup: WorkerSetup = { memoryLimitBytes: this.options.memoryLimitBytes, maxCachedComponents: this.options.maxCachedComponents };
+    const setup: WorkerSetup = { maxRetainedBytes: this.options.maxRetainedBytesPerWorker };
     const worker = new Worker(WORKER_URL, { workerData: setup, resourceLimits: { maxOldGenerationSizeMb: this.options.workerHeapMb } });
-    const slot: Slot = { worker, job: undefined, jobId: 0, timer: undefined };
+    const slot: Slot = { worker, job: undefined, jobId: 0, timer: undefined, holds: new Set(), own: [] };
     worker.unref();
     worker.on("message", (reply: WorkerReply) => this.onReply(slot, reply));
     worker.on("error", (error) => this.onCrash(slot, error.message));
@@ -134,7 +170,9 @@ export class ComponentPool {
     slot.worker.on("error", () => {});
     void slot.worker.terminate();
     if (!this.closed) {
-      this.slots.push(this.spawn());
+      const replacement = this.spawn();
+      replacement.own = slot.own;
+      this.slots.push(replacement);
       this.replacedWorkers++;
     }
     job?.reject(error ?? new WorkerCrashedError(reason));
@@ -144,57 +182,163 @@ export class ComponentPool {
   private finish(slot: Slot): void {
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = undefined;
+    const job = slot.job;
     slot.job = undefined;
+    if (job) this.running.set(job.key, (this.running.get(job.key) ?? 1) - 1);
+  }
+
+  /** The next waiting call: round-robin over keys, skipping keys at their concurrency limit. */
+  private nextJob(): Job | undefined {
+    for (const [key, queue] of this.queues) {
+      if ((this.running.get(key) ?? 0) >= this.options.maxConcurrentPerKey) continue;
+      const job = queue.shift()!;
+      // Move the key to the back of the rotation (or drop it once empty).
+      this.queues.delete(key);
+      if (queue.length > 0) this.queues.set(key, queue);
+      return job;
+    }
+    return undefined;
   }
 
   private pump(): void {
     for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
       if (slot.job) continue;
-      const job = this.queue.shift()!;
-      slot.job = job;
-      slot.jobId = this.nextId++;
-      slot.worker.ref();
-      slot.timer = setTimeout(() => this.onCrash(slot, "timeout", new TimeoutError(job.timeoutMs)), job.timeoutMs);
-      slot.worker.postMessage({ ...job.message, id: slot.jobId });
+      let job = slot.own.shift() ?? this.nextJob();
+      while (job && job.deadline <= performance.now()) {
+        job.reject(new TimeoutError(job.timeoutMs, performance.now() - job.arrivedAt, 0));
+        job = slot.own.shift() ?? this.nextJob();
+      }
+      if (!job) continue;
+      void this.dispatch(slot, job);
     }
     // Idle workers must not keep the process alive.
     for (const slot of this.slots) if (!slot.job) slot.worker.unref();
   }
 
-  private submit(message: Job["message"], timeoutMs: number): Promise<{ value: JsonValue; fuelUsed: number }> {
+  private async dispatch(slot: Slot, job: Job): Promise<void> {
+    if (job.queuedTimer) clearTimeout(job.queuedTimer);
+    slot.job = job;
+    slot.jobId = this.nextId++;
+    this.running.set(job.key, (this.running.get(job.key) ?? 0) + 1);
+    job.startedAt = performance.now();
+    slot.worker.ref();
+    slot.timer = setTimeout(() => this.onCrash(slot, "timeout", new TimeoutError(job.timeoutMs, job.startedAt - job.arrivedAt, performance.now() - job.startedAt)), Math.max(0, job.deadline - job.startedAt));
+    const id = slot.jobId;
+    const dir = job.message.prepared.dir;
+    let modules: Map<string, WebAssembly.Module> | undefined;
+    const evict: string[] = [];
+    if (slot.holds.has(dir)) {
+      slot.holds.delete(dir);
+    } else {
+      try {
+        modules = await this.compile(job.message.prepared);
+      } catch (error) {
+        if (slot.job === job && slot.jobId === id) {
+          this.finish(slot);
+          job.reject(error instanceof ComponentRuntimeError ? error : new InvalidComponentError(`The core modules in ${dir} do not compile: ${(error as Error).message}. Prepare the component again.`, error));
+          this.pump();
+        }
+        return;
+      }
+      if (slot.job !== job || slot.jobId !== id) return; // timed out or crashed while compiling
+      while (slot.holds.size >= this.options.maxCachedComponents) {
+        const oldest = slot.holds.values().next().value!;
+        slot.holds.delete(oldest);
+        evict.push(oldest);
+      }
+    }
+    slot.holds.add(dir);
+    slot.worker.postMessage({ ...job.message, id, modules, evict });
+  }
+
+  /** Compiles a component's core modules once, shared by every worker (least recently used dropped beyond the cache size). */
+  private compile(prepared: PreparedComponent): Promise<Map<string, WebAssembly.Module>> {
+    let entry = this.compiled.get(prepared.dir);
+    if (entry) {
+      this.compiled.delete(prepared.dir);
+    } else {
+      entry = (async () => {
+        const modules = new Map<string, WebAssembly.Module>();
+        for (const name of prepared.coreModules) modules.set(name, await WebAssembly.compile(await readFile(join(prepared.dir, name))));
+        return modules;
+      })();
+      entry.catch(() => this.compiled.delete(prepared.dir));
+    }
+    this.compiled.set(prepared.dir, entry);
+    if (this.compiled.size > this.options.maxCachedComponents) this.compiled.delete(this.compiled.keys().next().value!);
+    return entry;
+  }
+
+  private submit(key: string, message: Job["message"], timeoutMs: number, slot?: Slot): Promise<{ value: JsonValue; fuelUsed: number }> {
     if (this.closed) return Promise.reject(new PoolClosedError());
+    const queue = this.queues.get(key) ?? [];
+    if (!slot && queue.length >= this.options.maxQueuedPerKey) return Promise.reject(new OverloadedError(key, queue.length));
     return new Promise((resolve, reject) => {
-      this.queue.push({ message, timeoutMs, resolve, reject });
+      const arrivedAt = performance.now();
+      const job: Job = { key, message, arrivedAt, deadline: arrivedAt + timeoutMs, timeoutMs, startedAt: 0, queuedTimer: undefined, resolve, reject };
+      if (slot) {
+        slot.own.push(job);
+      } else {
+        queue.push(job);
+        this.queues.set(key, queue);
+        // Still waiting at the deadline: fail without running.
+        job.queuedTimer = setTimeout(() => {
+          const waiting = this.queues.get(key);
+          const at = waiting?.indexOf(job) ?? -1;
+          if (at < 0) return;
+          waiting!.splice(at, 1);
+          if (waiting!.length === 0) this.queues.delete(key);
+          reject(new TimeoutError(timeoutMs, performance.now() - arrivedAt, 0));
+        }, timeoutMs);
+      }
       this.pump();
     });
   }
 
-  /** Runs one call on a fresh instance. Rejects with a typed ComponentRuntimeError. */
+  private limits(request: Partial<Pick<CallRequest, "fuel" | "maxOutputBytes" | "grants">>): CallLimits {
+    return {
+      fuel: request.fuel ?? this.options.fuel,
+      maxOutputBytes: request.maxOutputBytes ?? this.options.maxOutputBytes,
+      memoryLimitBytes: this.options.memoryLimitBytes,
+      grants: request.grants ?? this.options.grants,
+    };
+  }
+
+  /** Runs one call with fresh-instance semantics. Rejects with a typed ComponentRuntimeError. */
   async call(prepared: PreparedComponent, request: CallRequest): Promise<CallResult> {
     const started = performance.now();
     const fn = prepared.interface.functions.find((f) => f.name === request.function);
     if (!fn) throw new UnknownFunctionError(request.function, prepared.interface.functions.map((f) => f.name));
     const converted = argumentsToGuest(fn, request.args);
     if (converted.problem) throw new InvalidArgumentsError(fn.name, converted.problem.parameter, converted.problem.message);
-    const limits: CallLimits = {
-      fuel: request.fuel ?? this.options.fuel,
-      maxOutputBytes: request.maxOutputBytes ?? this.options.maxOutputBytes,
-      memoryLimitBytes: this.options.memoryLimitBytes,
-      grants: request.grants ?? this.options.grants,
-    };
-    const outcome = await this.submit({ type: "call", prepared, function: request.function, args: request.args, limits }, request.timeoutMs ?? this.options.timeoutMs);
+    const message = { type: "call" as const, prepared, function: request.function, args: request.args, limits: this.limits(request) };
+    const outcome = await this.submit(request.key ?? prepared.componentHash, message, request.timeoutMs ?? this.options.timeoutMs);
     return { ...outcome, durationMs: performance.now() - started };
   }
 
-  /** Loads and compiles a component in every worker (after upload or restart). */
+  /** Loads a component in every worker and instantiates it once (after upload or restart): instantiation errors surface here. */
   async warm(prepared: PreparedComponent): Promise<void> {
-    await Promise.all(this.slots.map(() => this.submit({ type: "warm", prepared }, 60_000)));
+    await Promise.all(this.slots.map((slot) => this.submit(prepared.componentHash, { type: "warm", prepared, limits: this.limits({}) }, 60_000, slot)));
+  }
+
+  /** Calls waiting and running, per key (observability, benchmarks). */
+  load(): { queued: number; running: number; keys: Record<string, { queued: number; running: number }> } {
+    const keys: Record<string, { queued: number; running: number }> = {};
+    for (const [key, count] of this.running) if (count > 0) keys[key] = { queued: 0, running: count };
+    for (const [key, queue] of this.queues) keys[key] = { queued: queue.length, running: this.running.get(key) ?? 0 };
+    const values = Object.values(keys);
+    return { queued: values.reduce((n, k) => n + k.queued, 0), running: values.reduce((n, k) => n + k.running, 0), keys };
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new PoolClosedError());
+    for (const queue of this.queues.values()) {
+      for (const job of queue) {
+        if (job.queuedTimer) clearTimeout(job.queuedTimer);
+        job.reject(new PoolClosedError());
+      }
+    }
+    this.queues.clear();
     const slots = this.slots.splice(0);
     await Promise.all(
       slots.map(async (slot) => {
@@ -204,6 +348,7 @@ export class ComponentPool {
         slot.worker.on("error", () => {});
         await slot.worker.terminate();
         job?.reject(new PoolClosedError());
+        for (const own of slot.own.splice(0)) own.reject(new PoolClosedError());
       }),
     );
   }

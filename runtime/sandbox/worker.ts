@@ -1,82 +1,98 @@
 /**
- * Pool worker: runs one call at a time on a fresh instance. Compiled modules are cached per
- * prepared artefact. Loaded with Node's type stripping (no TS-only syntax here).
+ * Pool worker: runs one call at a time. The pool decides which components a worker holds (it
+ * ships their compiled modules once and names the ones to evict), so both sides agree without
+ * round trips. After replying, the worker resets the instance it used (instance.ts), off the
+ * caller's path. Loaded with Node's type stripping (no TS-only syntax here).
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { setFlagsFromString } from "node:v8";
-import { ComponentRuntimeError, InvalidComponentError, TrapError, errorToWire } from "../errors.ts";
+import { ComponentRuntimeError, InvalidComponentError, TrapError, errorToWire, type WireError } from "../errors.ts";
 import { LoadedComponent, type CallLimits } from "./instance.ts";
 import type { PreparedComponent } from "./prepare.ts";
 import type { JsonValue } from "./values.ts";
 
 export interface WorkerSetup {
-  memoryLimitBytes: number;
-  maxCachedComponents: number;
+  /** Bytes of ready instances (memories and snapshots) kept across calls; beyond, the least recently used are dropped. */
+  maxRetainedBytes: number;
 }
 
-export interface CallMessage {
-  type: "call";
+interface ComponentMessage {
   id: number;
   prepared: PreparedComponent;
+  /** The compiled core modules, when this worker does not hold the component yet. */
+  modules?: Map<string, WebAssembly.Module>;
+  /** Components (prepared.dir) to drop first. */
+  evict: string[];
+}
+
+export interface CallMessage extends ComponentMessage {
+  type: "call";
   function: string;
   args: JsonValue[] | Record<string, JsonValue>;
   limits: CallLimits;
 }
 
-export interface WarmMessage {
+export interface WarmMessage extends ComponentMessage {
   type: "warm";
-  id: number;
-  prepared: PreparedComponent;
+  limits: CallLimits;
 }
 
-export type WorkerReply =
-  | { type: "result"; id: number; value: JsonValue; fuelUsed: number }
-  | { type: "error"; id: number; error: ReturnType<typeof errorToWire> };
+export type WorkerReply = { type: "result"; id: number; value: JsonValue; fuelUsed: number } | { type: "error"; id: number; error: WireError };
 
-const setup = workerData as WorkerSetup;
-// resourceLimits does not cap Wasm memory; this V8 flag does (memory.grow fails beyond it).
-setFlagsFromString(`--wasm-max-mem-pages=${Math.max(1, Math.floor(setup.memoryLimitBytes / 65536))}`);
-
+const setup: WorkerSetup = workerData;
+/** Loaded components, least recently used first. */
 const loaded = new Map<string, Promise<LoadedComponent>>();
 
-function component(prepared: PreparedComponent): Promise<LoadedComponent> {
-  let entry = loaded.get(prepared.dir);
-  if (!entry) {
-    entry = LoadedComponent.load(prepared);
-    entry.catch(() => loaded.delete(prepared.dir));
-    loaded.set(prepared.dir, entry);
-    if (loaded.size > setup.maxCachedComponents) loaded.delete(loaded.keys().next().value!);
-  } else {
-    // Refresh LRU position.
-    loaded.delete(prepared.dir);
-    loaded.set(prepared.dir, entry);
-  }
+function component(message: ComponentMessage): Promise<LoadedComponent> {
+  const dir = message.prepared.dir;
+  let entry = loaded.get(dir);
+  if (entry) loaded.delete(dir);
+  else entry = LoadedComponent.load(message.prepared, message.modules);
+  loaded.set(dir, entry);
   return entry;
 }
 
+/** Drops ready instances of the least recently used components until the retained bytes fit. */
+async function trim(): Promise<void> {
+  const components = await Promise.all([...loaded.values()].map((entry) => entry.catch(() => undefined)));
+  let retained = components.reduce((n, c) => n + (c?.retainedBytes() ?? 0), 0);
+  for (const c of components) {
+    if (retained <= setup.maxRetainedBytes) return;
+    if (!c) continue;
+    retained -= c.retainedBytes();
+    c.release();
+  }
+}
+
 parentPort!.on("message", async (message: CallMessage | WarmMessage) => {
-  let reply: WorkerReply;
+  for (const dir of message.evict) loaded.delete(dir);
   let runner: LoadedComponent;
   try {
-    runner = await component(message.prepared);
+    runner = await component(message);
   } catch (error) {
-    const failure = new InvalidComponentError(
-      `The prepared artefact in ${message.prepared.dir} could not be loaded (${error instanceof Error ? error.message : String(error)}): prepare the component again.`,
-    );
+    loaded.delete(message.prepared.dir);
+    const failure =
+      error instanceof ComponentRuntimeError
+        ? error
+        : new InvalidComponentError(`The prepared artefact in ${message.prepared.dir} could not be loaded (${error instanceof Error ? error.message : String(error)}): prepare the component again.`, error);
     const failed: WorkerReply = { type: "error", id: message.id, error: errorToWire(failure) };
     parentPort!.postMessage(failed);
     return;
   }
+  let reply: WorkerReply;
   try {
     if (message.type === "warm") {
+      await runner.check(message.limits);
       reply = { type: "result", id: message.id, value: null, fuelUsed: 0 };
     } else {
       const outcome = await runner.call(message.function, message.args, message.limits);
       reply = { type: "result", id: message.id, value: outcome.value, fuelUsed: outcome.fuelUsed };
     }
   } catch (error) {
-    const typed = error instanceof ComponentRuntimeError ? error : new TrapError(error instanceof Error ? error.message : String(error), message.type === "call" ? message.function : "(warm-up)");
+    const typed = error instanceof ComponentRuntimeError ? error : new TrapError(error instanceof Error ? error.message : String(error), message.type === "call" ? message.function : "(warm-up)", error);
     reply = { type: "error", id: message.id, error: errorToWire(typed) };
   }
   parentPort!.postMessage(reply);
+  // Off the caller's path: reset the instance for the next call, then keep memory within bounds.
+  runner.tidy();
+  await trim();
 });

@@ -14,7 +14,7 @@ import {
   MemoryLimitError,
   OutOfFuelError,
   OutputTooLargeError,
-  TrapError,
+  StackOverflowError,
   formatTestReport,
   prepareComponent,
   runTestVectors,
@@ -112,6 +112,17 @@ describe("JSON <-> WIT values through a real JS component", () => {
   });
 });
 
+describe("fresh-instance semantics", () => {
+  it("module-level JavaScript state never carries over from one caller to the next", async () => {
+    expect(prepared.snapshot).toEqual({ safe: true });
+    const results = [];
+    for (const word of ["a", "b", "c"]) results.push((await pool.call(prepared, { function: "remember", args: [word] })).value);
+    expect(results).toEqual([["a"], ["b"], ["c"]]);
+    const concurrent = await Promise.all(["x", "y", "z", "w"].map((word) => pool.call(prepared, { function: "remember", args: [word] })));
+    expect(concurrent.map((r) => r.value)).toEqual([["x"], ["y"], ["z"], ["w"]]);
+  });
+});
+
 describe("test vectors", () => {
   it("runs the published vectors in-process and through the pool with the same fuel", async () => {
     const local = await runTestVectors(prepared, vectorsJson);
@@ -147,8 +158,8 @@ describe("hostile JS", () => {
     await expectPoolHealthy();
   });
 
-  it("deep recursion: trap", async () => {
-    await expect(pool.call(prepared, { function: "recurse", args: [10_000_000] })).rejects.toBeInstanceOf(TrapError);
+  it("deep recursion: stack overflow", async () => {
+    await expect(pool.call(prepared, { function: "recurse", args: [10_000_000] })).rejects.toBeInstanceOf(StackOverflowError);
     await expectPoolHealthy();
   });
 

@@ -89,6 +89,12 @@ describe("JSON <-> WIT values", () => {
     expect(() => jsonToGuest({ kind: "variant", name: "v", cases: [{ name: "a", type: null }] }, { tag: "z" }, "v")).toThrow(/v\.tag: variant v has no case "z"/);
     expect(() => jsonToGuest({ kind: "tuple", items: [{ kind: "bool" }] }, [true, false], "t")).toThrow(/tuple \(JSON array\) of 1 items/);
   });
+
+  it("refuses strings with lone surrogates (UTF-8 cannot carry them; the glue would turn them into U+FFFD)", () => {
+    expect(() => jsonToGuest({ kind: "string" }, "a\ud800b", "s")).toThrow(/s: expected a well-formed Unicode string \(it holds a lone surrogate\)/);
+    expect(() => jsonToGuest({ kind: "string" }, "\udc00", "s")).toThrow(ValueConversionError);
+    expect(jsonToGuest({ kind: "string" }, "a\ud83d\ude00b", "s")).toBe("a😀b");
+  });
 });
 
 describe("test-vector format", () => {
