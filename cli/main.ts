@@ -1,10 +1,12 @@
 import { Command, CommanderError, Option } from "commander";
 import { GlassboxError } from "../sdk/client/errors.ts";
 import { ManifestError } from "../sdk/manifest.ts";
+import { ComponentRuntimeError } from "../runtime/errors.ts";
 import { registerCallCommand } from "./commands/call.ts";
 import { registerCatalogCommands } from "./commands/catalog.ts";
 import { registerMaintainerCommands } from "./commands/maintainer.ts";
 import { registerDevCommand } from "./commands/dev.ts";
+import { RUNTIME_EXIT_CODES } from "./runtime-errors.ts";
 import { bold, CliError, dim, ExitCode, red } from "./ui.ts";
 
 const EXIT_BY_CODE: Record<string, ExitCode> = {
@@ -21,8 +23,6 @@ const EXIT_BY_CODE: Record<string, ExitCode> = {
   BAD_REQUEST: ExitCode.invalid,
   INVALID_ARGUMENTS: ExitCode.invalid,
 };
-
-const RUNTIME_INVALID = new Set(["build_failed", "wit_mismatch", "undeclared_import", "invalid_component", "hash_mismatch", "invalid_arguments", "unknown_function"]);
 
 export function buildProgram(): Command {
   const program = new Command("glassbox")
@@ -68,11 +68,10 @@ export function reportError(error: unknown, json: boolean): ExitCode {
     message = error.message;
     details = error.issues;
     exit = ExitCode.invalid;
-  } else if (error instanceof Error && RUNTIME_INVALID.has(String((error as Error & { code?: unknown }).code))) {
-    // The component runtime's typed errors: the capability (source, WIT, blob) is at fault.
-    code = String((error as Error & { code?: unknown }).code).toUpperCase();
-    message = error.message;
-    exit = ExitCode.invalid;
+  } else if (error instanceof ComponentRuntimeError) {
+    code = error.code.toUpperCase();
+    ({ message, hint } = error);
+    exit = RUNTIME_EXIT_CODES[error.code];
   } else {
     message = error instanceof Error ? error.message : String(error);
   }

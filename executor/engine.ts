@@ -4,6 +4,8 @@ import type { FunctionSignature } from "../sdk/wit.ts";
 import { refKey, type ArgumentProblem, type ComponentHost, type ComponentRef, type PrepareInput, type PreparedInfo } from "./host.ts";
 import {
   ComponentPool,
+  ComponentRuntimeError,
+  TestsFailedError,
   argumentsToGuest,
   formatTestReport,
   grantedCapabilities,
@@ -23,11 +25,18 @@ export interface RuntimeHostOptions {
   log: Logger;
 }
 
+interface ReadyComponent {
+  prepared: PreparedComponent;
+  grants: string[];
+  /** Fair-queueing key: the package that published it (the first one, when several did). */
+  packageName: string;
+}
+
 /** The ComponentHost backed by the runtime library: verify + prepare at upload, a worker pool for calls. */
 export async function createRuntimeHost(options: RuntimeHostOptions): Promise<ComponentHost> {
   const pool = new ComponentPool(options.pool ?? {});
   const cacheDir = path.join(options.dataDir, "prepared");
-  const ready = new Map<string, { prepared: PreparedComponent; grants: string[] }>();
+  const ready = new Map<string, ReadyComponent>();
   const functionOf = (ref: ComponentRef, name: string): FunctionSignature | undefined =>
     ready.get(refKey(ref))?.prepared.interface.functions.find((f) => f.name === name);
 
@@ -54,13 +63,12 @@ export async function createRuntimeHost(options: RuntimeHostOptions): Promise<Co
         // The published test vectors must pass against the uploaded bytes.
         const report = await runTestVectors(prepared, input.testsJson, { pool });
         tests = { total: report.total, passed: report.passed, failed: report.failed };
-        if (report.failed > 0) {
-          throw Object.assign(new Error(`the component fails ${report.failed} of its ${report.total} published test vectors:\n${formatTestReport(report)}`), { code: "tests_failed" });
-        }
+        if (report.failed > 0) throw new TestsFailedError(report.failed, report.total, formatTestReport(report));
       }
       const grants = grantedCapabilities(input.capabilities, options.allowedCapabilities);
-      ready.set(refKey(input), { prepared, grants });
-      options.log.info({ componentHash: input.componentHash, functions: prepared.interface.functions.length, grants }, "component prepared");
+      const key = refKey(input);
+      ready.set(key, { prepared, grants, packageName: ready.get(key)?.packageName ?? input.packageName });
+      options.log.info({ componentHash: input.componentHash, functions: prepared.interface.functions.length, grants, snapshot: prepared.snapshot }, "component prepared");
       return { functions: prepared.interface.functions, imports: verified.imports, ...(tests ? { tests } : {}) };
     },
 
@@ -83,12 +91,30 @@ export async function createRuntimeHost(options: RuntimeHostOptions): Promise<Co
     async call(ref, functionName, args) {
       const entry = ready.get(refKey(ref));
       if (!entry) throw new Error(`component ${ref.componentHash} is not prepared against WIT ${ref.witHash}`);
-      const outcome = await pool.call(entry.prepared, {
-        function: functionName,
-        args: args as JsonValue[] | Record<string, JsonValue>,
-        grants: entry.grants,
-      });
-      return { result: outcome.value, fuelUsed: BigInt(outcome.fuelUsed) };
+      const started = performance.now();
+      try {
+        const outcome = await pool.call(entry.prepared, {
+          function: functionName,
+          args: args as JsonValue[] | Record<string, JsonValue>,
+          grants: entry.grants,
+          key: entry.packageName,
+        });
+        return { result: outcome.value, fuelUsed: BigInt(outcome.fuelUsed) };
+      } catch (error) {
+        // One line per failed call: what failed and its cost, never the arguments.
+        options.log.warn(
+          {
+            component: ref.componentHash,
+            package: entry.packageName,
+            function: functionName,
+            class: error instanceof ComponentRuntimeError ? error.code : "unexpected",
+            fuel: error instanceof ComponentRuntimeError ? (error.fuelUsed ?? null) : null,
+            ms: Math.round((performance.now() - started) * 10) / 10,
+          },
+          "call failed",
+        );
+        throw error;
+      }
     },
 
     close: () => pool.close(),

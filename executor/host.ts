@@ -35,12 +35,14 @@ export interface ComponentHost {
    * refused before payment is asked for). Returns a problem, or undefined when they are fine.
    */
   checkArguments(ref: ComponentRef, functionName: string, args: unknown): ArgumentProblem | undefined;
-  /** Runs one call; throws the runtime's typed errors (out of fuel, trap, timeout, memory...). */
+  /** Runs one call; throws the runtime's typed errors (out of fuel, trap, timeout, memory...), each logged. */
   call(ref: ComponentRef, functionName: string, args: unknown): Promise<{ result: unknown; fuelUsed: bigint }>;
   close(): Promise<void>;
 }
 
 export interface PrepareInput {
+  /** The package publishing it: its calls share one fair-queueing key in the sandbox pool. */
+  packageName: string;
   componentHash: Hex;
   witHash: Hex;
   component: Uint8Array;

@@ -6,6 +6,7 @@ import type { BlobKind, RegistryView, VersionRecord } from "./chain.ts";
 import type { BlobStore } from "./blobs.ts";
 import { ApiError } from "./errors.ts";
 import type { ComponentHost } from "./host.ts";
+import { uploadRefusal } from "./runtime-errors.ts";
 
 export interface UploadResult {
   hash: Hex;
@@ -103,6 +104,7 @@ export class BlobService {
     try {
       await this.o.host.prepare({
         ...(tests ? { testsJson: new TextDecoder().decode(tests) } : {}),
+        packageName: version.name,
         componentHash: version.hashes.componentHash,
         witHash: version.hashes.witHash,
         component,
@@ -112,8 +114,7 @@ export class BlobService {
         capabilities: manifest.capabilities,
       });
     } catch (error) {
-      const code = (error as { code?: string }).code ?? "invalid_component";
-      throw new ApiError(422, "COMPONENT_REJECTED", `The component of ${label(version)} was rejected: ${(error as Error).message}`, undefined, { runtimeCode: code });
+      throw uploadRefusal(error, label(version));
     }
   }
 
