@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { Logger } from "pino";
+import type { Hex } from "viem";
 import type { FunctionSignature } from "../sdk/wit.ts";
 import { refKey, type ArgumentProblem, type ComponentHost, type ComponentRef, type PrepareInput, type PreparedInfo } from "./host.ts";
 import {
@@ -19,6 +20,8 @@ import {
 
 export interface RuntimeHostOptions {
   dataDir: string;
+  /** The package a version's manifest belongs to: its calls share one fair-queueing key in the pool. */
+  packageOf?: (manifestHash: Hex) => string | undefined;
   /** WASI interfaces the operator allows (intersected with each manifest's requested capabilities). */
   allowedCapabilities: string[];
   pool?: PoolOptions;
@@ -28,8 +31,6 @@ export interface RuntimeHostOptions {
 interface ReadyComponent {
   prepared: PreparedComponent;
   grants: string[];
-  /** Fair-queueing key: the package that published it (the first one, when several did). */
-  packageName: string;
 }
 
 /** The ComponentHost backed by the runtime library: verify + prepare at upload, a worker pool for calls. */
@@ -66,8 +67,7 @@ export async function createRuntimeHost(options: RuntimeHostOptions): Promise<Co
         if (report.failed > 0) throw new TestsFailedError(report.failed, report.total, formatTestReport(report));
       }
       const grants = grantedCapabilities(input.capabilities, options.allowedCapabilities);
-      const key = refKey(input);
-      ready.set(key, { prepared, grants, packageName: ready.get(key)?.packageName ?? input.packageName });
+      ready.set(refKey(input), { prepared, grants });
       options.log.info({ componentHash: input.componentHash, functions: prepared.interface.functions.length, grants, snapshot: prepared.snapshot }, "component prepared");
       return { functions: prepared.interface.functions, imports: verified.imports, ...(tests ? { tests } : {}) };
     },
@@ -91,13 +91,15 @@ export async function createRuntimeHost(options: RuntimeHostOptions): Promise<Co
     async call(ref, functionName, args) {
       const entry = ready.get(refKey(ref));
       if (!entry) throw new Error(`component ${ref.componentHash} is not prepared against WIT ${ref.witHash}`);
+      // Per package, not per component: several packages may publish the same bytes.
+      const packageName = (ref.manifestHash && options.packageOf?.(ref.manifestHash)) ?? ref.componentHash;
       const started = performance.now();
       try {
         const outcome = await pool.call(entry.prepared, {
           function: functionName,
           args: args as JsonValue[] | Record<string, JsonValue>,
           grants: entry.grants,
-          key: entry.packageName,
+          key: packageName,
         });
         return { result: outcome.value, fuelUsed: BigInt(outcome.fuelUsed) };
       } catch (error) {
@@ -105,7 +107,7 @@ export async function createRuntimeHost(options: RuntimeHostOptions): Promise<Co
         options.log.warn(
           {
             component: ref.componentHash,
-            package: entry.packageName,
+            package: packageName,
             function: functionName,
             class: error instanceof ComponentRuntimeError ? error.code : "unexpected",
             fuel: error instanceof ComponentRuntimeError ? (error.fuelUsed ?? null) : null,

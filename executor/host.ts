@@ -13,6 +13,8 @@ import type { FunctionSignature } from "../sdk/wit.ts";
 export interface ComponentRef {
   componentHash: Hex;
   witHash: Hex;
+  /** The calling version's manifest, when known: it names the package (the sandbox's fair-queueing key). */
+  manifestHash?: Hex;
 }
 
 export function refKey(ref: ComponentRef): string {
@@ -41,8 +43,6 @@ export interface ComponentHost {
 }
 
 export interface PrepareInput {
-  /** The package publishing it: its calls share one fair-queueing key in the sandbox pool. */
-  packageName: string;
   componentHash: Hex;
   witHash: Hex;
   component: Uint8Array;

@@ -135,6 +135,7 @@ export async function startExecutor(config: ExecutorConfig): Promise<RunningExec
     config.componentHost ?? (await (await import("./engine.ts")).createRuntimeHost({
       dataDir: config.dataDir,
       allowedCapabilities: config.allowedCapabilities ?? [],
+      packageOf: (manifestHash) => registry.packageOfManifest(manifestHash),
       log,
       pool: {
         ...(config.limits?.workers ? { size: config.limits.workers } : {}),

@@ -104,7 +104,6 @@ export class BlobService {
     try {
       await this.o.host.prepare({
         ...(tests ? { testsJson: new TextDecoder().decode(tests) } : {}),
-        packageName: version.name,
         componentHash: version.hashes.componentHash,
         witHash: version.hashes.witHash,
         component,
