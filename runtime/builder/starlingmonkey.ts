@@ -3,10 +3,7 @@
  * sources are adapted first (see adaptSourceForStarlingMonkey), and the engine's own WASI features
  * are disabled unless the world imports them.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parse as parseJs, type Node as JsNode } from "acorn";
 import { describeWorld } from "../../sdk/wit.ts";
 import { BuildError } from "../errors.ts";
@@ -16,27 +13,21 @@ const require = createRequire(import.meta.url);
 /** componentize-js build of an (adapted) bundled source. */
 export async function componentizeStarlingMonkey(witSource: string, world: string, source: string): Promise<Uint8Array> {
   const { componentize } = await import("@bytecodealliance/componentize-js");
-  // componentize-js reads the source and the WIT from files.
-  const dir = await mkdtemp(join(tmpdir(), "glassbox-sm-"));
   try {
-    const sourcePath = join(dir, "component.js");
-    const witPath = join(dir, "world.wit");
-    await writeFile(sourcePath, source);
-    await writeFile(witPath, witSource);
-    const result = await componentize({
-      sourcePath,
-      witPath,
+    // The WIT goes in as a string: the splicer cannot read files here (its WASI has no preopens).
+    // componentize-js types only the file-based options (sourcePath required, no witWorld or
+    // sourceName), hence the cast on this one call.
+    const result = await componentize(source, witSource, {
       worldName: world,
+      sourceName: "component.js",
       // No engine-provided WASI beyond what the world itself imports: the component imports only
       // what its world declares (an engine feature left on would pull its WASI interfaces in).
       disableFeatures: starlingMonkeyDisabledFeatures(describeWorld(witSource, world).imports),
-    });
+    } as never);
     return result.component;
   } catch (error) {
     const message = (error as Error).message;
     throw new BuildError(`StarlingMonkey componentize failed for world "${world}": ${message}${starlingMonkeyHint(message)}`, error);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
   }
 }
 

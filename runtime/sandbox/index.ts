@@ -15,7 +15,7 @@
  * Errors are ComponentRuntimeError subclasses with a stable `code` (see ../errors.ts). JSON encoding
  * of WIT values: see values.ts (u64/s64 results are decimal strings).
  */
-export { verifyComponent } from "./verify.ts";
+export { verifyComponent } from "./toolchain.ts";
 export type { VerifyOptions, VerifiedComponent } from "./verify.ts";
 
 export { capabilityCovers, checkImports, grantedCapabilities, unversioned } from "./policy.ts";
@@ -35,8 +35,6 @@ export type { TestReport, TestCaseReport, CaseOutcome, RunTestOptions } from "./
 export { jsonToGuest, guestToJson, argumentsToGuest, ValueConversionError } from "./values.ts";
 export type { JsonValue } from "./values.ts";
 
-export { instrumentModule } from "./instrument.ts";
-export type { InstrumentedModule } from "./instrument.ts";
 export type { SnapshotSafety } from "./snapshot-safety.ts";
 
 export * from "../errors.ts";

@@ -1,5 +1,6 @@
 /**
- * Upload-time verification of a component blob, before anything of it runs:
+ * Upload-time verification of a component blob, before anything of it runs (callers use
+ * verifyComponent from toolchain.ts, which runs this in the toolchain worker):
  * 1. its sha256 equals the registered componentHash;
  * 2. every import is a capability the manifest requests AND the operator allows (policy.ts);
  * 3. it exports the published interface with exactly the published function types (extra
@@ -9,10 +10,9 @@
  *    so the error names it.
  */
 import { componentEmbed, componentNew, componentWit } from "@bytecodealliance/jco";
-import { sha256Hex } from "../../sdk/ids.ts";
 import { describeInterface, formatSignature, parseWit, printInterfaceWit, type FunctionSignature, type InterfaceDescription } from "../../sdk/wit.ts";
 import { readComponentTopLevel, spliceConsumer, type ComponentTopLevel } from "./component-binary.ts";
-import { HashMismatchError, InvalidComponentError, WitMismatchError } from "../errors.ts";
+import { InvalidComponentError, WitMismatchError } from "../errors.ts";
 import { checkImports, unversioned } from "./policy.ts";
 
 export interface VerifyOptions {
@@ -36,9 +36,11 @@ export interface VerifiedComponent {
   imports: string[];
 }
 
-export async function verifyComponent(options: VerifyOptions): Promise<VerifiedComponent> {
-  const componentHash = sha256Hex(options.bytes);
-  if (componentHash.toLowerCase() !== options.expectedHash.toLowerCase()) throw new HashMismatchError(options.expectedHash, componentHash);
+/**
+ * Checks 2 and 3 in the calling thread (it loads jco); check 1 is the caller's (toolchain.ts
+ * hashes on its own thread: sdk/ids.ts is not loadable by type stripping).
+ */
+export async function verifyInline(options: VerifyOptions, componentHash: `0x${string}`): Promise<VerifiedComponent> {
   let top: ComponentTopLevel;
   try {
     top = readComponentTopLevel(options.bytes);

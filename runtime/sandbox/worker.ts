@@ -17,10 +17,11 @@ export interface WorkerSetup {
 
 interface ComponentMessage {
   id: number;
-  prepared: PreparedComponent;
-  /** The compiled core modules, when this worker does not hold the component yet. */
-  modules?: Map<string, WebAssembly.Module>;
-  /** Components (prepared.dir) to drop first. */
+  /** The component (its prepared.dir). */
+  dir: string;
+  /** The artefact and its compiled core modules, when this worker does not hold the component yet. */
+  load?: { prepared: PreparedComponent; modules: Map<string, WebAssembly.Module> };
+  /** Components to drop first. */
   evict: string[];
 }
 
@@ -36,18 +37,22 @@ export interface WarmMessage extends ComponentMessage {
   limits: CallLimits;
 }
 
-export type WorkerReply = { type: "result"; id: number; value: JsonValue; fuelUsed: number } | { type: "error"; id: number; error: WireError };
+export type WorkerReply =
+  | { type: "result"; id: number; value: JsonValue; fuelUsed: number }
+  | { type: "error"; id: number; error: WireError }
+  /** The component is loaded and the call starts (sent only when the call came with a load). */
+  | { type: "started"; id: number };
 
 const setup: WorkerSetup = workerData;
 /** Loaded components, least recently used first. */
 const loaded = new Map<string, Promise<LoadedComponent>>();
 
 function component(message: ComponentMessage): Promise<LoadedComponent> {
-  const dir = message.prepared.dir;
-  let entry = loaded.get(dir);
-  if (entry) loaded.delete(dir);
-  else entry = LoadedComponent.load(message.prepared, message.modules);
-  loaded.set(dir, entry);
+  let entry = loaded.get(message.dir);
+  if (entry) loaded.delete(message.dir);
+  else if (message.load) entry = LoadedComponent.load(message.load.prepared, message.load.modules);
+  else entry = Promise.reject(new Error("the pool sent a call for a component this worker does not hold"));
+  loaded.set(message.dir, entry);
   return entry;
 }
 
@@ -69,14 +74,18 @@ parentPort!.on("message", async (message: CallMessage | WarmMessage) => {
   try {
     runner = await component(message);
   } catch (error) {
-    loaded.delete(message.prepared.dir);
+    loaded.delete(message.dir);
     const failure =
       error instanceof ComponentRuntimeError
         ? error
-        : new InvalidComponentError(`The prepared artefact in ${message.prepared.dir} could not be loaded (${error instanceof Error ? error.message : String(error)}): prepare the component again.`, error);
+        : new InvalidComponentError(`The prepared artefact in ${message.dir} could not be loaded (${error instanceof Error ? error.message : String(error)}): prepare the component again.`, error);
     const failed: WorkerReply = { type: "error", id: message.id, error: errorToWire(failure) };
     parentPort!.postMessage(failed);
     return;
+  }
+  if (message.load) {
+    const started: WorkerReply = { type: "started", id: message.id };
+    parentPort!.postMessage(started);
   }
   let reply: WorkerReply;
   try {

@@ -35,7 +35,7 @@ afterAll(async () => {
 
 describe("deadlines count from arrival", () => {
   it("a call still waiting for a worker at its deadline fails without running; a running one is stopped", async () => {
-    const pool = newPool({ size: 1 });
+    const pool = newPool({ size: 1, heavyAfterMs: 60_000 }); // no extra worker for the waiting call
     await pool.warm(prepared);
     const blocker = pool.call(prepared, endless("a", 1_000)).catch((error: unknown) => error);
     const waiting = pool.call(prepared, { function: "add", args: [1, 2], timeoutMs: 200, key: "b" }).catch((error: unknown) => error);
@@ -62,6 +62,19 @@ describe("fair sharing between keys", () => {
     expect(good.map((r) => r.value)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     await Promise.all(hostile);
     // Every good call finished before the first hostile call was even stopped.
+    expect(finished[0]).toBe("good");
+  });
+
+  it("several keys of endless calls cannot take over the pool either: heavy keys share half of it, and extra workers serve the others", async () => {
+    const pool = newPool({ size: 2, heavyAfterMs: 100 });
+    await pool.warm(prepared);
+    const finished: string[] = [];
+    const hostile = ["h1", "h2", "h3"].flatMap((key) => [0, 1].map(() => pool.call(prepared, endless(key, 2_000)).catch(() => finished.push("hostile"))));
+    await new Promise((resolve) => setTimeout(resolve, 300)); // every hostile key is heavy by now
+    const good = await Promise.all(Array.from({ length: 20 }, (_, i) => pool.call(prepared, { function: "add", args: [i, 1], key: "good" })));
+    finished.push("good");
+    expect(good.map((r) => r.value)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    await Promise.all(hostile);
     expect(finished[0]).toBe("good");
   });
 
