@@ -122,7 +122,6 @@ describe("capability markdown (npm marked) on StarlingMonkey", () => {
       interfaceName: markdown.manifest.wit.interface,
       cacheDir: preparedDir,
     });
-    // After preparing: the pool's Wasm memory cap is process-wide (see pool.ts).
     pool = new ComponentPool({ size: 1, memoryLimitBytes: 256 * 1024 * 1024, maxOutputBytes: 200_000 });
   });
 

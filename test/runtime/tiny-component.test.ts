@@ -226,6 +226,15 @@ describe("capabilities: nothing ambient", () => {
     expect(Number(granted.value)).toBeGreaterThan(1_700_000_000);
   });
 
+  it("instantiation takes host-provided interfaces (composition links a dependency this way) and a shared fuel counter", async () => {
+    const loaded = await LoadedComponent.load(preparedWithImports);
+    const fuel = new WebAssembly.Global({ value: "i64", mutable: true }, 0n);
+    const session = await loaded.instantiate(undefined, { linked: { "wasi:random/random": { getRandomU64: () => 7n } }, fuel });
+    const outcome = await session.call("roll", []);
+    expect(outcome.value).toBe("7");
+    expect(fuel.value).toBe(BigInt(1_000_000_000 - outcome.fuelUsed)); // the caller's counter paid for it
+  });
+
   it("a denied capability surfaces as CapabilityDeniedError naming it", async () => {
     const denied = pool.call(preparedWithImports, { function: "peek-env", args: [] });
     await expect(denied).rejects.toBeInstanceOf(CapabilityDeniedError);
