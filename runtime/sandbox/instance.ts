@@ -14,20 +14,11 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { FunctionSignature } from "../../sdk/wit.ts";
-import {
-  CapabilityDeniedError,
-  ComponentRuntimeError,
-  InvalidArgumentsError,
-  InvalidComponentError,
-  MemoryLimitError,
-  OutOfFuelError,
-  OutputTooLargeError,
-  StackOverflowError,
-  TrapError,
-  UnknownFunctionError,
-} from "../errors.ts";
+import { unalias, type FunctionSignature } from "../../sdk/wit.ts";
+import { InvalidArgumentsError, InvalidComponentError, MemoryLimitError, OutputTooLargeError, UnknownFunctionError, type CapabilityDeniedError } from "../errors.ts";
+import { classify } from "./failures.ts";
 import { ResultChecker } from "./lifting.ts";
+import { LiveInstance, PAGE, type InterfaceExports } from "./live-instance.ts";
 import { hostImports, type HostInterface } from "./policy.ts";
 import type { PreparedComponent } from "./prepare.ts";
 import { FUEL_IMPORT_NAME, MEMORY_IMPORT_NAME, SANDBOX_IMPORT_MODULE, STACK_POINTER_NAMES } from "./sandbox-abi.ts";
@@ -74,14 +65,11 @@ export interface InstanceOptions {
 
 type CoreExports = Record<string, unknown>;
 type InstantiateCore = (module: WebAssembly.Module, imports?: WebAssembly.Imports) => { exports: CoreExports };
-type InterfaceExports = Record<string, unknown>;
 type GlueInstantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: Record<string, HostInterface>, instantiateCore: InstantiateCore) => Record<string, InterfaceExports>;
 
 function isGlue(value: unknown): value is GlueInstantiate {
   return typeof value === "function";
 }
-
-const PAGE = 65536;
 
 /** Fuel budgets are whole units in 0..2^53-1 (the counter is an i64 global). */
 function fuelBudget(fuel: number): bigint {
@@ -92,115 +80,6 @@ function limitPages(limits: CallLimits): bigint {
   return BigInt(Math.floor(limits.memoryLimitBytes / PAGE));
 }
 
-interface Snapshot {
-  memories: { memory: WebAssembly.Memory; bytes: Uint8Array }[];
-  globals: { global: WebAssembly.Global; value: unknown }[];
-  pages: bigint;
-}
-
-/** One live instance of a component: its exports, counters, state and snapshot. */
-class Instance {
-  readonly exports: InterfaceExports;
-  readonly fuel: WebAssembly.Global;
-  readonly pages: WebAssembly.Global;
-  readonly grantsKey: string;
-  /** JavaScript imports (glue trampolines, host functions) called since the last reset. */
-  hostCalls = 0;
-  denied: CapabilityDeniedError | undefined;
-  /** Set for the duration of a call: checks the results the core exports return. */
-  checker: ResultChecker | undefined;
-  /** Memories of the core instances (exported or imported), all counted against the cap. */
-  readonly memories: Set<WebAssembly.Memory>;
-  /** LLVM shadow-stack pointers of the core instances. */
-  readonly stackPointers: WebAssembly.Global[];
-  private readonly globals: Set<WebAssembly.Global>;
-  private snapshot: Snapshot | undefined;
-  /** A call ran since the last reset. */
-  dirty = false;
-
-  constructor(init: {
-    exports: InterfaceExports;
-    fuel: WebAssembly.Global;
-    pages: WebAssembly.Global;
-    grantsKey: string;
-    memories: Set<WebAssembly.Memory>;
-    globals: Set<WebAssembly.Global>;
-    stackPointers: WebAssembly.Global[];
-  }) {
-    this.exports = init.exports;
-    this.fuel = init.fuel;
-    this.pages = init.pages;
-    this.grantsKey = init.grantsKey;
-    this.memories = init.memories;
-    this.globals = init.globals;
-    this.stackPointers = init.stackPointers;
-  }
-
-  /** A shadow stack that ran below address 0: the out-of-bounds access it causes is a stack overflow. */
-  shadowStackOverflowed(): boolean {
-    return this.stackPointers.some((pointer) => (Number(pointer.value) | 0) < 0);
-  }
-
-  /** The denial a host import reported during the current call (set from host callbacks). */
-  deniedCapability(): CapabilityDeniedError | undefined {
-    return this.denied;
-  }
-
-  memoryBytes(): number {
-    let total = 0;
-    for (const memory of this.memories) total += memory.buffer.byteLength;
-    return total;
-  }
-
-  /** Bytes kept alive by this instance (its memories and its snapshot). */
-  retainedBytes(): number {
-    return this.memoryBytes() + (this.snapshot ? this.snapshot.memories.reduce((n, m) => n + m.bytes.length, 0) : 0);
-  }
-
-  /** Captures memories and mutable globals. Returns false when some state cannot be captured. */
-  takeSnapshot(): boolean {
-    const globals: Snapshot["globals"] = [];
-    for (const global of this.globals) {
-      if (global === this.fuel || global === this.pages) continue;
-      let value: unknown;
-      try {
-        value = global.value;
-      } catch {
-        return false; // v128: JavaScript cannot read it, so it cannot be restored
-      }
-      try {
-        global.value = value;
-      } catch {
-        continue; // immutable
-      }
-      globals.push({ global, value });
-    }
-    const memories = [...this.memories].map((memory) => ({ memory, bytes: new Uint8Array(memory.buffer).slice() }));
-    this.snapshot = { memories, globals, pages: BigInt(memories.reduce((n, m) => n + m.bytes.length, 0) / PAGE) };
-    this.hostCalls = 0;
-    return true;
-  }
-
-  /** Pages in use at the start of every call. */
-  basePages(): bigint {
-    return this.snapshot?.pages ?? BigInt(this.memoryBytes() / PAGE);
-  }
-
-  /** Whether the last call left only state the snapshot restores. */
-  resettable(): boolean {
-    return this.snapshot !== undefined && this.hostCalls === 0 && this.denied === undefined && this.memoryBytes() === Number(this.snapshot.pages) * PAGE;
-  }
-
-  /** Restores the snapshot. Returns false (the instance must be dropped) when it cannot. */
-  reset(): boolean {
-    if (!this.resettable()) return false;
-    for (const { memory, bytes } of this.snapshot!.memories) new Uint8Array(memory.buffer).set(bytes);
-    for (const { global, value } of this.snapshot!.globals) global.value = value;
-    this.dirty = false;
-    return true;
-  }
-}
-
 /** Most instances kept ready per component and grants (a worker runs one call at a time). */
 const MAX_IDLE_INSTANCES = 2;
 
@@ -209,7 +88,7 @@ export class LoadedComponent {
   private readonly glue: GlueInstantiate;
   private readonly modules: Map<string, WebAssembly.Module>;
   private readonly functions: Map<string, FunctionSignature>;
-  private readonly idle: Instance[] = [];
+  private readonly idle: LiveInstance[] = [];
 
   private constructor(prepared: PreparedComponent, glue: GlueInstantiate, modules: Map<string, WebAssembly.Module>) {
     this.prepared = prepared;
@@ -227,11 +106,6 @@ export class LoadedComponent {
     const glue: unknown = new Function(await readFile(join(prepared.dir, "glue.js"), "utf8"))();
     if (!isGlue(glue)) throw new InvalidComponentError(`The glue in ${prepared.dir} does not define an instantiate function: prepare the component again.`);
     return new LoadedComponent(prepared, glue, compiled ?? (await compileModules(prepared)));
-  }
-
-  /** The compiled core modules (to share with other threads). */
-  compiledModules(): Map<string, WebAssembly.Module> {
-    return this.modules;
   }
 
   signature(functionName: string): FunctionSignature {
@@ -294,7 +168,7 @@ export class LoadedComponent {
     };
   }
 
-  private takeIdle(grants: string[]): Instance | undefined {
+  private takeIdle(grants: string[]): LiveInstance | undefined {
     const key = grants.join(",");
     for (let i = this.idle.length - 1; i >= 0; i--) {
       const instance = this.idle[i]!;
@@ -305,7 +179,7 @@ export class LoadedComponent {
     return undefined;
   }
 
-  private async createInstance(limits: CallLimits, options: InstanceOptions = {}): Promise<Instance> {
+  private async createInstance(limits: CallLimits, options: InstanceOptions = {}): Promise<LiveInstance> {
     const fuel = options.fuel ?? new WebAssembly.Global({ value: "i64", mutable: true }, fuelBudget(limits.fuel));
     const pages = new WebAssembly.Global({ value: "i64", mutable: true }, limitPages(limits));
     const memories = new Set<WebAssembly.Memory>();
@@ -315,7 +189,7 @@ export class LoadedComponent {
     const iface = this.prepared.interface;
     const coreNames = new Map(iface.functions.map((fn) => [`${iface.qualifiedName}#${fn.name}`, fn]));
     // The instance is created below; the import wrappers and the export checks refer to it through `state`.
-    const state: { instance: Instance | undefined; denied: CapabilityDeniedError | undefined } = { instance: undefined, denied: undefined };
+    const state: { instance: LiveInstance | undefined; denied: CapabilityDeniedError | undefined } = { instance: undefined, denied: undefined };
     const host = await hostImports(this.prepared.imports, limits.grants, (error) => {
       state.denied ??= error;
       if (state.instance) state.instance.denied ??= error;
@@ -378,7 +252,7 @@ export class LoadedComponent {
     }
     const exports = api[iface.qualifiedName] ?? api[camelCase(iface.name)];
     if (!exports) throw new InvalidComponentError(`The component does not export "${iface.qualifiedName}" once instantiated.`);
-    const instance = new Instance({ exports, fuel, pages, grantsKey: limits.grants.join(","), memories, globals, stackPointers });
+    const instance = new LiveInstance({ exports, fuel, pages, grantsKey: limits.grants.join(","), memories, globals, stackPointers });
     state.instance = instance;
     if (BigInt(instance.memoryBytes() / PAGE) > limitPages(limits)) throw new MemoryLimitError(limits.memoryLimitBytes, "(instantiation)");
     // Host calls during instantiation belong to every fresh instance's initial state alike.
@@ -387,24 +261,24 @@ export class LoadedComponent {
   }
 
   /** Runs one function on an instance (which is dirty afterwards). Throws the typed error. */
-  private run(instance: Instance, fn: FunctionSignature, guestArgs: unknown[], limits: CallLimits): CallOutcome {
+  private run(instance: LiveInstance, fn: FunctionSignature, guestArgs: unknown[], limits: CallLimits): CallOutcome {
     const budget = fuelBudget(limits.fuel);
     instance.fuel.value = budget;
     instance.pages.value = limitPages(limits) - instance.basePages();
     instance.denied = undefined;
     instance.dirty = true;
-    const fuelUsed = (): number => Number(budget - (instance.fuel.value as bigint));
+    const fuelUsed = (): number => Number(budget - BigInt(instance.fuel.value));
     instance.checker = new ResultChecker(fn.name, limits.maxOutputBytes);
     let raw: unknown;
     let isError = false;
     try {
-      if ((instance.pages.value as bigint) < 0n) throw new MemoryLimitError(limits.memoryLimitBytes, fn.name);
+      if (BigInt(instance.pages.value) < 0n) throw new MemoryLimitError(limits.memoryLimitBytes, fn.name);
       const target = instance.exports[camelCase(fn.name)];
       if (typeof target !== "function") throw new UnknownFunctionError(fn.name, [...this.functions.keys()]);
       raw = target(...guestArgs);
     } catch (error) {
       const payload = componentErrorPayload(error);
-      if (payload.isComponentError && fn.result && unaliasKind(fn.result) === "result") {
+      if (payload.isComponentError && fn.result && unalias(fn.result).kind === "result") {
         raw = payload.value;
         isError = true;
       } else {
@@ -427,7 +301,7 @@ export class LoadedComponent {
     }
     let value: JsonValue;
     if (fn.result === null) value = null;
-    else if (unaliasKind(fn.result) === "result") value = guestToJson(fn.result, isError ? { tag: "err", val: raw } : { tag: "ok", val: raw });
+    else if (unalias(fn.result).kind === "result") value = guestToJson(fn.result, isError ? { tag: "err", val: raw } : { tag: "ok", val: raw });
     else value = guestToJson(fn.result, raw);
     const size = Buffer.byteLength(JSON.stringify(value));
     if (size > limits.maxOutputBytes) {
@@ -443,41 +317,6 @@ async function compileModules(prepared: PreparedComponent): Promise<Map<string, 
   const modules = new Map<string, WebAssembly.Module>();
   for (const name of prepared.coreModules) modules.set(name, await WebAssembly.compile(await readFile(join(prepared.dir, name))));
   return modules;
-}
-
-/** The instance's state when a call failed. */
-interface FailureState {
-  fuelLeft: unknown;
-  pagesLeft: unknown;
-  stackOverflowed: boolean;
-  used: number;
-}
-
-/** The failure class, from the instance's counters first (they are exact), then the error itself. */
-function classify(error: unknown, functionName: string, limits: CallLimits, state: FailureState): ComponentRuntimeError {
-  let typed: ComponentRuntimeError;
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof CapabilityDeniedError || error instanceof UnknownFunctionError || error instanceof InvalidArgumentsError) {
-    typed = error;
-  } else if (typeof state.fuelLeft === "bigint" && state.fuelLeft < 0n) {
-    typed = new OutOfFuelError(limits.fuel);
-  } else if ((typeof state.pagesLeft === "bigint" && state.pagesLeft < 0n) || (error instanceof RangeError && /could not allocate|out of memory/i.test(message))) {
-    typed = new MemoryLimitError(limits.memoryLimitBytes, functionName);
-  } else if ((error instanceof RangeError && /call stack/i.test(message)) || (error instanceof WebAssembly.RuntimeError && /out of bounds memory access/.test(message) && state.stackOverflowed)) {
-    typed = new StackOverflowError(functionName, error);
-  } else if (error instanceof ComponentRuntimeError) {
-    typed = error;
-  } else {
-    typed = new TrapError(message || "unknown trap", functionName, error);
-  }
-  if (typed.fuelUsed === undefined) typed.fuelUsed = Math.min(state.used, limits.fuel);
-  return typed;
-}
-
-function unaliasKind(type: FunctionSignature["result"]): string {
-  let current = type;
-  while (current && current.kind === "alias") current = current.target;
-  return current ? current.kind : "none";
 }
 
 /** jco throws `ComponentError` (with `.payload`) when an export returns `result::err`. */

@@ -233,7 +233,11 @@ export class ComponentPool {
     slot.heavyTimer = undefined;
     const job = slot.job;
     slot.job = undefined;
-    if (job) this.running.set(job.key, (this.running.get(job.key) ?? 1) - 1);
+    if (job) {
+      const running = (this.running.get(job.key) ?? 1) - 1;
+      if (running > 0) this.running.set(job.key, running);
+      else this.running.delete(job.key);
+    }
   }
 
   private isHeavy(key: string): boolean {
