@@ -5,9 +5,13 @@
  *
  * Loaded by the toolchain worker through Node's type stripping: no TypeScript-only syntax here.
  */
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { transpile } from "@bytecodealliance/jco";
 import { InvalidComponentError } from "../errors.ts";
-import { instrumentModule } from "./instrument.ts";
+import { instrumentModule, type InstrumentedModule } from "./instrument.ts";
+import { ARTEFACT_VERSION } from "./sandbox-abi.ts";
 import type { SnapshotSafety } from "./snapshot-safety.ts";
 
 export interface Artefact {
@@ -38,7 +42,23 @@ function glueScript(glue: string): string {
   return `"use strict";\n${helper}\n${script}\nreturn instantiate;\n`;
 }
 
-export async function buildArtefact(bytes: Uint8Array, metering: boolean): Promise<Artefact> {
+/** Instruments a core module, or reads it from the cache of modules instrumented before (keyed by content). */
+async function instrumentCached(module: Uint8Array, metering: boolean, cacheDir: string): Promise<InstrumentedModule> {
+  const key = `${createHash("sha256").update(module).digest("hex")}-${metering ? "metered" : "unmetered"}-v${ARTEFACT_VERSION}`;
+  const path = join(cacheDir, key);
+  const [bytes, snapshot] = await Promise.all([readFile(`${path}.wasm`).catch(() => undefined), readFile(`${path}.json`, "utf8").catch(() => undefined)]);
+  if (bytes && snapshot) return { bytes: new Uint8Array(bytes), snapshot: JSON.parse(snapshot) };
+  const instrumented = instrumentModule(module, { metering });
+  await mkdir(cacheDir, { recursive: true });
+  const staging = `${path}.${process.pid}.${Date.now()}`;
+  await writeFile(`${staging}.wasm`, instrumented.bytes);
+  await writeFile(`${staging}.json`, JSON.stringify(instrumented.snapshot));
+  await rename(`${staging}.wasm`, `${path}.wasm`);
+  await rename(`${staging}.json`, `${path}.json`);
+  return instrumented;
+}
+
+export async function buildArtefact(bytes: Uint8Array, metering: boolean, moduleCacheDir: string): Promise<Artefact> {
   let files: Record<string, Uint8Array>;
   try {
     // Sync instantiation: the host supplies every import, nothing awaits, and an instance is
@@ -53,9 +73,9 @@ export async function buildArtefact(bytes: Uint8Array, metering: boolean): Promi
   let snapshot: SnapshotSafety = { safe: true };
   for (const [name, content] of Object.entries(files)) {
     if (!name.endsWith(".wasm")) continue;
-    let instrumented: ReturnType<typeof instrumentModule>;
+    let instrumented: InstrumentedModule;
     try {
-      instrumented = instrumentModule(content, { metering });
+      instrumented = await instrumentCached(content, metering, moduleCacheDir);
     } catch (error) {
       throw new InvalidComponentError(`Core module ${name} could not be instrumented: ${(error as Error).message}`, error);
     }

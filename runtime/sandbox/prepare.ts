@@ -3,18 +3,18 @@
  * instrument every core module for fuel, the memory cap and snapshots, compile-check), and store it
  * on disk under its componentHash so a restart reuses it.
  *
- * Layout: <cacheDir>/<hash>[-unmetered]/{glue.js, *.wasm, prepared.json}
+ * Layout: <cacheDir>/<hash>[-unmetered]/{glue.js, *.wasm, prepared.json}, and
+ * <cacheDir>/modules/: instrumented core modules by content (components built by the same toolchain
+ * share their engine module: QuickJS's 1.3 MB runtime is instrumented once, not per component).
  */
 import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { sha256Hex } from "../../sdk/ids.ts";
 import { describeInterface, type InterfaceDescription } from "../../sdk/wit.ts";
 import { readComponentTopLevel } from "./component-binary.ts";
+import { ARTEFACT_VERSION } from "./sandbox-abi.ts";
 import type { SnapshotSafety } from "./snapshot-safety.ts";
 import { buildArtefactInWorker } from "./toolchain.ts";
-
-/** Bump when the artefact layout or instrumentation changes: old cache entries are then ignored. */
-const ARTEFACT_VERSION = 3;
 
 /** Everything a worker needs to run the component; plain JSON (crosses thread boundaries). */
 export interface PreparedComponent {
@@ -89,7 +89,7 @@ async function prepareUncached(bytes: Uint8Array, componentHash: `0x${string}`, 
   const started = performance.now();
   const iface = describeInterface(options.witSource, options.world, options.interfaceName);
   const imports = readComponentTopLevel(bytes).imports.map((i) => i.name);
-  const artefact = await buildArtefactInWorker(bytes, metered);
+  const artefact = await buildArtefactInWorker(bytes, metered, join(cacheDir, "modules"));
   const dir = artefactDir(cacheDir, componentHash, metered);
   const staging = `${dir}.${process.pid}.${Date.now()}.tmp`;
   await mkdir(staging, { recursive: true });

@@ -3,6 +3,9 @@
  * (instance.ts). Loaded by worker threads through Node's type stripping.
  */
 
+/** Bump when the artefact layout or the instrumentation changes: old cache entries are then ignored. */
+export const ARTEFACT_VERSION = 3;
+
 /** Instrumented core modules import their counters from this module. */
 export const SANDBOX_IMPORT_MODULE = "glassbox";
 /** Fuel left for the call: a mutable i64 global, decremented at every function entry and loop header; below 0 traps. */

@@ -14,7 +14,7 @@ parentPort!.on("message", async (request: ToolchainRequest) => {
     reply =
       request.op === "verify"
         ? { id: request.id, ok: true, op: "verify", output: await verifyInline(request.input, request.componentHash) }
-        : { id: request.id, ok: true, op: "artefact", output: await buildArtefact(request.input.bytes, request.input.metering) };
+        : { id: request.id, ok: true, op: "artefact", output: await buildArtefact(request.input.bytes, request.input.metering, request.input.moduleCacheDir) };
   } catch (error) {
     reply =
       error instanceof ComponentRuntimeError

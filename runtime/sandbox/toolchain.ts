@@ -13,7 +13,9 @@ import { HashMismatchError, InvalidComponentError, errorFromWire, type WireError
 import type { Artefact } from "./artefact.ts";
 import type { VerifiedComponent, VerifyOptions } from "./verify.ts";
 
-type ToolchainJob = { op: "verify"; input: VerifyOptions; componentHash: `0x${string}` } | { op: "artefact"; input: { bytes: Uint8Array; metering: boolean } };
+type ToolchainJob =
+  | { op: "verify"; input: VerifyOptions; componentHash: `0x${string}` }
+  | { op: "artefact"; input: { bytes: Uint8Array; metering: boolean; moduleCacheDir: string } };
 
 export type ToolchainRequest = ToolchainJob & { id: number };
 
@@ -93,8 +95,8 @@ export async function verifyComponent(options: VerifyOptions): Promise<VerifiedC
 }
 
 /** Transpiled, instrumented and compile-checked core modules and glue (artefact.ts), in the toolchain worker. */
-export async function buildArtefactInWorker(bytes: Uint8Array, metering: boolean): Promise<Artefact> {
-  const reply = await run({ op: "artefact", input: { bytes, metering } });
+export async function buildArtefactInWorker(bytes: Uint8Array, metering: boolean, moduleCacheDir: string): Promise<Artefact> {
+  const reply = await run({ op: "artefact", input: { bytes, metering, moduleCacheDir } });
   if (!reply.ok) throw failure(reply);
   if (reply.op !== "artefact") throw new Error("the toolchain worker answered another request");
   return reply.output;
