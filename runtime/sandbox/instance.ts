@@ -188,6 +188,7 @@ export class LoadedComponent {
     const wasmFunctions = new WeakSet<object>();
     const iface = this.prepared.interface;
     const coreNames = new Map(iface.functions.map((fn) => [`${iface.qualifiedName}#${fn.name}`, fn]));
+    const checked = new Set<string>();
     // The instance is created below; the import wrappers and the export checks refer to it through `state`.
     const state: { instance: LiveInstance | undefined; denied: CapabilityDeniedError | undefined } = { instance: undefined, denied: undefined };
     const host = await hostImports(this.prepared.imports, limits.grants, (error) => {
@@ -232,6 +233,7 @@ export class LoadedComponent {
       for (const [coreName, fn] of coreNames) {
         const core = instance.exports[coreName];
         if (typeof core !== "function") continue;
+        checked.add(fn.name);
         exports[coreName] = (...args: unknown[]) => {
           const raw = core(...args);
           return (state.instance?.checker ?? new ResultChecker(fn.name, DEFAULT_LIMITS.maxOutputBytes)).check(fn, raw, memory);
@@ -252,6 +254,14 @@ export class LoadedComponent {
     }
     const exports = api[iface.qualifiedName] ?? api[camelCase(iface.name)];
     if (!exports) throw new InvalidComponentError(`The component does not export "${iface.qualifiedName}" once instantiated.`);
+    // Fail closed: a result strict lifting could not check is never returned.
+    const unchecked = iface.functions.filter((fn) => !checked.has(fn.name)).map((fn) => fn.name);
+    if (unchecked.length > 0) {
+      throw new InvalidComponentError(
+        `No core module exports ${unchecked.map((name) => `"${iface.qualifiedName}#${name}"`).join(", ")} (the canonical ABI's names, which wit-component uses): ` +
+          "the runtime cannot check those results, so it does not run the component.",
+      );
+    }
     const instance = new LiveInstance({ exports, fuel, pages, grantsKey: limits.grants.join(","), memories, globals, stackPointers });
     state.instance = instance;
     if (BigInt(instance.memoryBytes() / PAGE) > limitPages(limits)) throw new MemoryLimitError(limits.memoryLimitBytes, "(instantiation)");

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeInterface, type FunctionSignature } from "../../sdk/wit.ts";
 import { alignment, flatten, size } from "../../runtime/sandbox/lifting.ts";
-import { ComponentPool, InvalidResultError, prepareComponent, type JsonValue, type PreparedComponent } from "../../runtime/sandbox/index.ts";
+import { buildWatComponent } from "../../runtime/builder/index.ts";
+import { ComponentPool, InvalidComponentError, InvalidResultError, prepareComponent, type JsonValue, type PreparedComponent } from "../../runtime/sandbox/index.ts";
 import { LIFTING_WIT, buildLiftingComponent } from "../fixtures/components/fixtures.ts";
 
 let cacheDir: string;
@@ -119,6 +120,23 @@ describe("enums, variants, options, results", () => {
   it("keeps serving after every violation", async () => {
     for (const bytes of [[0xff], [0xc3]]) await violation("text", [bytes]);
     expect(await call("text", [0x6f, 0x6b])).toBe("ok");
+  });
+});
+
+describe("failing closed", () => {
+  it("refuses to run a component whose results it could not check (core exports without the canonical ABI's names)", async () => {
+    const wit = "package glassbox:odd@0.1.0;\n\ninterface api {\n  get: func() -> u32;\n}\n\nworld odd {\n  export api;\n}\n";
+    const wat = `(component
+      (core module $m (func (export "some-other-name") (result i32) (i32.const 1)))
+      (core instance $i (instantiate $m))
+      (func $get (result u32) (canon lift (core func $i "some-other-name")))
+      (instance $api (export "get" (func $get)))
+      (export "glassbox:odd/api@0.1.0" (instance $api)))`;
+    const odd = await prepareComponent(await buildWatComponent({ wat }), { witSource: wit, world: "odd", cacheDir });
+    const warm = pool.warm(odd);
+    await expect(warm).rejects.toBeInstanceOf(InvalidComponentError);
+    await expect(warm).rejects.toThrow(/"glassbox:odd\/api@0\.1\.0#get".*cannot check those results/);
+    await expect(pool.call(odd, { function: "get", args: [] })).rejects.toBeInstanceOf(InvalidComponentError);
   });
 });
 
