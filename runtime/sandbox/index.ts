@@ -7,8 +7,9 @@
  *   const verified = await verifyComponent({ bytes, expectedHash, witSource, world, requestedCapabilities, allowedCapabilities });
  *   const prepared = await prepareComponent(bytes, { witSource, world, cacheDir });   // once, cached by componentHash
  *   const pool = new ComponentPool({ memoryLimitBytes, timeoutMs });                   // one per process
+ *   await pool.warm(prepared);                                                         // instantiates once per worker
  *   const report = await runTestVectors(prepared, testsJson, { pool });                // optional upload check
- *   const { value, fuelUsed } = await pool.call(prepared, { function: "to-html", args: ["# hi"], fuel: 50_000_000 });
+ *   const { value, fuelUsed } = await pool.call(prepared, { function: "to-html", args: ["# hi"], key: "acme/markdown" });
  * After a restart: `await loadPreparedComponent(componentHash, { cacheDir })` returns the artefact
  * without re-transpiling.
  *
@@ -27,7 +28,7 @@ export { ComponentPool } from "./pool.ts";
 export type { PoolOptions, CallRequest, CallResult } from "./pool.ts";
 
 export { LoadedComponent, DEFAULT_LIMITS } from "./instance.ts";
-export type { CallLimits, CallOutcome, InstanceSession } from "./instance.ts";
+export type { CallLimits, CallOutcome, InstanceOptions, InstanceSession } from "./instance.ts";
 
 export { runTestVectors, formatTestReport } from "./test-runner.ts";
 export type { TestReport, TestCaseReport, CaseOutcome, RunTestOptions } from "./test-runner.ts";
