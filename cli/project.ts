@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { BuildResult, TestReport } from "../executor/runtime/index.ts";
+import type { BuildResult } from "../runtime/builder/index.ts";
+import type { TestReport } from "../runtime/sandbox/index.ts";
 import type { CapabilityFiles } from "../sdk/client/publish.ts";
 import { sha256Hex } from "../sdk/ids.ts";
 import { parseManifest, type Manifest } from "../sdk/manifest.ts";
@@ -9,7 +10,8 @@ import { REPO_ROOT } from "./config.ts";
 import { CliError, ExitCode } from "./ui.ts";
 
 // The component runtime (jco, binaryen, esbuild) loads only when a project is built or tested.
-const runtime = () => import("../executor/runtime/index.ts");
+const builder = () => import("../runtime/builder/index.ts");
+const sandbox = () => import("../runtime/sandbox/index.ts");
 
 /** A capability on disk: glassbox.json and the files it names, relative to its folder. */
 export interface CapabilityProject {
@@ -51,7 +53,7 @@ export async function buildProject(project: CapabilityProject): Promise<BuildRes
   }
   const entry = project.path(manifest.source.entry);
   const source = await readRequired(entry, "source.entry");
-  const { buildComponent } = await runtime();
+  const { buildComponent } = await builder();
   const result = await buildComponent({
     witSource: project.witSource,
     world: manifest.wit.world,
@@ -70,7 +72,8 @@ export async function buildProject(project: CapabilityProject): Promise<BuildRes
 export async function testProject(project: CapabilityProject, bytes: Uint8Array): Promise<TestReport> {
   const { manifest } = project;
   const testsText = await readRequired(project.path(manifest.tests), "tests");
-  const { prepareComponent, runTestVectors, TestVectorFormatError, verifyComponent } = await runtime();
+  const { prepareComponent, runTestVectors, verifyComponent } = await sandbox();
+  const { TestVectorFormatError } = await import("../sdk/test-vectors.ts");
   await verifyComponent({
     bytes,
     expectedHash: sha256Hex(bytes),

@@ -1,5 +1,7 @@
 import { GlassboxError } from "../sdk/client/errors.ts";
 import { ManifestError } from "../sdk/manifest.ts";
+import { ComponentRuntimeError } from "../runtime/errors.ts";
+import { RUNTIME_EXIT_CODES } from "./runtime-errors.ts";
 import { bold, CliError, dim, ExitCode, jsonReplacer, red, write } from "./ui.ts";
 
 const EXIT_BY_CODE: Record<string, ExitCode> = {
@@ -21,8 +23,6 @@ const EXIT_BY_CODE: Record<string, ExitCode> = {
 
 const REFUSALS = new Set(["VERSION_YANKED", "VERSION_EXISTS", "NOT_PACKAGE_OWNER", "UPLOAD_UNAUTHORIZED", "COMPONENT_REJECTED"]);
 
-const RUNTIME_INVALID = new Set(["build_failed", "wit_mismatch", "undeclared_import", "invalid_component", "hash_mismatch", "invalid_arguments", "unknown_function"]);
-
 /** Prints an error the way a person (or, with --json, a program) wants it, and picks the exit code. */
 export function reportError(error: unknown, json: boolean): ExitCode {
   let code = "ERROR";
@@ -41,11 +41,11 @@ export function reportError(error: unknown, json: boolean): ExitCode {
     message = error.message;
     details = error.issues;
     exit = ExitCode.invalid;
-  } else if (error instanceof Error && RUNTIME_INVALID.has(String((error as Error & { code?: unknown }).code))) {
-    // The component runtime's typed errors: the capability (source, WIT, blob) is at fault.
-    code = String((error as Error & { code?: unknown }).code).toUpperCase();
-    message = error.message;
-    exit = ExitCode.invalid;
+  } else if (error instanceof ComponentRuntimeError) {
+    // The component runtime's typed errors, each with its own exit code (cli/runtime-errors.ts).
+    code = error.code.toUpperCase();
+    ({ message, hint } = error);
+    exit = RUNTIME_EXIT_CODES[error.code];
   } else {
     message = error instanceof Error ? error.message : String(error);
   }

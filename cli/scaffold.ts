@@ -1,7 +1,7 @@
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Address } from "viem";
-import { camelCase } from "../executor/runtime/values.ts";
+import { camelCase } from "../runtime/sandbox/values.ts";
 import { canonicalJson } from "../sdk/canonical-json.ts";
 import { assertPackageName } from "../sdk/ids.ts";
 import type { Manifest } from "../sdk/manifest.ts";

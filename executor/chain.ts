@@ -240,6 +240,12 @@ export class RegistryView {
     return (this.blobs.get(hash.toLowerCase()) ?? []).map((u) => ({ kind: u.kind, version: this.versions.get(u.versionId)! }));
   }
 
+  /** The package whose version published this manifest (from synced events only: never waits). */
+  packageOfManifest(manifestHash: Hex): string | undefined {
+    const use = this.blobs.get(manifestHash.toLowerCase())?.find((u) => u.kind === "manifest");
+    return use ? this.versions.get(use.versionId)?.name : undefined;
+  }
+
   /** The package owner, read fresh from the chain (ownership is transferable). */
   async ownerOf(packageId: Hex): Promise<Address> {
     const info = await this.read(() =>

@@ -7,6 +7,7 @@ import type { RegistryView, VersionRecord } from "./chain.ts";
 import type { BlobStore } from "./blobs.ts";
 import { ApiError } from "./errors.ts";
 import type { ComponentHost } from "./host.ts";
+import { uploadRefusal } from "./runtime-errors.ts";
 
 export interface UploadResult {
   hash: Hex;
@@ -114,8 +115,7 @@ export class BlobService {
         capabilities: manifest.capabilities,
       });
     } catch (error) {
-      const code = (error as { code?: string }).code ?? "invalid_component";
-      throw new ApiError(422, "COMPONENT_REJECTED", `The component of ${label(version)} was rejected: ${(error as Error).message}`, undefined, { runtimeCode: code });
+      throw uploadRefusal(error, label(version));
     }
   }
 

@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Command } from "commander";
-import { formatTestReport, type TestReport } from "../../executor/runtime/index.ts";
+import { formatTestReport, type TestReport } from "../../runtime/sandbox/index.ts";
 import { outputFor } from "../context.ts";
 import { buildProject, componentBytes, loadProject, testProject, type CapabilityProject } from "../project.ts";
 import { dim, ExitCode, green, red, type Output } from "../ui.ts";
