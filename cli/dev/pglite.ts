@@ -14,11 +14,21 @@ export async function seedPglite(dir: string): Promise<void> {
   await cp(template, dir, { recursive: true });
 }
 
-async function pgliteTemplate(): Promise<string> {
+let template: Promise<string> | undefined;
+
+/** One template per process: the dev stack seeds two databases at once, and both wait for the same one. */
+function pgliteTemplate(): Promise<string> {
+  template ??= makePgliteTemplate();
+  template.catch(() => (template = undefined));
+  return template;
+}
+
+async function makePgliteTemplate(): Promise<string> {
   const pkg = JSON.parse(await readFile(path.join(REPO_ROOT, "node_modules", "@electric-sql", "pglite", "package.json"), "utf8")) as { version: string };
   const template = path.join(REPO_ROOT, ".glassbox", "cache", `pglite-${pkg.version}`);
   if (await readFile(path.join(template, "PG_VERSION")).then(() => true, () => false)) return template;
   // Made aside and renamed into place: a concurrent start never copies a half-made template.
+  await mkdir(path.dirname(template), { recursive: true });
   const staging = `${template}.${process.pid}.tmp`;
   const { PGlite } = await import("@electric-sql/pglite");
   const db = new PGlite(staging);
