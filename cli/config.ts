@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { PACKAGE_ROOT } from "../sdk/package-root.ts";
 import { CliError, ExitCode } from "./ui.ts";
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+/** The clone the CLI runs from (also when installed with `npm link`: the link points here). */
+export const REPO_ROOT = PACKAGE_ROOT;
 
 /** Where `glassbox dev` records the running local stack, so every other command finds it. */
 export function devStatePath(): string {
@@ -49,11 +50,11 @@ export interface Connection {
   executorUrl?: string;
 }
 
-/** Flags, then GLASSBOX_* env, then the running `glassbox dev` stack. */
+/** Flags, then GLASSBOX_* env, then the running `glassbox dev` stack; an empty value counts as unset. */
 export function resolveConnection(opts: ConnectionOptions): Connection {
   const dev = readDevState();
-  const rpcUrl = opts.rpc ?? process.env.GLASSBOX_RPC_URL ?? dev?.rpcUrl;
-  const deploymentsFile = opts.deployments ?? process.env.GLASSBOX_DEPLOYMENTS ?? dev?.deploymentsFile;
+  const rpcUrl = opts.rpc || process.env.GLASSBOX_RPC_URL || dev?.rpcUrl;
+  const deploymentsFile = opts.deployments || process.env.GLASSBOX_DEPLOYMENTS || dev?.deploymentsFile;
   if (!rpcUrl || !deploymentsFile) {
     throw new CliError(
       "No chain to talk to: no --rpc/--deployments, no GLASSBOX_RPC_URL/GLASSBOX_DEPLOYMENTS, and no running local stack.",
@@ -62,8 +63,8 @@ export function resolveConnection(opts: ConnectionOptions): Connection {
     );
   }
   const connection: Connection = { rpcUrl, deploymentsFile };
-  const indexerUrl = opts.indexer ?? process.env.GLASSBOX_INDEXER_URL ?? dev?.indexerUrl;
-  const executorUrl = opts.executor ?? process.env.GLASSBOX_EXECUTOR_URL ?? dev?.executorUrl;
+  const indexerUrl = opts.indexer || process.env.GLASSBOX_INDEXER_URL || dev?.indexerUrl;
+  const executorUrl = opts.executor || process.env.GLASSBOX_EXECUTOR_URL || dev?.executorUrl;
   if (indexerUrl) connection.indexerUrl = indexerUrl;
   if (executorUrl) connection.executorUrl = executorUrl;
   return connection;

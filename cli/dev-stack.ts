@@ -1,25 +1,26 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { createPublicClient, http } from "viem";
 import { deployGlassbox } from "../contracts/scripts/deploy.ts";
 import { localUsdcAbi } from "../sdk/abi.ts";
+import { createChainClients, sendContractTx } from "../sdk/client/chain.ts";
 import type { Deployment } from "../sdk/deployment.ts";
 import { DEV_ROLES, devAccount, devPrivateKey, LOCAL_CHAIN_ID } from "../sdk/dev-accounts.ts";
-
-export { DEV_ROLES };
-import { sendContractTx, createChainClients } from "../sdk/client/chain.ts";
-
+import { pgliteJournalDir } from "../executor/journal.ts";
 import { REPO_ROOT } from "./config.ts";
 import { startIndexer } from "./dev/indexer.ts";
+import { seedPglite } from "./dev/pglite.ts";
 import { freePort } from "./dev/ports.ts";
 import { waitFor, WaitAbortedError } from "./dev/wait.ts";
 import { buildCatalog, serveCatalog } from "../web/server.ts";
 
-export { REPO_ROOT };
+export { DEV_ROLES, REPO_ROOT };
 const BIN = (name: string) => path.join(REPO_ROOT, "node_modules", ".bin", name);
-
+/** The executor as compiled by `npm run build:cli` (a TypeScript loader would add seconds to its start). */
+const EXECUTOR_MAIN = path.join(REPO_ROOT, "dist", "executor", "main.js");
+/** Prepared components by hash: kept across runs (the state dir is wiped), so a restart re-prepares nothing. */
+const PREPARED_CACHE = path.join(REPO_ROOT, ".glassbox", "cache", "executor-prepared");
 
 export interface DevStackOptions {
   /** Where logs, deployments and databases go; wiped at start so a second run needs no cleanup. */
@@ -34,30 +35,43 @@ export interface DevStackOptions {
   faucetAmount?: bigint;
   executorFee?: bigint;
   settlementMode?: "immediate" | "batched";
+  /** One line per service as it becomes ready, with the seconds it took. */
   log?: (line: string) => void;
+  /**
+   * Runs once the chain, contracts, funded wallets and executor are up, while the indexer warms up
+   * (e.g. publishing the samples): the stack is returned when both are done.
+   */
+  whileIndexerStarts?: (services: DevServices) => Promise<void>;
+  /** Aborting stops every process started so far and rejects. */
+  signal?: AbortSignal;
 }
 
-export interface DevStack {
+/** The services up before the indexer is. */
+export interface DevServices {
   rpcUrl: string;
   chainId: number;
   deployment: Deployment;
   deploymentsFile: string;
-  indexerUrl: string;
   executorUrl: string;
-  /** The web catalog, unless started with `web: false`. */
-  webUrl?: string;
   stateDir: string;
+}
+
+export interface DevStack extends DevServices {
+  indexerUrl: string;
+  /** The web catalog, unless started with `web: false` or its build failed. */
+  webUrl?: string;
   stop(): Promise<void>;
 }
 
-/** Waits until `check` passes, failing at once if `child` exits (its log says why). */
-async function waitUntilReady(what: string, check: () => Promise<boolean>, timeoutMs: number, child: ManagedProcess): Promise<void> {
+/** Waits until `check` passes, failing at once if `child` exits (its log says why) or the start is aborted. */
+async function waitUntilReady(what: string, check: () => Promise<boolean>, timeoutMs: number, child: ManagedProcess, signal?: AbortSignal): Promise<void> {
   await waitFor(
     async () => {
+      if (signal?.aborted) throw new WaitAbortedError("The start was aborted.");
       if (child.exited) throw new WaitAbortedError(`${what}: the process exited (code ${child.exitCode}); see ${child.logFile}`);
       return (await check().catch(() => false)) || undefined;
     },
-    { timeoutMs, intervalMs: 150, what: `${what} (log: ${child.logFile})` },
+    { timeoutMs, intervalMs: 100, what: `${what} (log: ${child.logFile})` },
   );
 }
 
@@ -118,35 +132,49 @@ async function httpOk(url: string): Promise<boolean> {
   return response.ok;
 }
 
+const since = (started: number) => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+
 /**
  * Starts the whole local stack: a Hardhat chain, the contracts, USDC for the dev wallets, the
- * indexer (Ponder on PGlite) and an executor. Every child is stopped by stop(), also on failure.
+ * indexer (Ponder on PGlite) and an executor. What does not depend on each other starts in
+ * parallel: once the contracts are deployed, the funding, the indexer and the executor all start
+ * at once. Every child is stopped by stop(), also on failure or abort.
  */
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
   const log = options.log ?? (() => {});
+  const { signal } = options;
+  if (!existsSync(EXECUTOR_MAIN)) throw new Error(`The executor is not built (${EXECUTOR_MAIN} is missing): run \`npm run build:cli\`.`);
   const stateDir = path.resolve(options.stateDir);
   await rm(stateDir, { recursive: true, force: true });
   await mkdir(path.join(stateDir, "logs"), { recursive: true });
   const processes: { stop(): Promise<void> }[] = [];
-  const stop = async () => {
-    for (const p of processes.reverse()) await p.stop();
-  };
-  const baseEnv = {
-    ...process.env,
-    PONDER_TELEMETRY_DISABLED: "true",
-    HARDHAT_DISABLE_TELEMETRY_PROMPT: "true",
-  };
+  // Each call waits for any stop under way, then stops whatever started since: safe from the abort
+  // listener and the error path at once.
+  let stopped = Promise.resolve();
+  const stop = () =>
+    (stopped = stopped.then(async () => {
+      for (const p of processes.splice(0).reverse()) await p.stop();
+    }));
+  const onAbort = () => void stop();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const baseEnv = { ...process.env, PONDER_TELEMETRY_DISABLED: "true", HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" };
 
   try {
-    // Built (or taken from the cache) while the chain, indexer and executor start. The catalog is a
-    // convenience: a failed build (e.g. an install without dev dependencies) leaves the rest running.
+    // Built (or taken from the cache) while the rest starts. The catalog is a convenience: a failed
+    // build (e.g. an install without dev dependencies) leaves the rest running.
     const webBuild =
       options.web === false
-        ? undefined
+        ? Promise.resolve(undefined)
         : buildCatalog().catch((error: Error) => {
             log(`web        not started: the catalog did not build (${error.message})`);
             return undefined;
           });
+    // The two empty databases are copied while the chain starts.
+    const indexerDir = path.join(stateDir, "indexer");
+    const executorDir = path.join(stateDir, "executor");
+    const seeding = Promise.all([seedPglite(indexerDir), seedPglite(pgliteJournalDir(executorDir))]);
+    seeding.catch(() => {}); // awaited below
+    let started = Date.now();
     const rpcPort = await freePort(options.rpcPort ?? 8545);
     const rpcUrl = `http://127.0.0.1:${rpcPort}`;
     const chain = startProcess("chain", BIN("hardhat"), ["node", "--hostname", "127.0.0.1", "--port", String(rpcPort)], {
@@ -155,46 +183,66 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       logFile: path.join(stateDir, "logs", "chain.log"),
     });
     processes.push(chain);
-    await waitUntilReady("The local chain", () => rpcReady(rpcUrl), 60_000, chain);
-    log(`chain      ${rpcUrl} (chain id ${LOCAL_CHAIN_ID})`);
+    await waitUntilReady("The local chain", () => rpcReady(rpcUrl), 60_000, chain, signal);
+    log(`chain      ${rpcUrl} (chain id ${LOCAL_CHAIN_ID}) · ${since(started)}`);
 
+    started = Date.now();
     const deploymentsDir = path.join(stateDir, "deployments");
     const deployment = await deployGlassbox({ rpcUrl, deployerKey: devPrivateKey(DEV_ROLES.deployer), deploymentsDir });
     const deploymentsFile = path.join(deploymentsDir, `${deployment.chainId}.json`);
-    log(`contracts  registry ${deployment.contracts.registry} · settlement ${deployment.contracts.settlement} · usdc ${deployment.contracts.usdc}`);
+    log(`contracts  registry ${deployment.contracts.registry} · settlement ${deployment.contracts.settlement} · usdc ${deployment.contracts.usdc} · ${since(started)}`);
 
-    const faucet = options.faucetAmount ?? 1_000_000_000n; // 1,000 USDC
-    const minter = createChainClients(rpcUrl, deployment.chainId, devAccount(DEV_ROLES.deployer));
-    for (let i = 0; i < 10; i++) {
-      await sendContractTx(minter, "Funding dev wallets", { address: deployment.contracts.usdc, abi: localUsdcAbi, functionName: "mint", args: [devAccount(i).address, faucet] });
-    }
-    log(`funded     dev accounts 0-9 with ${Number(faucet) / 1e6} USDC each`);
+    // From here on nothing waits for anything else: funding, indexer and executor start together.
+    await seeding;
+    started = Date.now();
+    const funding = (async () => {
+      const faucet = options.faucetAmount ?? 1_000_000_000n; // 1,000 USDC
+      const minter = createChainClients(rpcUrl, deployment.chainId, devAccount(DEV_ROLES.deployer));
+      // One sender: its transactions go one at a time (automine cannot queue a sender's nonces).
+      for (let i = 0; i < 10; i++) {
+        await sendContractTx(minter, "Funding dev wallets", { address: deployment.contracts.usdc, abi: localUsdcAbi, functionName: "mint", args: [devAccount(i).address, faucet] });
+      }
+      log(`funded     dev accounts 0-9 with ${Number(faucet) / 1e6} USDC each · ${since(started)}`);
+    })();
 
-    // Started now, waited for after the executor: both warm up in parallel.
     const indexerStarting = startIndexer({
       rpcUrl,
       deployment,
-      database: { kind: "pglite", directory: path.join(stateDir, "indexer") },
+      database: { kind: "pglite", directory: indexerDir },
       schema: `dev_${Date.now()}`,
       port: options.indexerPort ?? 42069,
       logFile: path.join(stateDir, "logs", "indexer.log"),
     });
-    indexerStarting.catch(() => {}); // awaited below; handled now so an early failure is not "unhandled"
     processes.push({ stop: async () => (await indexerStarting.catch(() => undefined))?.stop() });
+    const indexerReady = (async () => {
+      // Ponder may move off the port it was given: use the one it reports.
+      const indexerUrl = (await indexerStarting).url;
+      await waitFor(
+        async () => {
+          if (signal?.aborted) throw new WaitAbortedError("The start was aborted.");
+          return (await httpOk(`${indexerUrl}/ready`).catch(() => false)) || undefined;
+        },
+        { timeoutMs: 120_000, what: "the indexer's /ready" },
+      );
+      log(`indexer    ${indexerUrl} (search: ${indexerUrl}/search?q=markdown, GraphQL: ${indexerUrl}/graphql) · ${since(started)}`);
+      return indexerUrl;
+    })();
 
     const executorPort = await freePort(options.executorPort ?? 4020);
+    const executorUrl = `http://127.0.0.1:${executorPort}`;
     const executor = startProcess(
       "executor",
-      BIN("tsx"),
+      process.execPath,
       [
-        path.join(REPO_ROOT, "executor", "main.ts"),
+        EXECUTOR_MAIN,
         "--rpc", rpcUrl,
         "--deployments", deploymentsFile,
-        "--data-dir", path.join(stateDir, "executor"),
+        "--data-dir", executorDir,
+        "--cache-dir", PREPARED_CACHE,
         "--port", String(executorPort),
         "--fee", String(options.executorFee ?? 100n),
         "--settlement", options.settlementMode ?? "batched",
-        "--endpoint", `http://127.0.0.1:${executorPort}`,
+        "--endpoint", executorUrl,
         "--register",
       ],
       {
@@ -204,30 +252,34 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       },
     );
     processes.push(executor);
-    const executorUrl = `http://127.0.0.1:${executorPort}`;
+    const executorReady = (async () => {
+      await waitUntilReady("The executor", () => httpOk(`${executorUrl}/v1/health`), 90_000, executor, signal);
+      log(`executor   ${executorUrl} (operator ${devAccount(DEV_ROLES.operator).address}) · ${since(started)}`);
+    })();
 
-    await waitUntilReady("The executor", () => httpOk(`${executorUrl}/v1/health`), 90_000, executor);
-    log(`executor   ${executorUrl} (operator ${devAccount(DEV_ROLES.operator).address})`);
-    // Ponder may move off the port it was given: use the one it reports.
-    const indexerUrl = (await indexerStarting).url;
-    await waitFor(async () => (await httpOk(`${indexerUrl}/ready`)) || undefined, { timeoutMs: 120_000, what: "the indexer's /ready" });
-    log(`indexer    ${indexerUrl} (search: ${indexerUrl}/search?q=markdown, GraphQL: ${indexerUrl}/graphql)`);
+    // Served as soon as it is built and the indexer has its port: the page polls the indexer itself.
+    const webServing = (async () => {
+      const built = await webBuild;
+      if (!built) return undefined;
+      const indexerUrl = (await indexerStarting).url;
+      const catalog = await serveCatalog({ dir: built.dir, port: await freePort(options.webPort ?? 5173), config: { indexerUrl, rpcUrl, deployment, executorUrl, chainName: "Glassbox local" } });
+      log(`web        ${catalog.url} (catalog ${built.cached ? "from the build cache" : `built in ${(built.ms / 1000).toFixed(1)}s`}) · ${since(started)}`);
+      return catalog;
+    })();
+    processes.push({ stop: async () => (await webServing.catch(() => undefined))?.close() });
 
-    let webUrl: string | undefined;
-    const built = await webBuild;
-    if (built) {
-      const { dir, cached, ms } = built;
-      const catalog = await serveCatalog({ dir, port: await freePort(options.webPort ?? 5173), config: { indexerUrl, rpcUrl, deployment, executorUrl, chainName: "Glassbox local" } });
-      processes.push({ stop: catalog.close });
-      webUrl = catalog.url;
-      log(`web        ${webUrl} (catalog ${cached ? "from the build cache" : `built in ${(ms / 1000).toFixed(1)}s`})`);
-    }
-
-    // Touch the RPC once more so a dead chain shows up here rather than in the first command.
-    await createPublicClient({ transport: http(rpcUrl) }).getBlockNumber();
+    // Handled now, awaited below: an early failure of one must not go "unhandled" while another is awaited.
+    const all = [funding, indexerReady, executorReady, webServing];
+    for (const p of all) p.catch(() => {});
+    await Promise.all([funding, executorReady]);
+    const services: DevServices = { rpcUrl, chainId: deployment.chainId, deployment, deploymentsFile, executorUrl, stateDir };
+    const [indexerUrl, web] = await Promise.all([indexerReady, webServing, options.whileIndexerStarts?.(services)]);
+    const webUrl = web?.url;
     await writeFile(path.join(stateDir, "stack.json"), JSON.stringify({ rpcUrl, deploymentsFile, indexerUrl, executorUrl, webUrl }, null, 2));
-    return { rpcUrl, chainId: deployment.chainId, deployment, deploymentsFile, indexerUrl, executorUrl, ...(webUrl ? { webUrl } : {}), stateDir, stop };
+    signal?.removeEventListener("abort", onAbort);
+    return { ...services, indexerUrl, ...(webUrl ? { webUrl } : {}), stop };
   } catch (error) {
+    signal?.removeEventListener("abort", onAbort);
     await stop();
     throw error;
   }

@@ -12,13 +12,21 @@ export interface WalletOptions {
   devAccount?: string;
 }
 
+const WALLET_HINT = "Pass --keystore FILE (encrypted, Web3 Secret Storage v3), set GLASSBOX_PRIVATE_KEY, or on the local dev chain use --dev-account N.";
+
+/** True when one of the wallet options is given (flag or environment). */
+export function walletGiven(opts: WalletOptions): boolean {
+  return Boolean(opts.keystore || process.env.GLASSBOX_KEYSTORE || process.env.GLASSBOX_PRIVATE_KEY) || opts.devAccount !== undefined;
+}
+
 /**
  * Resolves the signing key without ever printing it: --keystore FILE (password from
  * GLASSBOX_KEYSTORE_PASSWORD or a hidden prompt), else GLASSBOX_PRIVATE_KEY, else --dev-account N
- * (a Hardhat dev key, refused unless the chain is a local one).
+ * (a Hardhat dev key, refused on any chain but the local one). `chainId` is undefined when no chain
+ * is involved yet: `init` only reads the wallet's address.
  */
-export async function loadAccount(opts: WalletOptions, chainId: number): Promise<PrivateKeyAccount> {
-  const keystorePath = opts.keystore ?? process.env.GLASSBOX_KEYSTORE;
+export async function loadAccount(opts: WalletOptions, chainId: number | undefined): Promise<PrivateKeyAccount> {
+  const keystorePath = opts.keystore || process.env.GLASSBOX_KEYSTORE;
   if (keystorePath) {
     let file: unknown;
     try {
@@ -46,16 +54,24 @@ export async function loadAccount(opts: WalletOptions, chainId: number): Promise
     if (!Number.isInteger(index) || index < 0 || index > 19) {
       throw new CliError("--dev-account must be a Hardhat dev account index from 0 to 19", ExitCode.usage);
     }
-    if (chainId !== LOCAL_CHAIN_ID) {
+    if (chainId !== undefined && chainId !== LOCAL_CHAIN_ID) {
       throw new CliError(`--dev-account uses a public Hardhat key: refused on chain ${chainId}.`, ExitCode.usage, "Use --keystore or GLASSBOX_PRIVATE_KEY.");
     }
     return privateKeyToAccount(devPrivateKey(index));
   }
-  throw new CliError(
-    "No wallet: this command signs a transaction or a payment.",
-    ExitCode.usage,
-    "Pass --keystore FILE (encrypted, Web3 Secret Storage v3), set GLASSBOX_PRIVATE_KEY, or on the local dev chain use --dev-account N.",
-  );
+  throw new CliError("No wallet: this command signs a transaction or a payment.", ExitCode.usage, WALLET_HINT);
+}
+
+/**
+ * The wallet flag to repeat in a suggested command line: the one given (the environment carries
+ * over by itself), else a placeholder the reader fills in.
+ */
+export function walletFlag(opts: WalletOptions): string {
+  const keystore = opts.keystore || process.env.GLASSBOX_KEYSTORE;
+  if (keystore) return opts.keystore ? ` --keystore ${opts.keystore}` : "";
+  if (process.env.GLASSBOX_PRIVATE_KEY) return "";
+  if (opts.devAccount !== undefined) return ` --dev-account ${opts.devAccount}`;
+  return " --keystore <file>";
 }
 
 async function promptHidden(question: string): Promise<string> {

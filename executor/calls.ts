@@ -12,6 +12,7 @@ import { ApiError, type ErrorCode } from "./errors.ts";
 import type { ComponentHost, ComponentRef } from "./host.ts";
 import type { Journal, JournaledReceipt } from "./journal.ts";
 import { paymentError, type Payments, type VerifiedPayment } from "./payments.ts";
+import { runtimeToApiError } from "./runtime-errors.ts";
 import type { SettlementMode, Settler } from "./settlement.ts";
 
 export interface CallDeps {
@@ -327,27 +328,4 @@ function typeName(type: unknown): string {
   if (t.kind === "list") return `list<${typeName(t.element)}>`;
   if (t.kind === "option") return `option<${typeName(t.some)}>`;
   return t.kind;
-}
-
-const RUNTIME_ERRORS: Record<string, { status: 400 | 404 | 413 | 422 | 500 | 503; code: ErrorCode; hint?: string }> = {
-  out_of_fuel: { status: 422, code: "OUT_OF_FUEL", hint: "Nothing was charged. Send a smaller input." },
-  trap: { status: 422, code: "COMPONENT_TRAP", hint: "Nothing was charged. The component failed on this input." },
-  timeout: { status: 422, code: "TIMEOUT", hint: "Nothing was charged." },
-  memory_limit: { status: 422, code: "OUT_OF_MEMORY", hint: "Nothing was charged. Send a smaller input." },
-  output_too_large: { status: 422, code: "EXECUTION_FAILED", hint: "Nothing was charged." },
-  capability_denied: { status: 422, code: "EXECUTION_FAILED", hint: "Nothing was charged." },
-  invalid_arguments: { status: 400, code: "INVALID_ARGUMENTS" },
-  unknown_function: { status: 404, code: "UNKNOWN_FUNCTION" },
-  worker_crashed: { status: 503, code: "EXECUTION_FAILED", hint: "Nothing was charged; retry the call." },
-  pool_closed: { status: 503, code: "EXECUTION_FAILED", hint: "The executor is shutting down; retry elsewhere." },
-};
-
-/** Maps the runtime's typed errors (by their stable `code`) to HTTP errors. */
-export function runtimeToApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const mapped = typeof code === "string" ? RUNTIME_ERRORS[code] : undefined;
-  const message = error instanceof Error ? error.message : String(error);
-  if (mapped) return new ApiError(mapped.status, mapped.code, message, mapped.hint, { runtimeCode: code as string });
-  return new ApiError(500, "EXECUTION_FAILED", `The call failed unexpectedly: ${message}`, "Nothing was charged.");
 }

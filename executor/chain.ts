@@ -8,10 +8,9 @@ import {
 } from "viem";
 import { capabilityRegistryAbi } from "../sdk/abi.ts";
 import { parseManifest, type AccessMode, type Manifest } from "../sdk/manifest.ts";
+import type { BlobKind } from "../sdk/protocol.ts";
 import { newestVersion } from "../sdk/semver.ts";
 import { ChainUnavailableError } from "./errors.ts";
-
-export type BlobKind = "component" | "wit" | "tests" | "manifest";
 
 /** One published version, as the registry's VersionPublished event (and later yanks) describe it. */
 export interface VersionRecord {
@@ -68,7 +67,7 @@ export class RegistryView {
     await this.sync();
     await this.refreshExecutor();
     this.timer = setInterval(() => {
-      this.sync().catch(this.onSyncError);
+      this.syncShared().catch(this.onSyncError);
     }, pollMs);
     this.timer.unref();
   }
@@ -94,8 +93,17 @@ export class RegistryView {
     return this.executorInfo;
   }
 
-  /** Pulls registry events up to the chain head; concurrent callers share one sync. */
-  sync(): Promise<void> {
+  /**
+   * Pulls registry events up to the chain head as of this call. A sync already running may have read
+   * an older head: it is waited for and another runs (callers arriving meanwhile share that one).
+   */
+  async sync(): Promise<void> {
+    await this.syncing?.catch(() => {});
+    return this.syncShared();
+  }
+
+  /** Joins the running sync, or starts one: enough for the poll timer, which only keeps the view warm. */
+  private syncShared(): Promise<void> {
     this.syncing ??= this.doSync().finally(() => {
       this.syncing = undefined;
     });
@@ -215,7 +223,27 @@ export class RegistryView {
   /** Which versions use this sha256 as component, WIT, tests or manifest (syncs on a miss). */
   async blobUses(hash: Hex): Promise<{ kind: BlobKind; version: VersionRecord }[]> {
     if (!this.blobs.has(hash.toLowerCase())) await this.sync();
+    return this.usesOf(hash);
+  }
+
+  /**
+   * Every version using this sha256 as of the chain head, for judging an upload: who may upload a
+   * blob is decided by the registry now. A hit in the cache proves nothing: a fork published a moment
+   * ago shares its parent's WIT and tests hashes, and only a sync shows its version (and its owner).
+   */
+  async blobUsesAtHead(hash: Hex): Promise<{ kind: BlobKind; version: VersionRecord }[]> {
+    await this.sync();
+    return this.usesOf(hash);
+  }
+
+  private usesOf(hash: Hex): { kind: BlobKind; version: VersionRecord }[] {
     return (this.blobs.get(hash.toLowerCase()) ?? []).map((u) => ({ kind: u.kind, version: this.versions.get(u.versionId)! }));
+  }
+
+  /** The package whose version published this manifest (from synced events only: never waits). */
+  packageOfManifest(manifestHash: Hex): string | undefined {
+    const use = this.blobs.get(manifestHash.toLowerCase())?.find((u) => u.kind === "manifest");
+    return use ? this.versions.get(use.versionId)?.name : undefined;
   }
 
   /** The package owner, read fresh from the chain (ownership is transferable). */

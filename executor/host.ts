@@ -2,7 +2,7 @@ import type { Hex } from "viem";
 import type { FunctionSignature } from "../sdk/wit.ts";
 
 /**
- * What the executor needs from the component runtime (executor/runtime), kept narrow so the HTTP
+ * What the executor needs from the component runtime (runtime/sandbox), kept narrow so the HTTP
  * layer does not depend on how components are compiled, metered or pooled. engine.ts adapts the
  * runtime library to it.
  */
@@ -13,6 +13,8 @@ import type { FunctionSignature } from "../sdk/wit.ts";
 export interface ComponentRef {
   componentHash: Hex;
   witHash: Hex;
+  /** The calling version's manifest, when known: it names the package (the sandbox's fair-queueing key). */
+  manifestHash?: Hex;
 }
 
 export function refKey(ref: ComponentRef): string {
@@ -35,7 +37,7 @@ export interface ComponentHost {
    * refused before payment is asked for). Returns a problem, or undefined when they are fine.
    */
   checkArguments(ref: ComponentRef, functionName: string, args: unknown): ArgumentProblem | undefined;
-  /** Runs one call; throws the runtime's typed errors (out of fuel, trap, timeout, memory...). */
+  /** Runs one call; throws the runtime's typed errors (out of fuel, trap, timeout, memory...), each logged. */
   call(ref: ComponentRef, functionName: string, args: unknown): Promise<{ result: unknown; fuelUsed: bigint }>;
   close(): Promise<void>;
 }

@@ -239,9 +239,14 @@ function toReceipt(row: Row): JournaledReceipt {
   };
 }
 
+/** Where the PGlite journal lives in a data dir (an empty PGlite database may be put there first). */
+export function pgliteJournalDir(dataDir: string): string {
+  return path.join(dataDir, "journal");
+}
+
 async function openPglite(dataDir: string): Promise<Sql> {
   const { PGlite } = await import("@electric-sql/pglite");
-  const dir = path.join(dataDir, "journal");
+  const dir = pgliteJournalDir(dataDir);
   mkdirSync(dir, { recursive: true });
   const db = new PGlite(dir);
   await db.waitReady;

@@ -1,21 +1,5 @@
 /**
- * Starts an executor: `tsx executor/main.ts [flags]`.
- *
- *   --rpc URL              chain RPC (env GLASSBOX_RPC_URL, default http://127.0.0.1:8545)
- *   --deployments FILE     deployments/<chainId>.json (env GLASSBOX_DEPLOYMENTS; default: the chain's file in deployments/)
- *   --key 0x...            operator key (env GLASSBOX_OPERATOR_KEY); or --keystore FILE with env GLASSBOX_KEYSTORE_PASSWORD
- *   --data-dir DIR         blobs + PGlite journal (env GLASSBOX_DATA_DIR, default .glassbox/executor)
- *   --port N               (env PORT, default 8402; 0 = any free port)   --host ADDR (default 127.0.0.1)
- *   --fee N                fee per call in USDC base units, with --register (default: the on-chain fee, else 1000)
- *   --settlement MODE      immediate | batched (default batched)
- *   --batch-size N, --batch-interval-ms N
- *   --register             register (or update) this executor on-chain at start
- *   --endpoint URL         public URL recorded on-chain with --register
- *   --allow-capability X   WASI interface components may import (repeatable)
- *   --fuel N, --timeout-ms N, --memory-mb N, --workers N   sandbox limits per call
- *   DATABASE_URL           PostgreSQL journal instead of PGlite (schema DATABASE_SCHEMA, default glassbox_executor)
- *   LOG_LEVEL              pino level (default info)
- * Keys are never logged.
+ * Starts an executor: `npm run executor -- [flags]` (or `node dist/executor/main.js` once built). Flags: USAGE below.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -27,6 +11,26 @@ import { decryptKeystore } from "../sdk/keystore.ts";
 import { startExecutor, DEFAULTS } from "./service.ts";
 import type { SettlementMode } from "./settlement.ts";
 
+const USAGE = `Starts an executor: npm run executor -- [flags]
+
+  --rpc URL              chain RPC (env GLASSBOX_RPC_URL, default http://127.0.0.1:8545)
+  --deployments FILE     deployments/<chainId>.json (env GLASSBOX_DEPLOYMENTS; default: the chain's file in deployments/)
+  --key 0x...            operator key (env GLASSBOX_OPERATOR_KEY); or --keystore FILE with env GLASSBOX_KEYSTORE_PASSWORD
+  --data-dir DIR         blobs + PGlite journal (env GLASSBOX_DATA_DIR, default .glassbox/executor)
+  --cache-dir DIR        prepared (fuel-instrumented) components by hash, shareable across runs (default DATA_DIR/prepared)
+  --port N               (env PORT, default 8402; 0 = any free port)   --host ADDR (default 127.0.0.1)
+  --fee N                fee per call in USDC base units, with --register (default: the on-chain fee, else 1000)
+  --settlement MODE      immediate | batched (default batched)
+  --batch-size N, --batch-interval-ms N
+  --register             register (or update) this executor on-chain at start
+  --endpoint URL         public URL recorded on-chain with --register
+  --allow-capability X   WASI interface components may import (repeatable)
+  --fuel N, --timeout-ms N, --memory-mb N, --workers N   sandbox limits per call
+  DATABASE_URL           PostgreSQL journal instead of PGlite (schema DATABASE_SCHEMA, default glassbox_executor)
+  LOG_LEVEL              pino level (default info)
+Keys are never logged.
+`;
+
 class ConfigError extends Error {}
 
 async function main(): Promise<void> {
@@ -37,6 +41,7 @@ async function main(): Promise<void> {
       key: { type: "string" },
       keystore: { type: "string" },
       "data-dir": { type: "string" },
+      "cache-dir": { type: "string" },
       port: { type: "string" },
       host: { type: "string" },
       fee: { type: "string" },
@@ -54,8 +59,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    const source = await readFile(new URL(import.meta.url), "utf8");
-    process.stdout.write(`${source.split("*/")[0]!.replace(/^\/\*\*?|^ \* ?/gm, "")}\n`);
+    process.stdout.write(USAGE);
     return;
   }
   const rpcUrl = values.rpc ?? process.env.GLASSBOX_RPC_URL ?? "http://127.0.0.1:8545";
@@ -69,6 +73,7 @@ async function main(): Promise<void> {
     deployment,
     operatorKey,
     dataDir: path.resolve(values["data-dir"] ?? process.env.GLASSBOX_DATA_DIR ?? ".glassbox/executor"),
+    ...(values["cache-dir"] ? { preparedCacheDir: path.resolve(values["cache-dir"]) } : {}),
     port: integer("--port", values.port ?? process.env.PORT, DEFAULTS.port),
     hostname: values.host ?? DEFAULTS.host,
     fee: values.fee === undefined ? undefined : BigInt(integer("--fee", values.fee, 0)),

@@ -1,3 +1,4 @@
+import path from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import { pino, type Logger } from "pino";
 import { createPublicClient, defineChain, http, type Abi, type Address, type Hex, type PublicClient } from "viem";
@@ -21,6 +22,8 @@ export interface ExecutorConfig {
   /** The operator key (signs receipts, sends settlements). Never logged. */
   operatorKey: Hex;
   dataDir: string;
+  /** Prepared (fuel-instrumented) components, keyed by hash: safe to share across runs. Default `<dataDir>/prepared`. */
+  preparedCacheDir?: string;
   /** 0 picks a free port. */
   port?: number;
   /** Bind address (default 127.0.0.1). */
@@ -43,7 +46,7 @@ export interface ExecutorConfig {
   maxBlobBytes?: number;
   /** WASI interfaces the operator allows components to import (intersected with each manifest). */
   allowedCapabilities?: string[];
-  /** Sandbox limits per call (defaults: the runtime's). */
+  /** Sandbox limits per call (defaults: the runtime's). The memory cap is per instance: it limits nothing else in the process. */
   limits?: { fuel?: number; timeoutMs?: number; memoryLimitBytes?: number; workers?: number };
   /** The component host; default: the runtime library (executor/engine.ts). */
   componentHost?: ComponentHost;
@@ -63,8 +66,6 @@ export interface RunningExecutor {
   drain(): Promise<void>;
   close(): Promise<void>;
 }
-
-const MIN_MEMORY_WITH_PGLITE = 256 * 1024 * 1024;
 
 export const DEFAULTS = {
   port: 8402,
@@ -100,14 +101,6 @@ export async function startExecutor(config: ExecutorConfig): Promise<RunningExec
   const mode = config.settlement ?? DEFAULTS.settlement;
   log.info({ operator, chainId: deployment.chainId, contracts: deployment.contracts, mode, dataDir: config.dataDir }, "starting executor");
 
-  const memoryCap = config.limits?.memoryLimitBytes;
-  if (!config.databaseUrl && memoryCap !== undefined && memoryCap < MIN_MEMORY_WITH_PGLITE) {
-    // The runtime caps Wasm memory with a process-wide V8 flag, which also bounds PGlite's Wasm heap.
-    throw new Error(
-      `A per-call memory limit of ${memoryCap} bytes is below ${MIN_MEMORY_WITH_PGLITE} bytes, which the embedded PGlite journal needs ` +
-        "(the Wasm memory cap is process-wide): raise --memory-mb to 256 or more, or use PostgreSQL with DATABASE_URL.",
-    );
-  }
   const journal = await Journal.open({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, databaseSchema: config.databaseSchema });
   const registry = new RegistryView(client, deployment.contracts.registry, operator, BigInt(deployment.startBlock), (error) =>
     log.warn({ err: shortMessage(error) }, "registry sync failed; will retry"),
@@ -143,8 +136,9 @@ export async function startExecutor(config: ExecutorConfig): Promise<RunningExec
 
   const host =
     config.componentHost ?? (await (await import("./engine.ts")).createRuntimeHost({
-      dataDir: config.dataDir,
+      cacheDir: config.preparedCacheDir ?? path.join(config.dataDir, "prepared"),
       allowedCapabilities: config.allowedCapabilities ?? [],
+      packageOf: (manifestHash) => registry.packageOfManifest(manifestHash),
       log,
       pool: {
         ...(config.limits?.workers ? { size: config.limits.workers } : {}),

@@ -2,10 +2,12 @@ import type { Logger } from "pino";
 import { getAddress, isHex, type Address, type Hex } from "viem";
 import { sha256Hex } from "../sdk/ids.ts";
 import { verifyUploadSignature } from "../sdk/upload.ts";
-import type { BlobKind, RegistryView, VersionRecord } from "./chain.ts";
+import type { BlobKind } from "../sdk/protocol.ts";
+import type { RegistryView, VersionRecord } from "./chain.ts";
 import type { BlobStore } from "./blobs.ts";
 import { ApiError } from "./errors.ts";
 import type { ComponentHost } from "./host.ts";
+import { uploadRefusal } from "./runtime-errors.ts";
 
 export interface UploadResult {
   hash: Hex;
@@ -20,8 +22,9 @@ export interface UploadResult {
 /**
  * Blob uploads and downloads. An upload is accepted when sha256(bytes) is the hash in the path, that
  * hash is registered on-chain as some version's component, WIT, tests or manifest, and the upload is
- * signed (EIP-191, sdk/upload.ts) by that package's current owner. Components are verified and
- * prepared by the runtime before they are stored. WIT, tests and manifests are public; component
+ * signed (EIP-191, sdk/upload.ts) by that package's current owner: both as of the upload (the
+ * registry synced to its head, owners read fresh), never from a cached view. Components are verified
+ * and prepared by the runtime before they are stored. WIT, tests and manifests are public; component
  * bytes are never served (knowledge is free, utility is paid).
  */
 export class BlobService {
@@ -41,7 +44,7 @@ export class BlobService {
     if (actual !== hash) {
       throw new ApiError(400, "BLOB_HASH_MISMATCH", `The uploaded bytes hash to ${actual}, not ${hash}.`, "Upload the exact bytes whose sha256 was published.");
     }
-    const uses = await this.o.registry.blobUses(hash);
+    const uses = await this.o.registry.blobUsesAtHead(hash);
     if (uses.length === 0) {
       throw new ApiError(404, "BLOB_NOT_REGISTERED", `No registered version has ${hash} as its component, WIT, tests or manifest hash.`, "Publish the version on-chain first, then upload its files.");
     }
@@ -112,8 +115,7 @@ export class BlobService {
         capabilities: manifest.capabilities,
       });
     } catch (error) {
-      const code = (error as { code?: string }).code ?? "invalid_component";
-      throw new ApiError(422, "COMPONENT_REJECTED", `The component of ${label(version)} was rejected: ${(error as Error).message}`, undefined, { runtimeCode: code });
+      throw uploadRefusal(error, label(version));
     }
   }
 

@@ -1,16 +1,13 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { DeploymentError, parseDeployment, type Deployment } from "./deployment.ts";
+import { PACKAGE_ROOT } from "./package-root.ts";
 
 /** Node only: deployments/<chainId>.json files. The shape and its validation are in deployment.ts (isomorphic). */
 
 /** deployments/ at the repository root, unless GLASSBOX_DEPLOYMENTS_DIR says otherwise. */
 export function defaultDeploymentsDir(): string {
-  return (
-    process.env.GLASSBOX_DEPLOYMENTS_DIR ??
-    path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "deployments")
-  );
+  return process.env.GLASSBOX_DEPLOYMENTS_DIR ?? path.join(PACKAGE_ROOT, "deployments");
 }
 
 export function deploymentPath(chainId: number, dir: string = defaultDeploymentsDir()): string {

@@ -9,7 +9,7 @@ import { callCapability, type CallOutcome } from "./client/call.ts";
 import { CatalogClient, type SearchFilters } from "./client/catalog.ts";
 import { createChainClients, sendContractTx, type ChainClients } from "./client/chain.ts";
 import { GlassboxError } from "./client/errors.ts";
-import { getJson, publishedManifest, Publisher, type CapabilityFiles, type ProgressReporter, type PublishResult } from "./client/publish.ts";
+import { getJson, Publisher, type CapabilityFiles, type ProgressReporter, type PublishResult, type UploadResult } from "./client/publish.ts";
 import { RegistryReader, type VersionView } from "./client/registry.ts";
 
 export interface GlassboxOptions {
@@ -63,10 +63,20 @@ export class Glassbox {
 
   // ── maintainers ──────────────────────────────────────────────────────────────────────────
 
-  /** Registers the package (or the fork its manifest names) if needed, publishes, uploads. */
+  /**
+   * Registers the package (or the fork its manifest names) if needed, publishes, and uploads what
+   * the executor is missing. Resumable: an identical registered version is only uploaded.
+   */
   publish(files: CapabilityFiles, opts: { executorUrl?: string; progress?: ProgressReporter } = {}): Promise<PublishResult> {
     const executorUrl = opts.executorUrl ?? this.options.executorUrl;
     return this.publisher.publish(files, { ...opts, ...(executorUrl ? { executorUrl } : {}) });
+  }
+
+  /** Uploads what the executor is missing of a version already registered with exactly these files. */
+  upload(files: CapabilityFiles, opts: { executorUrl?: string; progress?: ProgressReporter } = {}): Promise<UploadResult> {
+    const executorUrl = opts.executorUrl ?? this.options.executorUrl;
+    if (!executorUrl) throw new GlassboxError("NO_EXECUTOR", "Uploading needs an executor URL.", "Pass executorUrl (CLI: --executor URL).");
+    return this.publisher.upload(files, { ...opts, executorUrl });
   }
 
   /** Registers `newName` as a fork of `parentRef` (scope/name@version) owing `upstreamShareBps`. */
@@ -75,14 +85,6 @@ export class Glassbox {
     const parentVersion = await this.registry.resolveVersion(parent.name, parent.version);
     const transaction = await this.write(`Forking ${parentRef} as ${newName}`, "registerFork", [newName, parentVersion.versionId, upstreamShareBps, minForkShareBps]);
     return { packageId: packageIdOf(newName), parentVersionId: parentVersion.versionId, transaction };
-  }
-
-  /**
-   * Uploads a published version's WIT, tests, manifest and component to an executor: e.g. to resume
-   * a publish whose registration went through but whose upload failed, or to add an executor.
-   */
-  upload(files: CapabilityFiles, executorUrl: string): Promise<void> {
-    return this.publisher.upload(executorUrl, files, publishedManifest(files).json);
   }
 
   /** Claims `scope` for this wallet (a no-op if it is already yours): only its owner registers names under it. */
@@ -212,5 +214,5 @@ export class Glassbox {
 
 export { GlassboxError } from "./client/errors.ts";
 export type { CallOutcome } from "./client/call.ts";
-export type { CapabilityFiles, PublishResult } from "./client/publish.ts";
+export type { CapabilityFiles, PublishResult, UploadResult } from "./client/publish.ts";
 export type { VersionView, PackageView } from "./client/registry.ts";

@@ -14,6 +14,9 @@ export const ROUTES = {
   blob: (hash: Hex) => `/v1/blobs/${hash}`,
 } as const;
 
+/** The four files of a version, as blobs keyed by their sha256 on the executor (PUT|GET /v1/blobs/<hash>). */
+export type BlobKind = "component" | "wit" | "tests" | "manifest";
+
 /** x402 v2 headers (the executor also accepts the v1 X-PAYMENT spelling of the payment header). */
 export const PAYMENT_REQUIRED_HEADER = "PAYMENT-REQUIRED";
 export const PAYMENT_SIGNATURE_HEADER = "PAYMENT-SIGNATURE";
@@ -59,6 +62,13 @@ export type ErrorCode =
   | "TIMEOUT"
   | "OUT_OF_MEMORY"
   | "COMPONENT_TRAP"
+  | "STACK_OVERFLOW"
+  | "OUTPUT_TOO_LARGE"
+  | "INVALID_RESULT"
+  | "CAPABILITY_DENIED"
+  | "EXECUTOR_BUSY"
+  | "WORKER_CRASHED"
+  | "SHUTTING_DOWN"
   | "INVALID_BLOB"
   | "BLOB_HASH_MISMATCH"
   | "BLOB_NOT_REGISTERED"

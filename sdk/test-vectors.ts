@@ -13,7 +13,7 @@
  *   ]
  * }
  *
- * Values use the runtime's JSON encoding of WIT values (see executor/runtime/values.ts: u64/s64 as
+ * Values use the runtime's JSON encoding of WIT values (see runtime/sandbox/values.ts: u64/s64 as
  * decimal strings or safe integers, variants as {"tag","val"}, options as null/value, results as
  * {"ok"}/{"error"}). `expect.ok` is the returned value (for a function returning result<T, E>, the
  * T payload). `expect.error` is the E payload of a function returning result<T, E>; for a call

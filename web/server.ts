@@ -7,11 +7,11 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { PACKAGE_ROOT as REPO_ROOT } from "../sdk/package-root.ts";
 import type { WebConfig } from "./src/config.ts";
 
-export const WEB_ROOT = path.dirname(fileURLToPath(import.meta.url));
-const REPO_ROOT = path.resolve(WEB_ROOT, "..");
+/** From the repository root, not this module's URL: the dev stack runs this file bundled into dist/cli. */
+export const WEB_ROOT = path.join(REPO_ROOT, "web");
 /** What the build reads: the app, the SDK it imports, and the installed packages. */
 const INPUTS = [path.join(WEB_ROOT, "index.html"), path.join(WEB_ROOT, "vite.config.ts"), path.join(WEB_ROOT, "src"), path.join(REPO_ROOT, "sdk"), path.join(REPO_ROOT, "package-lock.json")];
 

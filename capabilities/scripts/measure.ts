@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { validateManifest } from "../../sdk/manifest.ts";
 import { parseTestVectors } from "../../sdk/test-vectors.ts";
-import { buildComponent, LoadedComponent, prepareComponent, runTestVectors, type ComponentBackend } from "../../executor/runtime/index.ts";
+import { buildComponent, type ComponentBackend } from "../../runtime/builder/index.ts";
+import { LoadedComponent, prepareComponent, runTestVectors } from "../../runtime/sandbox/index.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const ALL = ["markdown", "semver", "text-stats", "csv", "markdown-plus"];

@@ -15,3 +15,15 @@ export async function fetchPublicBlob(executorUrls: readonly string[], hash: Hex
   }
   return undefined;
 }
+
+/** fetchPublicBlob, as text. */
+export async function readPublicBlob(executorUrls: readonly string[], hash: Hex): Promise<string | undefined> {
+  const bytes = await fetchPublicBlob(executorUrls, hash);
+  return bytes && new TextDecoder().decode(bytes);
+}
+
+/** True when the executor serves this public blob already (HEAD: nothing is downloaded). */
+export async function publicBlobServed(executorUrl: string, hash: Hex): Promise<boolean> {
+  const response = await fetch(`${executorUrl}${ROUTES.blob(hash)}`, { method: "HEAD" }).catch(() => undefined);
+  return response?.status === 200;
+}

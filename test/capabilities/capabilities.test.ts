@@ -11,15 +11,15 @@ import { validateManifest, type Manifest } from "../../sdk/manifest.ts";
 import { parsePackageRef } from "../../sdk/ids.ts";
 import { parseTestVectors } from "../../sdk/test-vectors.ts";
 import { describeInterface } from "../../sdk/wit.ts";
+import { buildComponent } from "../../runtime/builder/index.ts";
 import {
-  buildComponent,
   formatTestReport,
   prepareComponent,
   runTestVectors,
   verifyComponent,
   type PreparedComponent,
   type TestReport,
-} from "../../executor/runtime/index.ts";
+} from "../../runtime/sandbox/index.ts";
 
 const CAPABILITIES_DIR = resolve(import.meta.dirname, "../../capabilities");
 const SAMPLES = ["markdown", "semver", "text-stats", "csv", "markdown-plus"] as const;

@@ -2,9 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseCallArgs } from "../../cli/commands/call.ts";
+import { formatCallArg, parseCallArgs } from "../../cli/call-args.ts";
+import { count, parseShare } from "../../cli/ui.ts";
+import { devAccount } from "../../sdk/dev-accounts.ts";
 import { runGlassbox } from "../helpers/cli.ts";
-import { parseShare } from "../../cli/ui.ts";
 
 let home: string;
 
@@ -26,6 +27,42 @@ describe("glassbox CLI", () => {
     for (const command of ["init", "build", "test", "publish", "fork", "search", "info", "call", "earnings", "claim", "dev"]) {
       expect(stdout).toMatch(new RegExp(`\\n  ${command} `));
     }
+  });
+
+  it("every subcommand's help shows the global options: wallet, connection, --json", async () => {
+    for (const command of ["init", "build", "test", "publish", "upload", "fork", "yank", "search", "info", "call", "earnings", "claim", "dev"]) {
+      const { code, stdout } = await run([command, "--help"]);
+      expect(code).toBe(0);
+      const globals = stdout.slice(stdout.indexOf("Global Options:"));
+      for (const option of ["--json", "--keystore", "--dev-account", "--rpc", "--deployments", "--indexer", "--executor"]) expect(globals, command).toContain(option);
+    }
+    const call = await run(["call", "--help"]);
+    expect(call.stdout).toContain("valid JSON is parsed as JSON; anything else is taken as a plain");
+    expect(call.stdout).toMatch(/exits 7, and the call stays paid/);
+    const fork = await run(["fork", "--help"]);
+    expect(fork.stdout).toContain("What a fork must ship");
+  });
+
+  it("init puts the wallet's address in the splits, for every wallet option, and a placeholder without one", async () => {
+    const recipientOf = async (dir: string) => JSON.parse(await readFile(path.join(home, dir, "glassbox.json"), "utf8")).splits[0].recipient;
+    const dev = await run(["init", "acme/by-dev-account", "--dev-account", "5", "--json"]);
+    expect(dev.code, dev.stderr).toBe(0);
+    expect(await recipientOf("by-dev-account")).toBe(devAccount(5).address);
+    const key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"; // Hardhat dev key 1
+    const env = await run(["init", "acme/by-env-key", "--json"], { GLASSBOX_PRIVATE_KEY: key });
+    expect(env.code, env.stderr).toBe(0);
+    expect(await recipientOf("by-env-key")).toBe(devAccount(1).address);
+    const keystoreFile = path.join(home, "key.json");
+    const wrote = await run(["keystore", keystoreFile, "--json"], { GLASSBOX_PRIVATE_KEY: key, GLASSBOX_KEYSTORE_PASSWORD: "pw" });
+    expect(wrote.code, wrote.stderr).toBe(0);
+    const keystore = await run(["init", "acme/by-keystore", "--keystore", keystoreFile, "--json"], { GLASSBOX_KEYSTORE_PASSWORD: "pw" });
+    expect(keystore.code, keystore.stderr).toBe(0);
+    expect(await recipientOf("by-keystore")).toBe(devAccount(1).address);
+    const none = await run(["init", "acme/no-wallet"]);
+    expect(none.code, none.stderr).toBe(0);
+    expect(await recipientOf("no-wallet")).toBe("0x0000000000000000000000000000000000000001");
+    expect(none.stdout).toMatch(/placeholder address: publish refuses it/);
+    expect(none.stdout).toContain("glassbox publish --keystore <file>");
   });
 
   it("init scaffolds a capability that builds and passes its own tests", async () => {
@@ -78,7 +115,10 @@ describe("glassbox CLI", () => {
     expect(noWallet.code).toBe(2);
   });
 
-  it("parses shares and call arguments", () => {
+  it("parses shares, counts and call arguments", () => {
+    expect(count(1, "fork")).toBe("1 fork");
+    expect(count(2n, "paid call")).toBe("2 paid calls");
+    expect(count("0", "payer")).toBe("0 payers");
     expect(parseShare("20%")).toBe(2000);
     expect(parseShare("12.5%")).toBe(1250);
     expect(parseShare("2000bps")).toBe(2000);
@@ -86,5 +126,19 @@ describe("glassbox CLI", () => {
     const fn = { name: "f", params: [{ name: "s", type: "string" }, { name: "n", type: "u32" }, { name: "l", type: "list<string>" }], result: null };
     expect(parseCallArgs(["42", "42", '["a"]'], fn)).toEqual(["42", 42, ["a"]]);
     expect(parseCallArgs(["plain text"], undefined)).toEqual(["plain text"]);
+    // Valid JSON is JSON; for a string parameter only a JSON string is unquoted, other text stays as typed.
+    expect(parseCallArgs(['"7992739871"', "7992739871", "true", "[1]"], { name: "f", params: ["a", "b", "c", "d"].map((name) => ({ name, type: "string" })), result: null })).toEqual([
+      "7992739871",
+      "7992739871",
+      "true",
+      "[1]",
+    ]);
+    expect(parseCallArgs(['"x"', "true", "null", "{\"a\":1}", "# Hello"], undefined)).toEqual(["x", true, null, { a: 1 }, "# Hello"]);
+    // What the CLI prints as an example reads back as the same value.
+    for (const value of ["the quick brown fox", "42", "", " ", "it's", ["a", "b"], 7, { a: "b c" }, true]) {
+      const word = formatCallArg(value);
+      const unquoted = word.startsWith("'") ? word.slice(1, -1).replaceAll(`'\\''`, "'") : word;
+      expect(parseCallArgs([unquoted], undefined)).toEqual([value]);
+    }
   });
 });

@@ -52,7 +52,6 @@ beforeAll(async () => {
     register: true,
     fee: FEE,
     logLevel: "warn",
-    // The runtime's memory cap is a process-wide V8 flag (it also bounds PGlite's Wasm): keep the default 256 MiB.
     limits: { fuel: 20_000_000 },
   });
   await stack.uploadAll(executor.url, executor.operator, calc);

@@ -7,22 +7,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../sdk/ids.ts";
+import { BuildError, buildComponent, type BuildResult } from "../../runtime/builder/index.ts";
 import {
-  BuildError,
   ComponentPool,
   UndeclaredImportError,
   MemoryLimitError,
   OutOfFuelError,
   OutputTooLargeError,
-  TrapError,
-  buildComponent,
+  StackOverflowError,
   formatTestReport,
   prepareComponent,
   runTestVectors,
   verifyComponent,
-  type BuildResult,
   type PreparedComponent,
-} from "../../executor/runtime/index.ts";
+} from "../../runtime/sandbox/index.ts";
 import { CLOCK_WIT, FIXTURES_DIR, GREET_WIT, TEXT_WIT, buildClockComponent, buildGreetComponent, buildTextComponent } from "../fixtures/components/fixtures.ts";
 
 let cacheDir: string;
@@ -114,6 +112,17 @@ describe("JSON <-> WIT values through a real JS component", () => {
   });
 });
 
+describe("fresh-instance semantics", () => {
+  it("module-level JavaScript state never carries over from one caller to the next", async () => {
+    expect(prepared.snapshot).toEqual({ safe: true });
+    const results = [];
+    for (const word of ["a", "b", "c"]) results.push((await pool.call(prepared, { function: "remember", args: [word] })).value);
+    expect(results).toEqual([["a"], ["b"], ["c"]]);
+    const concurrent = await Promise.all(["x", "y", "z", "w"].map((word) => pool.call(prepared, { function: "remember", args: [word] })));
+    expect(concurrent.map((r) => r.value)).toEqual([["x"], ["y"], ["z"], ["w"]]);
+  });
+});
+
 describe("test vectors", () => {
   it("runs the published vectors in-process and through the pool with the same fuel", async () => {
     const local = await runTestVectors(prepared, vectorsJson);
@@ -149,8 +158,8 @@ describe("hostile JS", () => {
     await expectPoolHealthy();
   });
 
-  it("deep recursion: trap", async () => {
-    await expect(pool.call(prepared, { function: "recurse", args: [10_000_000] })).rejects.toBeInstanceOf(TrapError);
+  it("deep recursion: stack overflow", async () => {
+    await expect(pool.call(prepared, { function: "recurse", args: [10_000_000] })).rejects.toBeInstanceOf(StackOverflowError);
     await expectPoolHealthy();
   });
 

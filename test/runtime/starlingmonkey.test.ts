@@ -9,17 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateManifest, type Manifest } from "../../sdk/manifest.ts";
+import { BuildError, adaptSourceForStarlingMonkey, buildComponent, type BuildResult } from "../../runtime/builder/index.ts";
 import {
-  BuildError,
   ComponentPool,
-  buildComponent,
   formatTestReport,
   prepareComponent,
   runTestVectors,
-  type BuildResult,
   type PreparedComponent,
-} from "../../executor/runtime/index.ts";
-import { adaptSourceForStarlingMonkey } from "../../executor/runtime/build.ts";
+} from "../../runtime/sandbox/index.ts";
 import { REPO_ROOT, TEST_BUILD_CACHE } from "../fixtures/components/fixtures.ts";
 
 interface Capability {
@@ -125,7 +122,6 @@ describe("capability markdown (npm marked) on StarlingMonkey", () => {
       interfaceName: markdown.manifest.wit.interface,
       cacheDir: preparedDir,
     });
-    // After preparing: the pool's Wasm memory cap is process-wide (see pool.ts).
     pool = new ComponentPool({ size: 1, memoryLimitBytes: 256 * 1024 * 1024, maxOutputBytes: 200_000 });
   });
 

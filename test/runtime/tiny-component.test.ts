@@ -17,8 +17,8 @@ import {
   MemoryLimitError,
   OutOfFuelError,
   OutputTooLargeError,
+  StackOverflowError,
   TimeoutError,
-  TrapError,
   UndeclaredImportError,
   UnknownFunctionError,
   WitMismatchError,
@@ -26,7 +26,8 @@ import {
   prepareComponent,
   verifyComponent,
   type PreparedComponent,
-} from "../../executor/runtime/index.ts";
+} from "../../runtime/sandbox/index.ts";
+import { buildWatComponent } from "../../runtime/builder/index.ts";
 import { TINY_WIT, buildTinyComponent } from "../fixtures/components/fixtures.ts";
 
 const MEMORY_LIMIT = 32 * 1024 * 1024;
@@ -160,6 +161,56 @@ describe("running through the pool", () => {
   });
 });
 
+describe("fresh-instance semantics: no state shared between callers", () => {
+  it("every call starts from the instance's initial globals and memory, through the pool and in-process", async () => {
+    expect(prepared.snapshot).toEqual({ safe: true }); // instances are reset and reused
+    const sequential: unknown[] = [];
+    for (let i = 0; i < 10; i++) sequential.push((await pool.call(prepared, { function: "counter", args: [] })).value);
+    const concurrent = await Promise.all(Array.from({ length: 10 }, () => pool.call(prepared, { function: "counter", args: [] })));
+    expect(new Set([...sequential, ...concurrent.map((r) => r.value)])).toEqual(new Set([1001]));
+    const local = await LoadedComponent.load(prepared);
+    for (let i = 0; i < 5; i++) expect((await local.call("counter", [])).value).toBe(1001);
+  });
+
+  it("an instance whose memory grew is never reused", async () => {
+    for (let i = 0; i < 4; i++) expect((await pool.call(prepared, { function: "grow-once", args: [] })).value).toBe(2);
+    expect((await pool.call(prepared, { function: "counter", args: [] })).value).toBe(1001);
+  });
+
+  it("an instance that called a host import, or failed, is never reused", async () => {
+    const rolls = [];
+    for (let i = 0; i < 3; i++) rolls.push((await pool.call(preparedWithImports, { function: "roll", args: [] })).value);
+    expect(new Set(rolls).size).toBe(1); // the deterministic stream starts over every time
+    await expect(pool.call(prepared, { function: "spin", args: [], fuel: 1000 })).rejects.toBeInstanceOf(OutOfFuelError);
+    expect((await pool.call(prepared, { function: "counter", args: [] })).value).toBe(1001);
+  });
+
+  it("a component whose code could change state a snapshot misses (a table write) gets a new instance per call", async () => {
+    const wit = "package glassbox:tables@0.1.0;\n\ninterface swap {\n  next: func() -> u32;\n}\n\nworld tables {\n  export swap;\n}\n";
+    // next() calls table slot 0, then points slot 0 at the other function: a reused instance would alternate.
+    const wat = `(module
+      (memory (export "memory") 1)
+      (table $t 2 funcref)
+      (elem (i32.const 0) $one $two)
+      (type $f (func (result i32)))
+      (func $one (result i32) (i32.const 1))
+      (func $two (result i32) (i32.const 2))
+      (func (export "glassbox:tables/swap@0.1.0#next") (result i32)
+        (local $r i32)
+        (local.set $r (call_indirect (type $f) (i32.const 0)))
+        (table.set $t (i32.const 0) (table.get $t (i32.const 1)))
+        (local.get $r)))`;
+    const bytes = await buildWatComponent({ wat, witSource: wit, world: "tables" });
+    const tables = await prepareComponent(bytes, { witSource: wit, world: "tables", cacheDir });
+    expect(tables.snapshot).toEqual({ safe: false, reason: expect.stringMatching(/table\.set/) });
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push((await pool.call(tables, { function: "next", args: [] })).value);
+    expect(results).toEqual([1, 1, 1, 1]);
+    const session = await (await LoadedComponent.load(tables)).instantiate();
+    expect([(await session.call("next", [])).value, (await session.call("next", [])).value]).toEqual([1, 2]); // what reuse would have shown
+  });
+});
+
 describe("capabilities: nothing ambient", () => {
   it("randomness is a deterministic stub unless granted", async () => {
     const first = await pool.call(preparedWithImports, { function: "roll", args: [] });
@@ -173,6 +224,15 @@ describe("capabilities: nothing ambient", () => {
     expect((await pool.call(preparedWithImports, { function: "clock-seconds", args: [] })).value).toBe("0");
     const granted = await pool.call(preparedWithImports, { function: "clock-seconds", args: [], grants: ["wasi:clocks/*"] });
     expect(Number(granted.value)).toBeGreaterThan(1_700_000_000);
+  });
+
+  it("instantiation takes host-provided interfaces (composition links a dependency this way) and a shared fuel counter", async () => {
+    const loaded = await LoadedComponent.load(preparedWithImports);
+    const fuel = new WebAssembly.Global({ value: "i64", mutable: true }, 0n);
+    const session = await loaded.instantiate(undefined, { linked: { "wasi:random/random": { getRandomU64: () => 7n } }, fuel });
+    const outcome = await session.call("roll", []);
+    expect(outcome.value).toBe("7");
+    expect(fuel.value).toBe(BigInt(1_000_000_000 - outcome.fuelUsed)); // the caller's counter paid for it
   });
 
   it("a denied capability surfaces as CapabilityDeniedError naming it", async () => {
@@ -206,10 +266,10 @@ describe("hostile component suite", () => {
     await expectPoolHealthy();
   });
 
-  it("deep recursion: trap (stack overflow), then the pool serves", async () => {
+  it("deep recursion: stack overflow, then the pool serves", async () => {
     const attempt = pool.call(prepared, { function: "recurse", args: [100_000_000] });
-    await expect(attempt).rejects.toBeInstanceOf(TrapError);
-    await expect(attempt).rejects.toThrow(/stack overflow/);
+    await expect(attempt).rejects.toBeInstanceOf(StackOverflowError);
+    await expect(attempt).rejects.toMatchObject({ code: "stack_overflow", message: expect.stringMatching(/overflowed the call stack/) });
     await expectPoolHealthy();
   });
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { describeInterface, describeWorld, formatSignature, parseWit, printInterfaceWit, WitParseError, type WitType } from "../../sdk/wit.ts";
 import { parseTestVectors, TestVectorFormatError } from "../../sdk/test-vectors.ts";
-import { guestToJson, jsonToGuest, ValueConversionError, type JsonValue } from "../../executor/runtime/values.ts";
+import { guestToJson, jsonToGuest, ValueConversionError, type JsonValue } from "../../runtime/sandbox/values.ts";
 import { TEXT_WIT, TINY_WIT } from "../fixtures/components/fixtures.ts";
 
 describe("WIT reader", () => {
@@ -88,6 +88,12 @@ describe("JSON <-> WIT values", () => {
     expect(() => jsonToGuest({ kind: "enum", name: "e", cases: ["a"] }, "b", "e")).toThrow(/one of "a"/);
     expect(() => jsonToGuest({ kind: "variant", name: "v", cases: [{ name: "a", type: null }] }, { tag: "z" }, "v")).toThrow(/v\.tag: variant v has no case "z"/);
     expect(() => jsonToGuest({ kind: "tuple", items: [{ kind: "bool" }] }, [true, false], "t")).toThrow(/tuple \(JSON array\) of 1 items/);
+  });
+
+  it("refuses strings with lone surrogates (UTF-8 cannot carry them; the glue would turn them into U+FFFD)", () => {
+    expect(() => jsonToGuest({ kind: "string" }, "a\ud800b", "s")).toThrow(/s: expected a well-formed Unicode string \(it holds a lone surrogate\)/);
+    expect(() => jsonToGuest({ kind: "string" }, "\udc00", "s")).toThrow(ValueConversionError);
+    expect(jsonToGuest({ kind: "string" }, "a\ud83d\ude00b", "s")).toBe("a😀b");
   });
 });
 

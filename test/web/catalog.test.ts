@@ -11,7 +11,8 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, DEV_ROLES, startDevStack, type DevStack } from "../../cli/dev-stack.ts";
+import { REPO_ROOT, DEV_ROLES, type DevStack } from "../../cli/dev-stack.ts";
+import { startTestStack } from "../helpers/dev-stack.ts";
 import { waitFor } from "../../cli/dev/wait.ts";
 import { componentBytes, loadProject } from "../../cli/project.ts";
 import { devAccount } from "../../sdk/dev-accounts.ts";
@@ -86,7 +87,7 @@ async function connect(page: Page): Promise<void> {
 beforeAll(async () => {
   home = await mkdtemp(path.join(tmpdir(), "glassbox-web-"));
   shots = path.join(home, "screenshots");
-  [stack, browser] = await Promise.all([startDevStack({ stateDir: path.join(home, "stack"), settlementMode: "batched" }), launchBrowser()]);
+  [stack, browser] = await Promise.all([startTestStack({ stateDir: path.join(home, "stack"), settlementMode: "batched" }), launchBrowser()]);
   if (!stack.webUrl) throw new Error("the dev stack did not serve the web catalog (see its log above)");
   await publishSample("markdown", maintainer);
   await publishSample("markdown-plus", forkAuthor);

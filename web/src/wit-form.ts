@@ -1,6 +1,6 @@
 /**
  * Forms generated from WIT types, producing the JSON encoding of WIT values the executor takes
- * (executor/runtime/values.ts): integers as numbers (64-bit as decimal strings), records as objects
+ * (runtime/sandbox/values.ts): integers as numbers (64-bit as decimal strings), records as objects
  * keyed by field name, variants as { tag, val }, enums as strings, flags as arrays, options as
  * null or the value, results as { ok } / { error }.
  */

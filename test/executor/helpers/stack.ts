@@ -10,7 +10,7 @@ import type { Deployment } from "../../../sdk/deployment.ts";
 import { packageIdOf, sha256Hex, versionIdOf } from "../../../sdk/ids.ts";
 import { ACCESS_MODE_CODE, canonicalManifestJson, type AccessMode, type Manifest } from "../../../sdk/manifest.ts";
 import { uploadMessage, UPLOAD_SIGNATURE_HEADER } from "../../../sdk/upload.ts";
-import { buildComponent, buildWatComponent } from "../../../executor/runtime/index.ts";
+import { buildComponent, buildWatComponent } from "../../../runtime/builder/index.ts";
 import { devAccount, devPrivateKey, startLocalChain, type LocalChain } from "../../helpers/chain.ts";
 import { deployForTest } from "../../helpers/deploy.ts";
 

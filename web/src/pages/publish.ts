@@ -155,7 +155,7 @@ async function load(app: App, file: File, details: HTMLElement): Promise<void> {
       }
       const executorUrl = executorSelect.value;
       try {
-        await step(`Uploading WIT, tests, manifest and component to ${executorUrl}`, () => glassbox.upload(files, executorUrl));
+        await step(`Uploading WIT, tests, manifest and component to ${executorUrl}`, () => glassbox.upload(files, { executorUrl }));
       } catch (error) {
         button.textContent = "Retry the upload";
         throw new GlassboxError(

@@ -1,7 +1,8 @@
 /**
- * Upload-time verification of a component blob, before anything of it runs:
+ * Upload-time verification of a component blob, before anything of it runs (callers use
+ * verifyComponent from toolchain.ts, which runs this in the toolchain worker):
  * 1. its sha256 equals the registered componentHash;
- * 2. every import is a capability the manifest requests AND the operator allows;
+ * 2. every import is a capability the manifest requests AND the operator allows (policy.ts);
  * 3. it exports the published interface with exactly the published function types (extra
  *    exports allowed). The check is exact: a consumer component importing the published
  *    interface is spliced onto the blob and instantiated with the blob's export, and the
@@ -9,10 +10,10 @@
  *    so the error names it.
  */
 import { componentEmbed, componentNew, componentWit } from "@bytecodealliance/jco";
-import { sha256Hex } from "../../sdk/ids.ts";
 import { describeInterface, formatSignature, parseWit, printInterfaceWit, type FunctionSignature, type InterfaceDescription } from "../../sdk/wit.ts";
 import { readComponentTopLevel, spliceConsumer, type ComponentTopLevel } from "./component-binary.ts";
-import { HashMismatchError, InvalidComponentError, UndeclaredImportError, WitMismatchError } from "./errors.ts";
+import { InvalidComponentError, WitMismatchError } from "../errors.ts";
+import { checkImports, unversioned } from "./policy.ts";
 
 export interface VerifyOptions {
   bytes: Uint8Array;
@@ -35,28 +36,11 @@ export interface VerifiedComponent {
   imports: string[];
 }
 
-/** `wasi:clocks/wall-clock@0.2.3` -> `wasi:clocks/wall-clock`. */
-export function unversioned(name: string): string {
-  const at = name.indexOf("@");
-  return at < 0 ? name : name.slice(0, at);
-}
-
-/** Whether a capability pattern (`wasi:clocks/wall-clock`, `wasi:io/*`, versioned or not) covers an import. */
-export function capabilityCovers(pattern: string, importName: string): boolean {
-  const target = unversioned(importName);
-  const wanted = unversioned(pattern);
-  if (wanted.endsWith("*")) return target.startsWith(wanted.slice(0, -1));
-  return wanted === target;
-}
-
-export function checkImports(imports: string[], requested: string[], allowed: string[]): void {
-  const undeclared = imports.filter((name) => !(requested.some((p) => capabilityCovers(p, name)) && allowed.some((p) => capabilityCovers(p, name))));
-  if (undeclared.length > 0) throw new UndeclaredImportError(undeclared, requested, allowed);
-}
-
-export async function verifyComponent(options: VerifyOptions): Promise<VerifiedComponent> {
-  const componentHash = sha256Hex(options.bytes);
-  if (componentHash.toLowerCase() !== options.expectedHash.toLowerCase()) throw new HashMismatchError(options.expectedHash, componentHash);
+/**
+ * Checks 2 and 3 in the calling thread (it loads jco); check 1 is the caller's (toolchain.ts
+ * hashes on its own thread: sdk/ids.ts is not loadable by type stripping).
+ */
+export async function verifyInline(options: VerifyOptions, componentHash: `0x${string}`): Promise<VerifiedComponent> {
   let top: ComponentTopLevel;
   try {
     top = readComponentTopLevel(options.bytes);

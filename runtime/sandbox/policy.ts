@@ -1,23 +1,43 @@
 /**
- * Host side of a component's imports: nothing ambient.
- * - Clocks and randomness are deterministic stubs unless granted (then the real preview2-shim).
- * - Everything else (filesystem, sockets, http, cli...) is denied unless granted: any call
- *   throws CapabilityDeniedError naming the interface and function.
- * Import keys are UNversioned (`wasi:clocks/wall-clock`): the jco instantiation glue ignores
- * versioned keys.
+ * The capability policy, in one place: nothing ambient.
+ * - At upload (verify): a component may import an interface only if its manifest requests it AND
+ *   the operator allows it (checkImports).
+ * - At run time: the requested capabilities the operator allows are granted (grantedCapabilities)
+ *   and bound to the real preview2-shim; clocks and randomness not granted are deterministic stubs;
+ *   everything else (filesystem, sockets, http, cli...) throws CapabilityDeniedError naming the
+ *   interface and function (hostImports).
+ * Patterns: `wasi:clocks/wall-clock` (one interface), `wasi:io/*` (a package), `wasi:*` (a
+ * namespace); versions are ignored. Import keys handed to the glue are UNversioned
+ * (`wasi:clocks/wall-clock`): the jco instantiation glue ignores versioned keys.
+ *
+ * Loaded by worker threads through Node's type stripping: no TypeScript-only syntax here.
  */
-import { CapabilityDeniedError } from "./errors.ts";
+import { CapabilityDeniedError, UndeclaredImportError } from "../errors.ts";
 
-type HostInterface = Record<string, unknown>;
+export type HostInterface = Record<string, unknown>;
 
-export function unversionedName(name: string): string {
+/** `wasi:clocks/wall-clock@0.2.3` -> `wasi:clocks/wall-clock`. */
+export function unversioned(name: string): string {
   const at = name.indexOf("@");
   return at < 0 ? name : name.slice(0, at);
 }
 
-function covers(pattern: string, name: string): boolean {
-  const wanted = unversionedName(pattern);
-  return wanted.endsWith("*") ? name.startsWith(wanted.slice(0, -1)) : wanted === name;
+/** Whether a capability pattern (`wasi:clocks/wall-clock`, `wasi:io/*`, versioned or not) covers an import. */
+export function capabilityCovers(pattern: string, importName: string): boolean {
+  const target = unversioned(importName);
+  const wanted = unversioned(pattern);
+  return wanted.endsWith("*") ? target.startsWith(wanted.slice(0, -1)) : wanted === target;
+}
+
+/** Upload check: every import must be requested by the manifest AND allowed by the operator. */
+export function checkImports(imports: string[], requested: string[], allowed: string[]): void {
+  const undeclared = imports.filter((name) => !(requested.some((p) => capabilityCovers(p, name)) && allowed.some((p) => capabilityCovers(p, name))));
+  if (undeclared.length > 0) throw new UndeclaredImportError(undeclared, requested, allowed);
+}
+
+/** What runs for real: the manifest's requested capabilities that an operator pattern covers. */
+export function grantedCapabilities(requested: string[], allowed: string[]): string[] {
+  return requested.filter((capability) => allowed.some((pattern) => capabilityCovers(pattern, capability)));
 }
 
 /** A fixed-seed xorshift64* stream: the same bytes for every fresh instance. */
@@ -82,15 +102,19 @@ function denied(capability: string, onDenied: DeniedListener, allowed: HostInter
   });
 }
 
-let shim: Record<string, Record<string, HostInterface>> | undefined;
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+let shim: Record<string, unknown> | undefined;
 
 async function realImplementation(name: string): Promise<HostInterface | undefined> {
-  shim ??= (await import("@bytecodealliance/preview2-shim")) as unknown as Record<string, Record<string, HostInterface>>;
+  shim ??= { ...(await import("@bytecodealliance/preview2-shim")) };
   const match = /^wasi:([a-z-]+)\/([a-z-]+)$/.exec(name);
   if (!match) return undefined;
   const pkg = shim[match[1]!];
-  const iface = match[2]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-  return pkg?.[iface];
+  const iface = isRecord(pkg) ? pkg[match[2]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] : undefined;
+  return isRecord(iface) ? iface : undefined;
 }
 
 /**
@@ -102,8 +126,8 @@ async function realImplementation(name: string): Promise<HostInterface | undefin
 export async function hostImports(importNames: string[], grants: string[], onDenied: DeniedListener = () => {}): Promise<Record<string, HostInterface>> {
   const imports: Record<string, HostInterface> = {};
   for (const versioned of importNames) {
-    const name = unversionedName(versioned);
-    if (grants.some((g) => covers(g, name))) {
+    const name = unversioned(versioned);
+    if (grants.some((g) => capabilityCovers(g, name))) {
       imports[name] = (await realImplementation(name)) ?? denied(name, onDenied);
     } else {
       imports[name] = deterministicStub(name, onDenied) ?? denied(name, onDenied);

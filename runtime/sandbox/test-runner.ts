@@ -3,8 +3,8 @@
  * a pool when given one (isolated, the executor's upload check) or in-process (CLI, tests).
  */
 import { parseTestVectors, type JsonValue, type TestCase, type TestVectors } from "../../sdk/test-vectors.ts";
-import type { FunctionSignature, WitType } from "../../sdk/wit.ts";
-import { ComponentRuntimeError } from "./errors.ts";
+import { unalias, type FunctionSignature, type WitType } from "../../sdk/wit.ts";
+import { ComponentRuntimeError } from "../errors.ts";
 import { DEFAULT_LIMITS, LoadedComponent, type CallLimits } from "./instance.ts";
 import type { ComponentPool } from "./pool.ts";
 import type { PreparedComponent } from "./prepare.ts";
@@ -37,12 +37,6 @@ export interface RunTestOptions {
   limits?: Partial<CallLimits>;
 }
 
-function unaliased(type: WitType): WitType {
-  let current = type;
-  while (current.kind === "alias") current = current.target;
-  return current;
-}
-
 /** Canonical JSON of `value` as type `type` (so 5 and "5" compare equal for a u64). */
 function canonical(type: WitType | null, value: JsonValue): JsonValue {
   if (type === null) return value;
@@ -61,7 +55,7 @@ function stableStringify(value: JsonValue): string {
 }
 
 function judge(fn: FunctionSignature | undefined, expect: TestCase["expect"], actual: CaseOutcome): string | undefined {
-  const resultType = fn?.result ? unaliased(fn.result) : null;
+  const resultType = fn?.result ? unalias(fn.result) : null;
   const isResult = resultType?.kind === "result";
   if ("failure" in actual) {
     if ("error" in expect && typeof expect.error === "string" && (actual.failure.code === expect.error || actual.failure.message.includes(expect.error))) return undefined;
@@ -104,7 +98,7 @@ export async function runTestVectors(prepared: PreparedComponent, vectorsInput: 
         ? await options.pool.call(prepared, { function: testCase.function, args: testCase.args, fuel, maxOutputBytes: limits.maxOutputBytes, grants: limits.grants })
         : await local!.call(testCase.function, testCase.args, { ...limits, fuel });
       fuelUsed = outcome.fuelUsed;
-      const resultType = fn?.result ? unaliased(fn.result) : null;
+      const resultType = fn?.result ? unalias(fn.result) : null;
       const value = outcome.value;
       if (resultType?.kind === "result" && value !== null && typeof value === "object" && !Array.isArray(value)) {
         actual = "ok" in value ? { ok: value.ok! } : { error: value.error! };

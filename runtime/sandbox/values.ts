@@ -16,7 +16,7 @@
  * - result<T, E>: { "ok": <T or null> } or { "error": <E or null> }.
  */
 import type { JsonValue } from "../../sdk/test-vectors.ts";
-import type { FunctionSignature, WitType } from "../../sdk/wit.ts";
+import { unalias, type FunctionSignature, type WitType } from "../../sdk/wit.ts";
 
 export type { JsonValue };
 
@@ -43,18 +43,37 @@ const INT_RANGES: Record<string, [number, number]> = {
   u32: [0, 4294967295],
 };
 
-const TYPED_ARRAYS: Record<string, new (values: ArrayLike<number> & ArrayLike<bigint>) => ArrayLike<unknown>> = {
-  u8: Uint8Array as never,
-  s8: Int8Array as never,
-  u16: Uint16Array as never,
-  s16: Int16Array as never,
-  u32: Uint32Array as never,
-  s32: Int32Array as never,
-  f32: Float32Array as never,
-  f64: Float64Array as never,
-  u64: BigUint64Array as never,
-  s64: BigInt64Array as never,
-};
+/** jco passes lists of numbers as typed arrays. */
+function typedArray(kind: WitType["kind"], items: unknown[]): ArrayLike<unknown> | undefined {
+  const number = (item: unknown): number => Number(item);
+  const big = (item: unknown): bigint => (typeof item === "bigint" ? item : BigInt(Number(item)));
+  switch (kind) {
+    case "u8":
+      return Uint8Array.from(items, number);
+    case "s8":
+      return Int8Array.from(items, number);
+    case "u16":
+      return Uint16Array.from(items, number);
+    case "s16":
+      return Int16Array.from(items, number);
+    case "u32":
+      return Uint32Array.from(items, number);
+    case "s32":
+      return Int32Array.from(items, number);
+    case "f32":
+      return Float32Array.from(items, number);
+    case "f64":
+      return Float64Array.from(items, number);
+    case "u64":
+      return BigUint64Array.from(items, big);
+    case "s64":
+      return BigInt64Array.from(items, big);
+    default:
+      return undefined;
+  }
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -64,19 +83,13 @@ function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
-function unaliased(type: WitType): WitType {
-  let current = type;
-  while (current.kind === "alias") current = current.target;
-  return current;
-}
-
 function isPlainObject(value: unknown): value is Record<string, JsonValue> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** JSON -> jco guest value, throwing ValueConversionError with the path of the offending part. */
 export function jsonToGuest(type: WitType, value: JsonValue | undefined, path: string): unknown {
-  const t = unaliased(type);
+  const t = unalias(type);
   const fail = (expected: string): never => {
     throw new ValueConversionError(path, `expected ${expected}, got ${value === undefined ? "nothing" : describe(value)}`);
   };
@@ -114,13 +127,14 @@ export function jsonToGuest(type: WitType, value: JsonValue | undefined, path: s
       if (/^[\uD800-\uDFFF]$/.test(value)) return fail("a Unicode scalar value (not a lone surrogate)");
       return value;
     case "string":
-      return typeof value === "string" ? value : fail("a string");
+      if (typeof value !== "string") return fail("a string");
+      // JSON can carry lone surrogates; UTF-8 cannot (the glue would silently replace them).
+      if (LONE_SURROGATE.test(value)) return fail("a well-formed Unicode string (it holds a lone surrogate)");
+      return value;
     case "list": {
       if (!Array.isArray(value)) return fail(`a list (JSON array) of ${formatKind(t.element)}`);
       const items = value.map((item, i) => jsonToGuest(t.element, item, `${path}[${i}]`));
-      const element = unaliased(t.element);
-      const Typed = TYPED_ARRAYS[element.kind];
-      return Typed ? new Typed(items as never) : items;
+      return typedArray(unalias(t.element).kind, items) ?? items;
     }
     case "tuple": {
       if (!Array.isArray(value) || value.length !== t.items.length) return fail(`a tuple (JSON array) of ${t.items.length} items`);
@@ -162,8 +176,8 @@ export function jsonToGuest(type: WitType, value: JsonValue | undefined, path: s
       return out;
     }
     case "option": {
-      if (value === null || value === undefined) return unaliased(t.some).kind === "option" ? { tag: "none" } : undefined;
-      if (unaliased(t.some).kind === "option") {
+      if (value === null || value === undefined) return unalias(t.some).kind === "option" ? { tag: "none" } : undefined;
+      if (unalias(t.some).kind === "option") {
         if (!isPlainObject(value) || !("some" in value)) return fail(`null or {"some": ...} for a nested option`);
         return { tag: "some", val: jsonToGuest(t.some, value.some, `${path}.some`) };
       }
@@ -182,13 +196,13 @@ export function jsonToGuest(type: WitType, value: JsonValue | undefined, path: s
 }
 
 function formatKind(type: WitType): string {
-  const t = unaliased(type);
+  const t = unalias(type);
   return "name" in t ? t.name : t.kind;
 }
 
 /** jco guest value -> JSON. Types come from the published WIT, so shapes are trusted but still checked cheaply. */
 export function guestToJson(type: WitType, value: unknown): JsonValue {
-  const t = unaliased(type);
+  const t = unalias(type);
   switch (t.kind) {
     case "bool":
       return Boolean(value);
@@ -235,7 +249,7 @@ export function guestToJson(type: WitType, value: unknown): JsonValue {
       return t.flags.filter((flag) => flags[camelCase(flag)]);
     }
     case "option": {
-      if (unaliased(t.some).kind === "option") {
+      if (unalias(t.some).kind === "option") {
         const nested = value as { tag: string; val?: unknown } | undefined | null;
         if (!nested || nested.tag === "none") return null;
         return { some: guestToJson(t.some, nested.val) };

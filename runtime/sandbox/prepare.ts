@@ -1,43 +1,33 @@
 /**
- * Prepare once, at upload: transpile the component in memory (jco, async instantiation, every
- * import supplied by the host), fuel-instrument every core module, check that V8 compiles them,
- * and store the artefact on disk under its componentHash so a restart reuses it.
+ * Prepare once, at upload: build the artefact in the toolchain worker (artefact.ts: transpile,
+ * instrument every core module for fuel, the memory cap and snapshots, compile-check), and store it
+ * on disk under its componentHash so a restart reuses it.
  *
- * Layout: <cacheDir>/<hash>[-unmetered]/{component.js, *.wasm, prepared.json}
+ * Layout: <cacheDir>/<hash>[-unmetered]/{glue.js, *.wasm, prepared.json}, and
+ * <cacheDir>/modules/: instrumented core modules by content (components built by the same toolchain
+ * share their engine module: QuickJS's 1.3 MB runtime is instrumented once, not per component).
  */
 import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { transpile } from "@bytecodealliance/jco";
 import { sha256Hex } from "../../sdk/ids.ts";
 import { describeInterface, type InterfaceDescription } from "../../sdk/wit.ts";
 import { readComponentTopLevel } from "./component-binary.ts";
-import { InvalidComponentError } from "./errors.ts";
-import { instrumentFuel } from "./fuel.ts";
-
-/** Bump when the artefact layout or instrumentation changes: old cache entries are then ignored. */
-const ARTEFACT_VERSION = 2;
-
-/**
- * The glue probes JSPI with `try { WebAssembly.promising(f) } catch { f }` on every instantiation.
- * Node 22 has no JSPI, and the TypeError's message makes V8 re-parse the (huge) enclosing
- * function: ~1.5 ms per probe, ~20 ms per fresh QuickJS instance. Same fallback, without throwing.
- */
-function patchGlue(glue: string): string {
-  const helper =
-    "const __glassboxPromising = (fn) => (typeof WebAssembly.promising === \"function\" ? WebAssembly.promising(fn) : fn);\n";
-  return helper + glue.replaceAll("WebAssembly.promising(", "__glassboxPromising(");
-}
+import { ARTEFACT_VERSION } from "./sandbox-abi.ts";
+import type { SnapshotSafety } from "./snapshot-safety.ts";
+import { buildArtefactInWorker } from "./toolchain.ts";
 
 /** Everything a worker needs to run the component; plain JSON (crosses thread boundaries). */
 export interface PreparedComponent {
   componentHash: `0x${string}`;
-  /** Directory holding component.js (instantiation glue) and the core modules. */
+  /** Directory holding glue.js (jco's instantiation glue) and the core modules. */
   dir: string;
   metered: boolean;
   interface: InterfaceDescription;
   /** Top-level imports of the component (versioned). */
   imports: string[];
   coreModules: string[];
+  /** Whether instances may be reset to a snapshot and reused (else: a new instance per call), and why not. */
+  snapshot: SnapshotSafety;
   artefactVersion: number;
   /** How long preparing took when it was done (ms). */
   prepareMs: number;
@@ -49,7 +39,7 @@ export interface PrepareOptions {
   interfaceName?: string;
   /** Artefact cache. Default `<cwd>/.glassbox/cache/prepared`. */
   cacheDir?: string;
-  /** Fuel-instrument the core modules (default true; false only for benchmarks). */
+  /** Fuel-instrument the core modules (default true; false only for benchmarks). The memory cap is always instrumented. */
   metering?: boolean;
 }
 
@@ -99,44 +89,21 @@ async function prepareUncached(bytes: Uint8Array, componentHash: `0x${string}`, 
   const started = performance.now();
   const iface = describeInterface(options.witSource, options.world, options.interfaceName);
   const imports = readComponentTopLevel(bytes).imports.map((i) => i.name);
-  let files: Record<string, Uint8Array | string>;
-  try {
-    const output = await transpile(bytes, {
-      name: "component",
-      instantiation: { tag: "async" },
-      noTypescript: true,
-      base64Cutoff: 0,
-      noNodejsCompat: true,
-    } as never);
-    files = output.files as Record<string, Uint8Array | string>;
-  } catch (error) {
-    throw new InvalidComponentError(`jco could not transpile the component: ${(error as Error).message}`);
-  }
+  const artefact = await buildArtefactInWorker(bytes, metered, join(cacheDir, "modules"));
   const dir = artefactDir(cacheDir, componentHash, metered);
   const staging = `${dir}.${process.pid}.${Date.now()}.tmp`;
   await mkdir(staging, { recursive: true });
-  const coreModules: string[] = [];
   try {
-    for (const [name, content] of Object.entries(files)) {
-      if (name.endsWith(".wasm")) {
-        const instrumented = metered ? instrumentFuel(content as Uint8Array) : (content as Uint8Array);
-        // Fail at upload, not at the first call, if V8 rejects a module.
-        await WebAssembly.compile(instrumented as Uint8Array<ArrayBuffer>).catch((error: Error) => {
-          throw new InvalidComponentError(`Core module ${name} does not compile${metered ? " after fuel instrumentation" : ""}: ${error.message}`);
-        });
-        await writeFile(join(staging, name), instrumented);
-        coreModules.push(name);
-      } else if (name === "component.js") {
-        await writeFile(join(staging, "component.mjs"), patchGlue(typeof content === "string" ? content : new TextDecoder().decode(content)));
-      }
-    }
+    await writeFile(join(staging, "glue.js"), artefact.glue);
+    for (const module of artefact.modules) await writeFile(join(staging, module.name), module.bytes);
     const prepared: PreparedComponent = {
       componentHash,
       dir,
       metered,
       interface: iface,
       imports,
-      coreModules,
+      coreModules: artefact.modules.map((m) => m.name),
+      snapshot: artefact.snapshot,
       artefactVersion: ARTEFACT_VERSION,
       prepareMs: Math.round(performance.now() - started),
     };

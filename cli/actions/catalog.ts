@@ -1,0 +1,95 @@
+import type { Command } from "commander";
+import type { ExecutorEntry, PackageResponse } from "../../sdk/catalog-api.ts";
+import { ACCESS_MODES, type AccessMode } from "../../sdk/manifest.ts";
+import { readPublicBlob } from "../../sdk/client/blobs.ts";
+import { connect, outputFor } from "../context.ts";
+import { bold, CliError, count, cyan, dim, ExitCode, green, yellow } from "../ui.ts";
+import { formatUsdc } from "../../sdk/units.ts";
+import { checkName } from "../validate.ts";
+
+function priceLabel(mode: string | null, price: string | null): string {
+  if (!mode) return dim("no callable version");
+  if (mode === "free") return green("free");
+  return `${formatUsdc(price ?? "0")}${mode === "per-fuel" ? " + fuel" : ""} per call`;
+}
+
+export interface SearchOptions {
+  access?: string;
+  maxPrice?: string;
+  license?: string;
+  hasForks?: boolean;
+  limit: string;
+  offset: string;
+}
+
+function accessMode(text: string): AccessMode {
+  const mode = ACCESS_MODES.find((m) => m === text);
+  if (!mode) throw new CliError(`--access must be one of ${ACCESS_MODES.join(", ")}, not "${text}".`, ExitCode.usage);
+  return mode;
+}
+
+export async function search(words: string[], opts: SearchOptions, command: Command): Promise<void> {
+  const out = outputFor(command);
+  const { glassbox } = await connect(command, { wallet: "none" });
+  const query = words.join(" ");
+  const response = await glassbox.search(query, {
+    ...(opts.access ? { access: accessMode(opts.access) } : {}),
+    ...(opts.maxPrice ? { maxPrice: BigInt(opts.maxPrice) } : {}),
+    ...(opts.license ? { license: opts.license } : {}),
+    ...(opts.hasForks ? { hasForks: true } : {}),
+    limit: Number(opts.limit),
+    offset: Number(opts.offset),
+  });
+  out.result(() => {
+    if (response.results.length === 0) return `No capabilities match ${query ? `"${query}"` : "your filters"}.`;
+    const lines = response.results.map((p) => {
+      const version = p.callableVersion ? `@${p.callableVersion.version}` : "";
+      const fork = p.fork ? dim(` (fork, ${p.fork.upstreamShareBps / 100}% upstream)`) : "";
+      return [
+        `${bold(p.name)}${cyan(version)}${fork}  ${priceLabel(p.accessMode, p.price)}`,
+        `  ${p.description ?? dim("no description")}`,
+        `  ${dim(`functions: ${p.functionNames.join(", ") || "-"} · ${count(p.usage.paidCalls, "paid call")} by ${count(p.usage.distinctPayers, "payer")} · ${count(p.forkCount, "fork")}`)}`,
+      ].join("\n");
+    });
+    return `${lines.join("\n\n")}\n\n${dim(`${response.results.length} of ${response.total} shown`)}`;
+  }, response);
+}
+
+export async function info(name: string, command: Command): Promise<void> {
+  const out = outputFor(command);
+  checkName(name);
+  const { glassbox, connection } = await connect(command, { wallet: "none" });
+  const info = await glassbox.info(name);
+  const executors = await glassbox.catalog!.executors().catch(() => ({ executors: [] }));
+  // The spec and the tests are public: read them from an executor that holds them.
+  const latest = info.versions.find((v) => v.latest) ?? info.versions.at(-1);
+  const sources = [connection.executorUrl, ...executors.executors.filter((e) => e.active).map((e) => e.endpoint)].filter((u): u is string => Boolean(u));
+  const spec = latest ? await readPublicBlob(sources, latest.hashes.witHash) : undefined;
+  const testsText = latest ? await readPublicBlob(sources, latest.hashes.testsHash) : undefined;
+  const tests = testsText ? (JSON.parse(testsText) as { cases?: unknown[] }) : undefined;
+  out.result(() => formatInfo(info, executors.executors, spec, tests?.cases?.length), { ...info, executors: executors.executors, spec: spec ?? null, tests: tests ?? null });
+}
+
+function formatInfo(info: PackageResponse, executors: ExecutorEntry[], spec?: string, testCases?: number): string {
+  const latest = info.versions.find((v) => v.latest) ?? info.versions.at(-1);
+  const pkg = info.package;
+  const lines = [bold(pkg.name), `  owner ${pkg.owner} · forks must pay upstream ≥ ${pkg.minForkShareBps / 100}%`];
+  if (latest) {
+    lines.push(`  ${latest.manifest.description ?? ""}`, `  license ${latest.manifest.license ?? "-"}`);
+    lines.push("", bold("Functions") + dim(` (@${latest.version})`));
+    for (const fn of latest.manifest.functions) lines.push(`  ${cyan(fn.signature ?? fn.name)}`);
+    lines.push("", bold("Public spec and tests") + dim(" (free to read: GET <executor>/v1/blobs/<hash>)"));
+    lines.push(`  wit   ${latest.hashes.witHash}`, `  tests ${latest.hashes.testsHash}${testCases !== undefined ? dim(` (${count(testCases, "test vector")})`) : ""}`);
+    if (spec) lines.push("", bold("WIT") + dim(` (@${latest.version})`), ...spec.trimEnd().split("\n").map((l) => `  ${dim("│")} ${l}`));
+  }
+  lines.push("", bold("Versions"));
+  for (const v of info.versions) {
+    const state = v.yanked ? yellow("yanked") : v.latest ? green("latest") : "";
+    lines.push(`  ${v.version.padEnd(10)} ${priceLabel(v.accessMode, v.price).padEnd(24)} ${dim(count(v.usage.paidCalls, "paid call"))} ${state}`);
+  }
+  if (info.upstream?.length) lines.push("", bold("Upstream"), ...info.upstream.map((u) => `  ${u.name}@${u.version} gets ${u.upstreamShareBps / 100}%`));
+  if (info.forks?.length) lines.push("", bold("Forks"), ...info.forks.map((f) => `  ${f.name} pays ${f.upstreamShareBps / 100}% upstream`));
+  const active = executors.filter((e) => e.active);
+  lines.push("", bold("Executors"), ...(active.length ? active.map((e) => `  ${e.endpoint} ${dim(`fee ${formatUsdc(e.feePerCall)}`)}`) : [dim("  none registered")]));
+  return lines.join("\n");
+}

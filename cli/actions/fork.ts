@@ -1,0 +1,82 @@
+import path from "node:path";
+import type { Command } from "commander";
+import type { Hex } from "viem";
+import { readPublicBlob } from "../../sdk/client/blobs.ts";
+import { parsePackageRef } from "../../sdk/ids.ts";
+import { connect, globalOptions, outputFor } from "../context.ts";
+import { assertEmptyDir, forkScaffoldFiles, writeScaffold } from "../scaffold.ts";
+import { bold, CliError, cyan, dim, ExitCode, green, parseShare } from "../ui.ts";
+import { checkName } from "../validate.ts";
+import { walletFlag } from "../wallet.ts";
+
+export interface ForkOptions {
+  upstreamShare: string;
+  minForkShare: string;
+  dir?: string;
+}
+
+export async function fork(parentRef: string, newName: string, opts: ForkOptions, command: Command): Promise<void> {
+  const out = outputFor(command);
+  checkName(newName);
+  const upstreamShareBps = parseShare(opts.upstreamShare);
+  const minForkShareBps = parseShare(opts.minForkShare);
+  const { glassbox, connection, account } = await connect(command, { wallet: "required" });
+  const parent = parsePackageRef(parentRef);
+  const parentVersion = await glassbox.registry.resolveVersion(parent.name, parent.version);
+  const parentLabel = `${parent.name}@${parentVersion.version}`;
+  const parentPackage = await glassbox.registry.getPackage(parent.name);
+  if (parentPackage && upstreamShareBps < parentPackage.minForkShareBps) {
+    throw new CliError(
+      `${parent.name} requires forks to pay at least ${parentPackage.minForkShareBps / 100}% upstream; you offered ${upstreamShareBps / 100}%.`,
+      ExitCode.refused,
+      `Use --upstream-share ${parentPackage.minForkShareBps / 100}% or more.`,
+    );
+  }
+
+  // Everything --dir needs is read and checked before the fork is registered: registering is irreversible.
+  let scaffold: { dir: string; files: Record<string, string> } | undefined;
+  if (opts.dir) {
+    const executorUrl = connection.executorUrl;
+    if (!executorUrl) throw new CliError("--dir needs an executor to read the parent's public WIT and tests from.", ExitCode.usage, "Pass --executor URL.");
+    const dir = path.resolve(opts.dir);
+    await assertEmptyDir(dir);
+    const { manifest } = await glassbox.registry.getManifest(parentVersion.versionId);
+    const [wit, tests] = await Promise.all([publicBlob(executorUrl, parentVersion.hashes.witHash), publicBlob(executorUrl, parentVersion.hashes.testsHash)]);
+    const files = forkScaffoldFiles({ parentRef: parentLabel, parent: manifest, wit, tests, name: newName, owner: account!.address, upstreamShareBps, minForkShareBps });
+    scaffold = { dir, files };
+  }
+
+  const registered = await out.step(`Registering ${newName} as a fork of ${parentLabel}`, () => glassbox.fork(parentLabel, newName, upstreamShareBps, minForkShareBps));
+  if (scaffold) await writeScaffold(scaffold.dir, scaffold.files);
+  const cd = scaffold ? path.relative(process.cwd(), scaffold.dir) || "." : undefined;
+  out.result(
+    [
+      `${green("Registered fork")} ${bold(newName)} of ${parentLabel}: ${upstreamShareBps / 100}% of every royalty goes upstream`,
+      dim(`  transaction ${registered.transaction}`),
+      ...(scaffold && cd
+        ? [
+            `  scaffolded ${scaffold.dir}: the parent's public WIT and tests, glassbox.json, and src/index.ts with one stub per function`,
+            "",
+            `Next: implement src/index.ts (the parent's source is not published), then`,
+            `  ${cyan(`cd ${cd} && glassbox build && glassbox test && glassbox publish${walletFlag(globalOptions(command))}`)}`,
+          ]
+        : [`Next: publish a version whose glassbox.json has "fork": { "parent": "${parentLabel}", "upstreamShareBps": ${upstreamShareBps} }`]),
+    ].join("\n"),
+    {
+      name: newName,
+      packageId: registered.packageId,
+      parentVersionId: registered.parentVersionId,
+      upstreamShareBps,
+      minForkShareBps,
+      transaction: registered.transaction,
+      dir: scaffold?.dir ?? null,
+    },
+  );
+}
+
+/** A public file of the parent (WIT or tests) from the executor, checked against its registered hash. */
+async function publicBlob(executorUrl: string, hash: Hex): Promise<string> {
+  const text = await readPublicBlob([executorUrl], hash);
+  if (text === undefined) throw new CliError(`The executor ${executorUrl} does not serve the parent's file ${hash}.`, ExitCode.unavailable, "Pass --executor URL of an executor that serves the parent.");
+  return text;
+}
