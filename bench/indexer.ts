@@ -29,7 +29,7 @@ import {
 import { generatePrivateKey, privateKeyToAccount, sign } from "viem/accounts";
 import { TRANSFER_WITH_AUTHORIZATION_TYPES, usdcDomain } from "../sdk/eip3009.ts";
 import { capabilityRegistryAbi, localUsdcAbi, settlementAbi } from "../sdk/abi.ts";
-import type { Deployment } from "../sdk/deployments.ts";
+import type { Deployment } from "../sdk/deployment.ts";
 import { packageIdOf, sha256Hex, versionIdOf } from "../sdk/ids.ts";
 import { ACCESS_MODE_CODE, canonicalManifestJson, type AccessMode } from "../sdk/manifest.ts";
 import { receiptId, type Receipt } from "../sdk/receipt.ts";

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { LocalAccount } from "viem";
-import { DeploymentError, parseDeployment, type Deployment } from "../sdk/deployments.ts";
+import { DeploymentError, parseDeployment, type Deployment } from "../sdk/deployment.ts";
 import { Glassbox } from "../sdk/glassbox.ts";
 import { readFile } from "node:fs/promises";
 import { resolveConnection, type Connection } from "./config.ts";

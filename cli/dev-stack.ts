@@ -5,7 +5,7 @@ import path from "node:path";
 import { deployGlassbox } from "../contracts/scripts/deploy.ts";
 import { localUsdcAbi } from "../sdk/abi.ts";
 import { createChainClients, sendContractTx } from "../sdk/client/chain.ts";
-import type { Deployment } from "../sdk/deployments.ts";
+import type { Deployment } from "../sdk/deployment.ts";
 import { DEV_ROLES, devAccount, devPrivateKey, LOCAL_CHAIN_ID } from "../sdk/dev-accounts.ts";
 import { pgliteJournalDir } from "../executor/journal.ts";
 import { REPO_ROOT } from "./config.ts";
@@ -13,6 +13,7 @@ import { startIndexer } from "./dev/indexer.ts";
 import { seedPglite } from "./dev/pglite.ts";
 import { freePort } from "./dev/ports.ts";
 import { waitFor, WaitAbortedError } from "./dev/wait.ts";
+import { buildCatalog, serveCatalog } from "../web/server.ts";
 
 export { DEV_ROLES, REPO_ROOT };
 const BIN = (name: string) => path.join(REPO_ROOT, "node_modules", ".bin", name);
@@ -27,6 +28,9 @@ export interface DevStackOptions {
   rpcPort?: number;
   indexerPort?: number;
   executorPort?: number;
+  /** Port of the web catalog (tried first); `web: false` skips it. */
+  webPort?: number;
+  web?: boolean;
   /** USDC minted to each dev account, base units. */
   faucetAmount?: bigint;
   executorFee?: bigint;
@@ -54,6 +58,8 @@ export interface DevServices {
 
 export interface DevStack extends DevServices {
   indexerUrl: string;
+  /** The web catalog, unless started with `web: false` or its build failed. */
+  webUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -154,6 +160,15 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   const baseEnv = { ...process.env, PONDER_TELEMETRY_DISABLED: "true", HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" };
 
   try {
+    // Built (or taken from the cache) while the rest starts. The catalog is a convenience: a failed
+    // build (e.g. an install without dev dependencies) leaves the rest running.
+    const webBuild =
+      options.web === false
+        ? Promise.resolve(undefined)
+        : buildCatalog().catch((error: Error) => {
+            log(`web        not started: the catalog did not build (${error.message})`);
+            return undefined;
+          });
     // The two empty databases are copied while the chain starts.
     const indexerDir = path.join(stateDir, "indexer");
     const executorDir = path.join(stateDir, "executor");
@@ -242,15 +257,27 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       log(`executor   ${executorUrl} (operator ${devAccount(DEV_ROLES.operator).address}) · ${since(started)}`);
     })();
 
+    // Served as soon as it is built and the indexer has its port: the page polls the indexer itself.
+    const webServing = (async () => {
+      const built = await webBuild;
+      if (!built) return undefined;
+      const indexerUrl = (await indexerStarting).url;
+      const catalog = await serveCatalog({ dir: built.dir, port: await freePort(options.webPort ?? 5173), config: { indexerUrl, rpcUrl, deployment, executorUrl, chainName: "Glassbox local" } });
+      log(`web        ${catalog.url} (catalog ${built.cached ? "from the build cache" : `built in ${(built.ms / 1000).toFixed(1)}s`}) · ${since(started)}`);
+      return catalog;
+    })();
+    processes.push({ stop: async () => (await webServing.catch(() => undefined))?.close() });
+
     // Handled now, awaited below: an early failure of one must not go "unhandled" while another is awaited.
-    const all = [funding, indexerReady, executorReady];
+    const all = [funding, indexerReady, executorReady, webServing];
     for (const p of all) p.catch(() => {});
     await Promise.all([funding, executorReady]);
     const services: DevServices = { rpcUrl, chainId: deployment.chainId, deployment, deploymentsFile, executorUrl, stateDir };
-    const [indexerUrl] = await Promise.all([indexerReady, options.whileIndexerStarts?.(services)]);
-    await writeFile(path.join(stateDir, "stack.json"), JSON.stringify({ rpcUrl, deploymentsFile, indexerUrl, executorUrl }, null, 2));
+    const [indexerUrl, web] = await Promise.all([indexerReady, webServing, options.whileIndexerStarts?.(services)]);
+    const webUrl = web?.url;
+    await writeFile(path.join(stateDir, "stack.json"), JSON.stringify({ rpcUrl, deploymentsFile, indexerUrl, executorUrl, webUrl }, null, 2));
     signal?.removeEventListener("abort", onAbort);
-    return { ...services, indexerUrl, stop };
+    return { ...services, indexerUrl, ...(webUrl ? { webUrl } : {}), stop };
   } catch (error) {
     signal?.removeEventListener("abort", onAbort);
     await stop();

@@ -1,4 +1,5 @@
 import { stderr, stdout } from "node:process";
+import { parseShareBps, ShareFormatError } from "../sdk/units.ts";
 
 /** Exit codes a script can branch on (README, `glassbox --help`). */
 export const ExitCode = {
@@ -115,27 +116,12 @@ export function count(n: number | bigint | string, singular: string, plural = `$
   return `${n} ${BigInt(n) === 1n ? singular : plural}`;
 }
 
-/** USDC base units (6 decimals) as "0.002 USDC". */
-export function formatUsdc(amount: bigint | string): string {
-  const units = BigInt(amount);
-  const whole = units / 1_000_000n;
-  const fraction = (units % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "");
-  return `${whole}${fraction ? `.${fraction}` : ""} USDC`;
-}
-
 /** Parses "20%", "20", "0.2%" or "2000bps" into basis points. */
 export function parseShare(text: string): number {
-  const trimmed = text.trim();
-  const bps = /^(\d+)\s*bps$/i.exec(trimmed);
-  if (bps) return checkBps(Number(bps[1]), text);
-  const percent = /^(\d+(?:\.\d{1,2})?)\s*%?$/.exec(trimmed);
-  if (!percent) throw new CliError(`Invalid share "${text}"`, ExitCode.usage, 'Write it as a percentage like "20%" or as basis points like "2000bps".');
-  return checkBps(Math.round(Number(percent[1]) * 100), text);
-}
-
-function checkBps(value: number, text: string): number {
-  if (!Number.isInteger(value) || value < 0 || value > 10_000) {
-    throw new CliError(`Invalid share "${text}": must be between 0% and 100%`, ExitCode.usage);
+  try {
+    return parseShareBps(text);
+  } catch (error) {
+    if (!(error instanceof ShareFormatError)) throw error;
+    throw new CliError(error.message, ExitCode.usage);
   }
-  return value;
 }

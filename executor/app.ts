@@ -1,8 +1,9 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import type { Logger } from "pino";
 import { isHex, verifyMessage, type Hex } from "viem";
-import { PAYER_SIGNATURE_HEADER, receiptResultMessage } from "../sdk/protocol.ts";
+import { PAYER_SIGNATURE_HEADER, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, receiptResultMessage } from "../sdk/protocol.ts";
 import { UPLOAD_SIGNATURE_HEADER } from "../sdk/upload.ts";
 import { parseSha256 } from "./blobs.ts";
 import type { CallService } from "./calls.ts";
@@ -24,6 +25,11 @@ export interface AppDeps {
 /** The HTTP API. Every error body is `{ "error": { "code", "message", "hint"? } }`. */
 export function createApp(d: AppDeps): Hono {
   const app = new Hono();
+
+  // Browsers (the web catalog on any origin) may call, pay and upload: nothing here rides on cookies or
+  // ambient credentials (payments, uploads and result reads are signed), so any origin is safe. The
+  // x402 headers must be readable by the page for the stock client to pay.
+  app.use("*", cors({ origin: "*", exposeHeaders: [PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER], maxAge: 86_400 }));
 
   // The unread rest of an oversized body makes the connection unusable: tell the client not to reuse it.
   const tooLarge = (limit: number, what: string) => (c: Context) =>

@@ -3,7 +3,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import { pino, type Logger } from "pino";
 import { createPublicClient, defineChain, http, type Abi, type Address, type Hex, type PublicClient } from "viem";
 import { capabilityRegistryAbi } from "../sdk/abi.ts";
-import type { Deployment } from "../sdk/deployments.ts";
+import type { Deployment } from "../sdk/deployment.ts";
 import { createApp } from "./app.ts";
 import { BlobStore } from "./blobs.ts";
 import { CallService } from "./calls.ts";

@@ -1,23 +1,9 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { getAddress, isAddress, type Address } from "viem";
+import { DeploymentError, parseDeployment, type Deployment } from "./deployment.ts";
 import { PACKAGE_ROOT } from "./package-root.ts";
 
-/** Where the contracts of one chain live: deployments/<chainId>.json. */
-export interface Deployment {
-  chainId: number;
-  /** First block to index (the earliest deployment transaction of this set). */
-  startBlock: number;
-  contracts: {
-    registry: Address;
-    settlement: Address;
-    usdc: Address;
-  };
-}
-
-export class DeploymentError extends Error {
-  override name = "DeploymentError";
-}
+/** Node only: deployments/<chainId>.json files. The shape and its validation are in deployment.ts (isomorphic). */
 
 /** deployments/ at the repository root, unless GLASSBOX_DEPLOYMENTS_DIR says otherwise. */
 export function defaultDeploymentsDir(): string {
@@ -26,36 +12,6 @@ export function defaultDeploymentsDir(): string {
 
 export function deploymentPath(chainId: number, dir: string = defaultDeploymentsDir()): string {
   return path.join(dir, `${chainId}.json`);
-}
-
-/** Validates parsed JSON as a Deployment; errors name the field. */
-export function parseDeployment(value: unknown, source = "deployment"): Deployment {
-  const fail = (field: string, expected: string): never => {
-    throw new DeploymentError(`Invalid ${source}: "${field}" must be ${expected}.`);
-  };
-  if (typeof value !== "object" || value === null) return fail("(root)", "an object");
-  const record = value as Record<string, unknown>;
-  const { chainId, startBlock, contracts } = record;
-  if (typeof chainId !== "number" || !Number.isSafeInteger(chainId) || chainId <= 0) {
-    fail("chainId", "a positive integer");
-  }
-  if (typeof startBlock !== "number" || !Number.isSafeInteger(startBlock) || startBlock < 0) {
-    fail("startBlock", "a non-negative integer");
-  }
-  if (typeof contracts !== "object" || contracts === null) return fail("contracts", "an object");
-  const addresses = contracts as Record<string, unknown>;
-  const address = (name: "registry" | "settlement" | "usdc"): Address => {
-    const raw = addresses[name];
-    if (typeof raw !== "string" || !isAddress(raw, { strict: false })) {
-      return fail(`contracts.${name}`, "a 0x-prefixed 20-byte address");
-    }
-    return getAddress(raw);
-  };
-  return {
-    chainId: chainId as number,
-    startBlock: startBlock as number,
-    contracts: { registry: address("registry"), settlement: address("settlement"), usdc: address("usdc") },
-  };
 }
 
 /** Loads deployments/<chainId>.json; a missing file says how to create it. */

@@ -1,4 +1,4 @@
-import type { Hex } from "viem";
+import { toHex, type Hex } from "viem";
 import { mnemonicToAccount, type HDAccount } from "viem/accounts";
 
 /**
@@ -26,5 +26,5 @@ export function devAccount(index: number): HDAccount {
 export function devPrivateKey(index: number): Hex {
   const key = devAccount(index).getHdKey().privateKey;
   if (!key) throw new Error(`could not derive the private key of development account ${index}`);
-  return `0x${Buffer.from(key).toString("hex")}`;
+  return toHex(key);
 }

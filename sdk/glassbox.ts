@@ -1,6 +1,7 @@
 import type { Address, Hex, LocalAccount } from "viem";
 import { capabilityRegistryAbi, localUsdcAbi, settlementAbi } from "./abi.ts";
-import type { Deployment } from "./deployments.ts";
+import type { AccountResponse, PackageResponse, SearchResponse } from "./catalog-api.ts";
+import type { Deployment } from "./deployment.ts";
 import { packageIdOf, parsePackageRef, versionIdOf } from "./ids.ts";
 import { PAYER_SIGNATURE_HEADER, receiptResultMessage } from "./protocol.ts";
 import { outputHashOf, receiptFromJson, type Receipt, type ReceiptJson } from "./receipt.ts";
@@ -20,6 +21,11 @@ export interface GlassboxOptions {
   indexerUrl?: string;
   /** A preferred executor; otherwise one is found through the catalog. */
   executorUrl?: string;
+  /**
+   * Chain clients to use instead of HTTP ones over rpcUrl: e.g. in a browser, a wallet client over the
+   * wallet's EIP-1193 provider, so transactions are sent (and signed) by the wallet.
+   */
+  clients?: ChainClients;
 }
 
 export interface ExecutorInfo {
@@ -41,7 +47,7 @@ export class Glassbox {
   private readonly publisher: Publisher;
 
   constructor(readonly options: GlassboxOptions) {
-    this.chain = createChainClients(options.rpcUrl, options.deployment.chainId, options.account);
+    this.chain = options.clients ?? createChainClients(options.rpcUrl, options.deployment.chainId, options.account);
     this.registry = new RegistryReader(this.chain, options.deployment);
     this.publisher = new Publisher(this.chain, options.deployment);
     if (options.indexerUrl) this.catalog = new CatalogClient(options.indexerUrl);
@@ -81,6 +87,11 @@ export class Glassbox {
     return { packageId: packageIdOf(newName), parentVersionId: parentVersion.versionId, transaction };
   }
 
+  /** Claims `scope` for this wallet (a no-op if it is already yours): only its owner registers names under it. */
+  claimScope(scope: string): Promise<Hex> {
+    return this.write(`Claiming the scope "${scope}"`, "claimScope", [scope]);
+  }
+
   async yank(ref: string): Promise<Hex> {
     const { name, version } = parsePackageRef(ref);
     if (version === "latest") throw new GlassboxError("VERSION_REQUIRED", "Yank needs an exact version (scope/name@1.2.3).");
@@ -89,11 +100,11 @@ export class Glassbox {
 
   // ── agents ───────────────────────────────────────────────────────────────────────────────
 
-  search<T = unknown>(query: string, filters?: SearchFilters): Promise<T> {
+  search<T = SearchResponse>(query: string, filters?: SearchFilters): Promise<T> {
     return this.requireCatalog().search<T>(query, filters);
   }
 
-  info<T = unknown>(name: string): Promise<T> {
+  info<T = PackageResponse>(name: string): Promise<T> {
     return this.requireCatalog().package<T>(name);
   }
 
@@ -164,7 +175,7 @@ export class Glassbox {
   }
 
   /** Earnings history from the catalog plus the on-chain claimable balance. */
-  async earnings<T = unknown>(address: Address): Promise<{ claimable: bigint; account?: T }> {
+  async earnings<T = AccountResponse>(address: Address): Promise<{ claimable: bigint; account?: T }> {
     const claimable = await this.claimable(address);
     const account = this.catalog ? await this.catalog.account<T>(address).catch(() => undefined) : undefined;
     return account === undefined ? { claimable } : { claimable, account };

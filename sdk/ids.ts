@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { encodeAbiParameters, keccak256, stringToBytes, type Hex } from "viem";
+import { encodeAbiParameters, keccak256, sha256, stringToBytes, type Hex } from "viem";
 
 /** Package names: `scope/name`, lowercase [a-z0-9-], exactly one slash, each part 1-64 chars. */
 export const PACKAGE_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\/[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
@@ -34,9 +33,12 @@ export function versionIdOf(packageId: Hex, version: string): Hex {
   return keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "string" }], [packageId, version]));
 }
 
-/** sha256 of bytes as a 0x-prefixed hex string: componentHash, witHash, testsHash, manifestHash. */
+/**
+ * sha256 of bytes (a string is hashed as its UTF-8 bytes) as a 0x-prefixed hex string: componentHash,
+ * witHash, testsHash, manifestHash. viem's (pure JS) so the browser computes the same hashes.
+ */
 export function sha256Hex(bytes: Uint8Array | string): Hex {
-  return `0x${createHash("sha256").update(bytes).digest("hex")}`;
+  return sha256(typeof bytes === "string" ? stringToBytes(bytes) : bytes);
 }
 
 /** Splits `scope/name@version` (version optional, default "latest"). */

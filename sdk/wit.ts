@@ -79,6 +79,8 @@ export class WitParseError extends Error {
 interface Token {
   text: string;
   line: number;
+  /** The `///` doc comment lines right before this token. */
+  doc?: string;
 }
 
 const PUNCTUATION = new Set(["{", "}", "(", ")", "<", ">", ",", ":", ";", "=", ".", "/", "@", "*"]);
@@ -87,6 +89,11 @@ function tokenize(source: string): Token[] {
   const tokens: Token[] = [];
   let line = 1;
   let i = 0;
+  let doc: string[] = [];
+  const push = (text: string) => {
+    tokens.push(doc.length > 0 ? { text, line, doc: doc.join("\n") } : { text, line });
+    doc = [];
+  };
   while (i < source.length) {
     const c = source[i]!;
     if (c === "\n") {
@@ -95,17 +102,20 @@ function tokenize(source: string): Token[] {
     } else if (/\s/.test(c)) {
       i++;
     } else if (source.startsWith("//", i)) {
-      while (i < source.length && source[i] !== "\n") i++;
+      const end = source.indexOf("\n", i);
+      const comment = source.slice(i, end < 0 ? source.length : end);
+      if (comment.startsWith("///") && !comment.startsWith("////")) doc.push(comment.slice(3).replace(/^ /, "").trimEnd());
+      i += comment.length;
     } else if (source.startsWith("/*", i)) {
       const end = source.indexOf("*/", i + 2);
       const stop = end < 0 ? source.length : end + 2;
       for (let j = i; j < stop; j++) if (source[j] === "\n") line++;
       i = stop;
     } else if (source.startsWith("->", i)) {
-      tokens.push({ text: "->", line });
+      push("->");
       i += 2;
     } else if (PUNCTUATION.has(c)) {
-      tokens.push({ text: c, line });
+      push(c);
       i++;
     } else {
       const match = /^%?[A-Za-z0-9_][A-Za-z0-9_.+-]*/.exec(source.slice(i, i + 256));
@@ -114,7 +124,7 @@ function tokenize(source: string): Token[] {
       let text = match[0];
       const dot = text.indexOf(".");
       if (dot > 0 && !/^\d/.test(text)) text = text.slice(0, dot);
-      tokens.push({ text, line });
+      push(text);
       i += text.length;
     }
   }
@@ -129,24 +139,27 @@ type TypeRef =
   | { ref: "result"; ok: TypeRef | null; err: TypeRef | null }
   | { ref: "tuple"; items: TypeRef[] };
 
-type TypeDef =
+type TypeDef = (
   | { def: "alias"; target: TypeRef }
-  | { def: "record"; fields: { name: string; type: TypeRef }[] }
-  | { def: "variant"; cases: { name: string; type: TypeRef | null }[] }
-  | { def: "enum"; cases: string[] }
-  | { def: "flags"; flags: string[] }
-  | { def: "use"; from: string; name: string; line: number };
+  | { def: "record"; fields: { name: string; type: TypeRef; docs?: string }[] }
+  | { def: "variant"; cases: { name: string; type: TypeRef | null; docs?: string }[] }
+  | { def: "enum"; cases: string[]; caseDocs: (string | undefined)[] }
+  | { def: "flags"; flags: string[]; caseDocs: (string | undefined)[] }
+  | { def: "use"; from: string; name: string; line: number }
+) & { docs?: string };
 
 interface RawFunction {
   name: string;
   params: { name: string; type: TypeRef }[];
   result: TypeRef | null;
+  docs?: string;
 }
 
 interface RawInterface {
   name: string;
   types: Map<string, TypeDef>;
   functions: RawFunction[];
+  docs?: string;
 }
 
 interface RawWorldItem {
@@ -220,6 +233,10 @@ class Parser {
   }
   done(): boolean {
     return this.pos >= this.tokens.length;
+  }
+  /** The doc comment before the next token, if any. */
+  docs(): string | undefined {
+    return this.tokens[this.pos]?.doc;
   }
   currentLine(): number {
     return this.line;
@@ -316,10 +333,12 @@ class Parser {
     this.expect(";");
     return { name, params, result };
   }
-  nameList(): string[] {
+  nameList(): { names: string[]; docs: (string | undefined)[] } {
     this.expect("{");
     const names: string[] = [];
+    const docs: (string | undefined)[] = [];
     while (!this.accept("}")) {
+      docs.push(this.docs());
       this.skipGates();
       names.push(this.ident());
       if (!this.accept(",")) {
@@ -327,18 +346,19 @@ class Parser {
         break;
       }
     }
-    return names;
+    return { names, docs };
   }
-  interfaceBody(name: string): RawInterface {
-    const iface: RawInterface = { name, types: new Map(), functions: [] };
+  interfaceBody(name: string, docs: string | undefined): RawInterface {
+    const iface: RawInterface = { name, types: new Map(), functions: [], ...(docs ? { docs } : {}) };
     this.expect("{");
     while (!this.accept("}")) {
+      const itemDocs = this.docs();
       this.skipGates();
       const line = this.line;
       const keyword = this.peek();
       const define = (typeName: string, def: TypeDef): void => {
         if (iface.types.has(typeName)) throw new WitParseError(`type "${typeName}" is defined twice in interface "${name}"`, line);
-        iface.types.set(typeName, def);
+        iface.types.set(typeName, itemDocs ? { ...def, docs: itemDocs } : def);
       };
       if (keyword === "use") {
         this.next();
@@ -365,12 +385,13 @@ class Parser {
         this.next();
         const typeName = this.ident();
         this.expect("{");
-        const fields: { name: string; type: TypeRef }[] = [];
+        const fields: { name: string; type: TypeRef; docs?: string }[] = [];
         while (!this.accept("}")) {
+          const fieldDocs = this.docs();
           this.skipGates();
           const fieldName = this.ident();
           this.expect(":");
-          fields.push({ name: fieldName, type: this.typeRef() });
+          fields.push({ name: fieldName, type: this.typeRef(), ...(fieldDocs ? { docs: fieldDocs } : {}) });
           if (!this.accept(",")) {
             this.expect("}");
             break;
@@ -381,8 +402,9 @@ class Parser {
         this.next();
         const typeName = this.ident();
         this.expect("{");
-        const cases: { name: string; type: TypeRef | null }[] = [];
+        const cases: { name: string; type: TypeRef | null; docs?: string }[] = [];
         while (!this.accept("}")) {
+          const caseDocs = this.docs();
           this.skipGates();
           const caseName = this.ident();
           let type: TypeRef | null = null;
@@ -390,7 +412,7 @@ class Parser {
             type = this.typeRef();
             this.expect(")");
           }
-          cases.push({ name: caseName, type });
+          cases.push({ name: caseName, type, ...(caseDocs ? { docs: caseDocs } : {}) });
           if (!this.accept(",")) {
             this.expect("}");
             break;
@@ -400,17 +422,20 @@ class Parser {
       } else if (keyword === "enum") {
         this.next();
         const typeName = this.ident();
-        define(typeName, { def: "enum", cases: this.nameList() });
+        const { names, docs: caseDocs } = this.nameList();
+        define(typeName, { def: "enum", cases: names, caseDocs });
       } else if (keyword === "flags") {
         this.next();
         const typeName = this.ident();
-        define(typeName, { def: "flags", flags: this.nameList() });
+        const { names, docs: caseDocs } = this.nameList();
+        define(typeName, { def: "flags", flags: names, caseDocs });
       } else if (keyword === "resource") {
         throw new WitParseError(`resources are not supported by the Glassbox runtime (interface "${name}")`, line);
       } else {
         const fnName = this.ident();
         this.expect(":");
-        iface.functions.push(this.functionType(fnName));
+        const fn = this.functionType(fnName);
+        iface.functions.push(itemDocs ? { ...fn, docs: itemDocs } : fn);
       }
     }
     return iface;
@@ -427,6 +452,7 @@ export function parseWit(source: string): WitDocument {
     parser.expect(";");
   }
   while (!parser.done()) {
+    const docs = parser.docs();
     parser.skipGates();
     const line = parser.currentLine();
     const keyword = parser.next();
@@ -446,12 +472,13 @@ export function parseWit(source: string): WitDocument {
     if (keyword === "interface") {
       const name = parser.ident();
       if (doc.interfaces.has(name)) throw new WitParseError(`interface "${name}" is defined twice`, line);
-      doc.interfaces.set(name, parser.interfaceBody(name));
+      doc.interfaces.set(name, parser.interfaceBody(name, docs));
     } else if (keyword === "world") {
       const name = parser.ident();
       const world: RawWorld = { name, items: [], functions: [] };
       parser.expect("{");
       while (!parser.accept("}")) {
+        const itemDocs = parser.docs();
         parser.skipGates();
         const itemLine = parser.currentLine();
         const direction = parser.next();
@@ -472,7 +499,7 @@ export function parseWit(source: string): WitDocument {
           const ifaceName = parser.ident();
           parser.expect(":");
           parser.expect("interface");
-          const iface = parser.interfaceBody(ifaceName);
+          const iface = parser.interfaceBody(ifaceName, itemDocs);
           doc.interfaces.set(ifaceName, iface);
           world.items.push({ direction, path: ifaceName });
         } else {
@@ -603,6 +630,77 @@ export function describeInterface(witSource: string, world: string, interfaceNam
       : `world "${world}" exports ${description.exports.length} interfaces (${names}): name the one to use`,
     1,
   );
+}
+
+/** A member of a documented type: a record field, a variant or enum case, or a flag. */
+export interface DocumentedMember {
+  name: string;
+  /** The field's or the case's payload type (null for enum cases, flags and cases without payload). */
+  type: WitType | null;
+  docs?: string;
+}
+
+export interface DocumentedType {
+  name: string;
+  kind: "record" | "variant" | "enum" | "flags" | "alias";
+  docs?: string;
+  members: DocumentedMember[];
+  /** What an alias stands for. */
+  target?: WitType;
+  /** The sibling interface a `use` brought this type from. */
+  usedFrom?: string;
+}
+
+export interface DocumentedFunction extends FunctionSignature {
+  docs?: string;
+}
+
+/** An exported interface as a reader sees it: its types and functions with their `///` doc comments. */
+export interface InterfaceDocumentation {
+  name: string;
+  qualifiedName: string;
+  docs?: string;
+  types: DocumentedType[];
+  functions: DocumentedFunction[];
+}
+
+const withDocs = <T extends object>(value: T, docs: string | undefined): T & { docs?: string } => (docs ? { ...value, docs } : value);
+
+/** The exported interface a capability publishes (see describeInterface), with its doc comments. */
+export function documentInterface(witSource: string, world: string, interfaceName?: string): InterfaceDocumentation {
+  const described = describeInterface(witSource, world, interfaceName);
+  const doc = parseWit(witSource);
+  const iface = doc.interfaces.get(described.name)!;
+  const types: DocumentedType[] = [];
+  for (const [name, def] of iface.types) {
+    const resolved = resolveNamed(doc, iface, name, 0, []);
+    switch (def.def) {
+      case "use":
+        types.push(withDocs({ name, kind: "alias", members: [], target: resolved, usedFrom: def.from }, def.docs));
+        break;
+      case "alias":
+        types.push(withDocs({ name, kind: "alias", members: [], target: resolved.kind === "alias" ? resolved.target : resolved }, def.docs));
+        break;
+      case "record": {
+        const fields = resolved.kind === "record" ? resolved.fields : [];
+        types.push(withDocs({ name, kind: "record", members: def.fields.map((f, i) => withDocs({ name: f.name, type: fields[i]!.type }, f.docs)) }, def.docs));
+        break;
+      }
+      case "variant": {
+        const cases = resolved.kind === "variant" ? resolved.cases : [];
+        types.push(withDocs({ name, kind: "variant", members: def.cases.map((c, i) => withDocs({ name: c.name, type: cases[i]!.type }, c.docs)) }, def.docs));
+        break;
+      }
+      case "enum":
+        types.push(withDocs({ name, kind: "enum", members: def.cases.map((c, i) => withDocs({ name: c, type: null }, def.caseDocs[i])) }, def.docs));
+        break;
+      case "flags":
+        types.push(withDocs({ name, kind: "flags", members: def.flags.map((f, i) => withDocs({ name: f, type: null }, def.caseDocs[i])) }, def.docs));
+        break;
+    }
+  }
+  const functions = described.functions.map((fn, i) => withDocs(fn, iface.functions[i]!.docs));
+  return withDocs({ name: described.name, qualifiedName: described.qualifiedName, types, functions }, iface.docs);
 }
 
 /** Strips aliases: `type id = u32` behaves exactly like `u32`. */

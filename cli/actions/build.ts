@@ -1,9 +1,10 @@
 import path from "node:path";
 import type { Command } from "commander";
+import type { CapabilityFiles } from "../../sdk/client/publish.ts";
 import { formatTestReport, type TestReport } from "../../runtime/sandbox/index.ts";
 import { outputFor } from "../context.ts";
-import { buildProject, componentBytes, loadProject, testProject, type CapabilityProject } from "../project.ts";
-import { dim, ExitCode, green, red, type Output } from "../ui.ts";
+import { buildProject, capabilityFiles, componentBytes, loadProject, testProject, type CapabilityProject } from "../project.ts";
+import { CliError, count, dim, ExitCode, green, red, type Output } from "../ui.ts";
 
 export async function build(dir: string, command: Command): Promise<void> {
   const out = outputFor(command);
@@ -34,4 +35,15 @@ export async function runTests(out: Output, capability: CapabilityProject, bytes
       .join("\n"),
   );
   return report;
+}
+
+/** Builds the component and runs the public tests: a version whose tests fail is never published or packed. */
+export async function builtAndTested(out: Output, capability: CapabilityProject, verb: "publish" | "pack"): Promise<CapabilityFiles> {
+  const { manifest } = capability;
+  const bytes = await out.step(`Building ${manifest.name}@${manifest.version}`, () => componentBytes(capability, true));
+  const report = await runTests(out, capability, bytes);
+  if (report.failed > 0) {
+    throw new CliError(`${report.failed} of ${count(report.total, "test vector")} fail: refusing to ${verb} ${manifest.name}@${manifest.version}.`, ExitCode.invalid, "Fix the implementation (or the vectors) and run `glassbox test`.");
+  }
+  return capabilityFiles(capability, bytes);
 }

@@ -3,7 +3,8 @@ import { parsePackageRef } from "../../sdk/ids.ts";
 import { receiptToJson } from "../../sdk/receipt.ts";
 import { parseCallArgs } from "../call-args.ts";
 import { connect, outputFor } from "../context.ts";
-import { bold, CliError, cyan, dim, ExitCode, formatUsdc, green, red, write } from "../ui.ts";
+import { bold, CliError, cyan, dim, ExitCode, green, red, write } from "../ui.ts";
+import { formatUsdc } from "../../sdk/units.ts";
 
 /** A WIT result's answer ({"ok": ...} or {"error": ...}) as its case and value; undefined for any other type. */
 function resultCase(result: unknown, witResultType: string | null | undefined): { ok: boolean; value: unknown } | undefined {

@@ -1,30 +1,11 @@
 import type { Command } from "commander";
-import type { Hex } from "viem";
+import type { ExecutorEntry, PackageResponse } from "../../sdk/catalog-api.ts";
 import { ACCESS_MODES, type AccessMode } from "../../sdk/manifest.ts";
 import { readPublicBlob } from "../../sdk/client/blobs.ts";
 import { connect, outputFor } from "../context.ts";
-import { bold, CliError, count, cyan, dim, ExitCode, formatUsdc, green, yellow } from "../ui.ts";
+import { bold, CliError, count, cyan, dim, ExitCode, green, yellow } from "../ui.ts";
+import { formatUsdc } from "../../sdk/units.ts";
 import { checkName } from "../validate.ts";
-
-interface PackageSummary {
-  name: string;
-  description: string | null;
-  license: string | null;
-  functionNames: string[];
-  callableVersion: { versionId: string; version: string } | null;
-  accessMode: string | null;
-  price: string | null;
-  forkCount: number;
-  fork: { parentVersionId: string; upstreamShareBps: number } | null;
-  usage: { paidCalls: string; distinctPayers: number };
-}
-
-interface SearchResponse {
-  results: PackageSummary[];
-  total: number;
-  limit: number;
-  offset: number;
-}
 
 function priceLabel(mode: string | null, price: string | null): string {
   if (!mode) return dim("no callable version");
@@ -51,7 +32,7 @@ export async function search(words: string[], opts: SearchOptions, command: Comm
   const out = outputFor(command);
   const { glassbox } = await connect(command, { wallet: "none" });
   const query = words.join(" ");
-  const response = await glassbox.search<SearchResponse>(query, {
+  const response = await glassbox.search(query, {
     ...(opts.access ? { access: accessMode(opts.access) } : {}),
     ...(opts.maxPrice ? { maxPrice: BigInt(opts.maxPrice) } : {}),
     ...(opts.license ? { license: opts.license } : {}),
@@ -78,8 +59,8 @@ export async function info(name: string, command: Command): Promise<void> {
   const out = outputFor(command);
   checkName(name);
   const { glassbox, connection } = await connect(command, { wallet: "none" });
-  const info = await glassbox.info<PackageInfo>(name);
-  const executors = await glassbox.catalog!.executors<{ executors: { address: string; endpoint: string; feePerCall: string; active: boolean }[] }>().catch(() => ({ executors: [] }));
+  const info = await glassbox.info(name);
+  const executors = await glassbox.catalog!.executors().catch(() => ({ executors: [] }));
   // The spec and the tests are public: read them from an executor that holds them.
   const latest = info.versions.find((v) => v.latest) ?? info.versions.at(-1);
   const sources = [connection.executorUrl, ...executors.executors.filter((e) => e.active).map((e) => e.endpoint)].filter((u): u is string => Boolean(u));
@@ -89,25 +70,7 @@ export async function info(name: string, command: Command): Promise<void> {
   out.result(() => formatInfo(info, executors.executors, spec, tests?.cases?.length), { ...info, executors: executors.executors, spec: spec ?? null, tests: tests ?? null });
 }
 
-interface PackageInfo {
-  package: { name: string; owner: string; minForkShareBps: number };
-  versions: {
-    version: string;
-    versionId: string;
-    yanked: boolean;
-    latest: boolean;
-    accessMode: string;
-    price: string;
-    hashes: { componentHash: Hex; witHash: Hex; testsHash: Hex };
-    manifest: { description: string | null; license: string | null; functions: { name: string; signature: string | null }[] };
-    usage: { paidCalls: string };
-  }[];
-  forks: { name: string; upstreamShareBps: number }[];
-  upstream: { name: string; version: string; upstreamShareBps: number }[];
-  earnings?: unknown;
-}
-
-function formatInfo(info: PackageInfo, executors: { endpoint: string; feePerCall: string; active: boolean }[], spec?: string, testCases?: number): string {
+function formatInfo(info: PackageResponse, executors: ExecutorEntry[], spec?: string, testCases?: number): string {
   const latest = info.versions.find((v) => v.latest) ?? info.versions.at(-1);
   const pkg = info.package;
   const lines = [bold(pkg.name), `  owner ${pkg.owner} · forks must pay upstream ≥ ${pkg.minForkShareBps / 100}%`];

@@ -132,6 +132,7 @@ export async function dev(opts: DevOptions, command: Command): Promise<void> {
         `  usdc      ${stack.deployment.contracts.usdc}  ${dim("dev accounts 0-9 hold 1000 USDC each")}`,
         `  indexer   ${stack.indexerUrl}  ${dim(`(${stack.indexerUrl}/search?q=markdown · /graphql)`)}`,
         `  executor  ${stack.executorUrl}`,
+        ...(stack.webUrl ? [`  web       ${stack.webUrl}  ${dim("the catalog: browse for free; publish, try and claim with a browser wallet")}`] : []),
         `  logs      ${path.join(stack.stateDir, "logs")}`,
         samples.length ? `  published ${samples.join(", ")}` : "",
         "",

@@ -1,14 +1,16 @@
 import type { Command } from "commander";
 import type { Address } from "viem";
+import type { AccountResponse } from "../../sdk/catalog-api.ts";
 import { connect, outputFor } from "../context.ts";
-import { bold, dim, formatUsdc, green } from "../ui.ts";
+import { bold, dim, green } from "../ui.ts";
+import { formatUsdc } from "../../sdk/units.ts";
 import { resolveAddress } from "../validate.ts";
 
 export async function earnings(address: string | undefined, command: Command): Promise<void> {
   const out = outputFor(command);
   const { glassbox, account } = await connect(command, { wallet: address ? "none" : "required" });
   const who = resolveAddress(address ?? account!.address);
-  const { claimable, account: history } = await glassbox.earnings<AccountInfo>(who);
+  const { claimable, account: history } = await glassbox.earnings(who);
   out.result(() => formatEarnings(who, claimable, history), { address: who, claimable: claimable.toString(), account: history ?? null });
 }
 
@@ -24,14 +26,7 @@ export async function claim(opts: { to?: string }, command: Command): Promise<vo
   });
 }
 
-interface AccountInfo {
-  credited: string;
-  claimed: string;
-  claimable: string;
-  earnings: { name: string; royalty: string; upstream: string; executorFee: string; total: string }[];
-}
-
-function formatEarnings(address: Address, claimable: bigint, history: AccountInfo | undefined): string {
+function formatEarnings(address: Address, claimable: bigint, history: AccountResponse | undefined): string {
   const lines = [bold(address), `  claimable now: ${green(formatUsdc(claimable))}`];
   if (history) {
     lines.push(`  earned in total: ${formatUsdc(history.credited)} · claimed: ${formatUsdc(history.claimed)}`);
@@ -41,7 +36,7 @@ function formatEarnings(address: Address, claimable: bigint, history: AccountInf
         BigInt(e.upstream) > 0n ? `from forks ${formatUsdc(e.upstream)}` : "",
         BigInt(e.executorFee) > 0n ? `executor fees ${formatUsdc(e.executorFee)}` : "",
       ].filter(Boolean);
-      lines.push(`  ${e.name.padEnd(28)} ${formatUsdc(e.total).padEnd(14)} ${dim(parts.join(" · "))}`);
+      lines.push(`  ${(e.name ?? e.packageId).padEnd(28)} ${formatUsdc(e.total).padEnd(14)} ${dim(parts.join(" · "))}`);
     }
   } else {
     lines.push(dim("  (no catalog connected: per-package history needs --indexer)"));

@@ -7,8 +7,9 @@ import { parseTestVectors } from "../../sdk/test-vectors.ts";
 import { formatCallArg } from "../call-args.ts";
 import { connect, outputFor } from "../context.ts";
 import { capabilityFiles, componentBytes, loadProject } from "../project.ts";
-import { bold, CliError, count, cyan, dim, ExitCode, formatUsdc, green } from "../ui.ts";
-import { runTests } from "./build.ts";
+import { bold, CliError, cyan, dim, ExitCode, green } from "../ui.ts";
+import { formatUsdc } from "../../sdk/units.ts";
+import { builtAndTested } from "./build.ts";
 
 export async function publish(dir: string, opts: { upload: boolean }, command: Command): Promise<void> {
   const out = outputFor(command);
@@ -21,12 +22,7 @@ export async function publish(dir: string, opts: { upload: boolean }, command: C
   if (opts.upload && !executorUrl) {
     throw new CliError("No executor to upload to.", ExitCode.usage, "Pass --executor URL (or --no-upload to register on-chain only, then `glassbox upload`).");
   }
-  const bytes = await out.step(`Building ${manifest.name}@${manifest.version}`, () => componentBytes(capability, true));
-  const report = await runTests(out, capability, bytes);
-  if (report.failed > 0) {
-    throw new CliError(`${report.failed} of ${count(report.total, "test vector")} fail: refusing to publish ${manifest.name}@${manifest.version}.`, ExitCode.invalid, "Fix the implementation (or the vectors) and run `glassbox test`.");
-  }
-  const files = await capabilityFiles(capability, bytes);
+  const files = await builtAndTested(out, capability, "publish");
   const result = await glassbox.publish(files, { ...(executorUrl ? { executorUrl } : {}), progress: (label, work) => out.step(label, work) });
   const example = exampleCall(manifest, files.tests, glassbox.deployment.chainId);
   out.result(

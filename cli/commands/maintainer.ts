@@ -84,6 +84,13 @@ export function registerMaintainerCommands(program: Command): void {
     .action(async (dir: string, _opts, command: Command) => (await import("../actions/publish.ts")).upload(dir, command));
 
   program
+    .command("pack")
+    .description("Build and test, then write one file (WIT, tests, manifest, component) to publish from the web catalog with a browser wallet")
+    .argument("[dir]", "capability folder", ".")
+    .option("--out <file>", "where to write it (default: <scope>-<name>-<version>.gbpack in the current folder)")
+    .action(async (dir: string, opts, command: Command) => (await import("../actions/pack.ts")).pack(dir, opts, command));
+
+  program
     .command("fork")
     .description("Register a fork of a published version in your scope, owing the upstream a share of every paid call")
     .argument("<parent>", "scope/name@version to fork")

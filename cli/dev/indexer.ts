@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import path from "node:path";
-import type { Deployment } from "../../sdk/deployments.ts";
+import type { Deployment } from "../../sdk/deployment.ts";
 import { REPO_ROOT } from "../config.ts";
 import { freePort } from "./ports.ts";
 import { waitFor } from "./wait.ts";

@@ -16,7 +16,8 @@ import {
   settlementAbi,
   settlementBytecode,
 } from "../../sdk/abi.ts";
-import { writeDeployment, type Deployment } from "../../sdk/deployments.ts";
+import type { Deployment } from "../../sdk/deployment.ts";
+import { writeDeployment } from "../../sdk/deployments.ts";
 import { devPrivateKey } from "../../sdk/dev-accounts.ts";
 
 /** Hardhat's well-known dev account #0: only ever used on chain 31337. */

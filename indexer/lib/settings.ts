@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { getAddress, isAddress, type Address } from "viem";
-import { deploymentPath, parseDeployment, type Deployment } from "../../sdk/deployments.ts";
+import { parseDeployment, type Deployment } from "../../sdk/deployment.ts";
+import { deploymentPath } from "../../sdk/deployments.ts";
 
 /** Where the indexer reads its chain and contracts from: env vars override the deployments file. */
 export interface IndexerSettings {

@@ -1,7 +1,7 @@
 import { registerExactEvmScheme } from "@x402/evm/exact/client";
 import { decodePaymentResponseHeader, wrapFetchWithPayment, x402Client } from "@x402/fetch";
 import type { Address, Hex, LocalAccount } from "viem";
-import type { Deployment } from "../deployments.ts";
+import type { Deployment } from "../deployment.ts";
 import { inputHashOf, outputHashOf, receiptFromJson, receiptId, recoverReceiptSigner, type Receipt, type ReceiptJson } from "../receipt.ts";
 import { GlassboxError } from "./errors.ts";
 import type { VersionView } from "./registry.ts";

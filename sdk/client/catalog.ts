@@ -1,4 +1,5 @@
 import type { Address } from "viem";
+import type { AccountResponse, ActivityResponse, ExecutorsResponse, PackageResponse, SearchResponse } from "../catalog-api.ts";
 import { GlassboxError } from "./errors.ts";
 
 export interface SearchFilters {
@@ -6,6 +7,8 @@ export interface SearchFilters {
   maxPrice?: bigint;
   license?: string;
   hasForks?: boolean;
+  /** Only for catalogs that index composition (see CatalogClient.supports). */
+  hasDependencies?: boolean;
   limit?: number;
   offset?: number;
 }
@@ -14,23 +17,37 @@ export interface SearchFilters {
 export class CatalogClient {
   constructor(readonly baseUrl: string) {}
 
-  search<T = unknown>(query: string, filters: SearchFilters = {}): Promise<T> {
+  search<T = SearchResponse>(query: string, filters: SearchFilters = {}): Promise<T> {
     const params = new URLSearchParams();
     if (query) params.set("q", query);
     for (const [key, value] of Object.entries(filters)) if (value !== undefined) params.set(key, String(value));
     return this.get<T>(`/search?${params}`);
   }
 
-  package<T = unknown>(name: string): Promise<T> {
+  package<T = PackageResponse>(name: string): Promise<T> {
     return this.get<T>(`/packages/${name}`);
   }
 
-  executors<T = unknown>(): Promise<T> {
+  /** Settled calls of a package over time, in buckets of `intervalSeconds`. */
+  activity(name: string, intervalSeconds: number): Promise<ActivityResponse> {
+    return this.get<ActivityResponse>(`/packages/${name}/activity?interval=${intervalSeconds}`);
+  }
+
+  executors<T = ExecutorsResponse>(): Promise<T> {
     return this.get<T>("/executors");
   }
 
-  account<T = unknown>(address: Address): Promise<T> {
+  account<T = AccountResponse>(address: Address): Promise<T> {
     return this.get<T>(`/accounts/${address}`);
+  }
+
+  /**
+   * Whether the catalog accepts a search parameter (it answers 400 naming an unknown one), e.g.
+   * "hasDependencies" once it indexes composition.
+   */
+  async supports(searchParameter: string): Promise<boolean> {
+    const response = await fetch(`${this.baseUrl}/search?${searchParameter}=false&limit=1`).catch(() => undefined);
+    return response?.ok ?? false;
   }
 
   private async get<T>(path: string): Promise<T> {

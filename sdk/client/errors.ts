@@ -28,6 +28,7 @@ const REVERT_HINTS: Record<string, string> = {
   InvalidSplits: "Splits need 1-16 distinct non-zero recipients whose bps sum to 10000.",
   NothingToClaim: "This account has no balance to claim yet.",
   VersionYanked: "That version was yanked by its maintainer: call another version.",
+  InvalidName: "Scopes and names are lowercase letters, digits and dashes (no leading or trailing dash, at most 64 characters).",
 };
 
 /** Turns a viem contract revert into a GlassboxError that names the custom error and its args. */

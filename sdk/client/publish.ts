@@ -1,7 +1,7 @@
 import type { Account, Address, Hex } from "viem";
 import { capabilityRegistryAbi } from "../abi.ts";
 import { canonicalJson } from "../canonical-json.ts";
-import type { Deployment } from "../deployments.ts";
+import type { Deployment } from "../deployment.ts";
 import { packageIdOf, parsePackageRef, sha256Hex, versionIdOf } from "../ids.ts";
 import { ACCESS_MODE_CODE, canonicalManifestJson, validateManifest, type Manifest, type PublishedFunction } from "../manifest.ts";
 import { ROUTES, type BlobKind } from "../protocol.ts";
@@ -89,13 +89,21 @@ export function assertClaimableSplits(manifest: Manifest, deployment: Deployment
   );
 }
 
-/** A version as publish computes it from the files: manifest bytes, ids and hashes. */
-interface VersionPlan {
+/** What publishing `files` registers: the published manifest (object and exact bytes), the ids and the four hashes. */
+export interface Publication {
   manifest: Manifest;
-  json: string;
+  manifestJson: string;
   packageId: Hex;
   versionId: Hex;
   hashes: VersionHashes;
+}
+
+export function publicationOf(files: CapabilityFiles): Publication {
+  return planVersion(files);
+}
+
+/** A publication and its files in upload order. */
+interface VersionPlan extends Publication {
   blobs: [BlobKind, Uint8Array][];
 }
 
@@ -105,7 +113,7 @@ function planVersion(files: CapabilityFiles): VersionPlan {
   const manifestBytes = new TextEncoder().encode(json);
   return {
     manifest,
-    json,
+    manifestJson: json,
     packageId,
     versionId: versionIdOf(packageId, manifest.version),
     hashes: { componentHash: sha256Hex(files.component), witHash: sha256Hex(files.wit), testsHash: sha256Hex(files.tests), manifestHash: sha256Hex(manifestBytes) },
@@ -130,10 +138,14 @@ export class Publisher {
     this.reader = new RegistryReader(clients, deployments);
   }
 
+  private get wallet(): NonNullable<ChainClients["walletClient"]> {
+    const wallet = this.clients.walletClient;
+    if (!wallet) throw new GlassboxError("NO_WALLET", "Publishing needs a wallet.", "Pass an account to Glassbox.connect.");
+    return wallet;
+  }
+
   private get account(): Account {
-    const account = this.clients.walletClient?.account;
-    if (!account) throw new GlassboxError("NO_WALLET", "Publishing needs a wallet.", "Pass an account to Glassbox.connect.");
-    return account;
+    return this.wallet.account;
   }
 
   private send(action: string, request: { functionName: string; args: readonly unknown[] }): Promise<Hex> {
@@ -157,7 +169,7 @@ export class Publisher {
       version: plan.manifest.version,
       packageId: plan.packageId,
       versionId: plan.versionId,
-      manifestJson: plan.json,
+      manifestJson: plan.manifestJson,
       hashes: plan.hashes,
       transactions,
       alreadyRegistered: registered !== undefined,
@@ -225,7 +237,7 @@ export class Publisher {
   /** " (description, access)": the top-level manifest fields that differ from the registered manifest. */
   private async changedManifestFields(plan: VersionPlan): Promise<string> {
     const registered = JSON.parse((await this.reader.getManifest(plan.versionId)).raw) as Record<string, unknown>;
-    const local = JSON.parse(plan.json) as Record<string, unknown>;
+    const local = JSON.parse(plan.manifestJson) as Record<string, unknown>;
     const fields = [...new Set([...Object.keys(registered), ...Object.keys(local)])].filter((key) => canonicalJson(registered[key]) !== canonicalJson(local[key]));
     return fields.length > 0 ? ` (${fields.sort().join(", ")})` : "";
   }
@@ -267,7 +279,7 @@ export class Publisher {
               price: BigInt(manifest.access.price),
               fuelPricePerMillion: BigInt(manifest.access.fuelPricePerMillion),
               splits: manifest.splits,
-              manifest: plan.json,
+              manifest: plan.manifestJson,
             },
           ],
         }),
@@ -294,7 +306,8 @@ export class Publisher {
 
   async uploadBlob(executorUrl: string, operator: Address, bytes: Uint8Array): Promise<void> {
     const hash = sha256Hex(bytes);
-    const signature = await this.account.signMessage!({ message: uploadMessage(hash, this.deployments.chainId, operator) });
+    // Through the wallet client, so a browser wallet (a JSON-RPC account) signs as well as a local key.
+    const signature = await this.wallet.signMessage({ account: this.account, message: uploadMessage(hash, this.deployments.chainId, operator) });
     const response = await fetch(`${executorUrl}${ROUTES.blob(hash)}`, {
       method: "PUT",
       headers: { "content-type": "application/octet-stream", [UPLOAD_SIGNATURE_HEADER]: signature },

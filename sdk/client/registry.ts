@@ -1,6 +1,6 @@
 import { BaseError, ContractFunctionRevertedError, type Address, type Hex } from "viem";
 import { capabilityRegistryAbi } from "../abi.ts";
-import type { Deployment } from "../deployments.ts";
+import type { Deployment } from "../deployment.ts";
 import { packageIdOf, versionIdOf } from "../ids.ts";
 import { validateManifest, type AccessMode, type Manifest } from "../manifest.ts";
 import { compareSemver } from "../semver.ts";
@@ -71,6 +71,12 @@ export class RegistryReader {
       upstreamShareBps: Number(info.upstreamShareBps),
       forkDepth: Number(info.forkDepth),
     };
+  }
+
+  /** Who owns `scope`, or undefined while nobody has claimed it. */
+  async scopeOwner(scope: string): Promise<Address | undefined> {
+    const owner = await this.clients.publicClient.readContract({ ...this.registry, functionName: "scopeOwner", args: [scope] });
+    return owner === ZERO_ADDRESS ? undefined : owner;
   }
 
   async getVersionById(name: string, versionId: Hex): Promise<VersionView | undefined> {

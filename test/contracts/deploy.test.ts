@@ -10,7 +10,8 @@ import { createPublicClient, getContract, http } from "viem";
 import { abiModulePath, renderAbiModule } from "../../scripts/export-abis.ts";
 import { deployGlassbox, HARDHAT_DEV_KEY_0 } from "../../contracts/scripts/deploy.ts";
 import { settlementAbi } from "../../sdk/abi.ts";
-import { DeploymentError, loadDeployment, parseDeployment } from "../../sdk/deployments.ts";
+import { DeploymentError, parseDeployment } from "../../sdk/deployment.ts";
+import { loadDeployment } from "../../sdk/deployments.ts";
 
 const repoRoot = path.resolve(import.meta.dirname, "..", "..");
 

@@ -71,6 +71,19 @@ describe("discovery", () => {
     expect(info.packages.map((p) => `${p.name}@${p.version}`).sort()).toEqual(["acme/calc-free@1.0.0", "acme/calc-fuel@1.0.0", "acme/calc@1.0.0", "acme/calc@1.1.0"]);
   });
 
+  it("lets browsers on any origin call, pay and upload (CORS), and read the x402 headers", async () => {
+    const preflight = await fetch(`${executor.url}/v1/call/acme/calc@1.0.0/add`, {
+      method: "OPTIONS",
+      headers: { origin: "https://catalog.example", "access-control-request-method": "POST", "access-control-request-headers": "content-type,payment-signature" },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("payment-signature");
+    const challenge = await post("/v1/call/acme/calc@1.0.0/add", [1, 2], { origin: "https://catalog.example" });
+    expect(challenge.status).toBe(402);
+    expect(challenge.headers.get("access-control-expose-headers")).toContain("PAYMENT-REQUIRED");
+  });
+
   it("answers unknown routes with a JSON 404", async () => {
     const error = await errorOf(await fetch(`${executor.url}/v2/nothing`));
     expect(error).toMatchObject({ status: 404, code: "NOT_FOUND" });

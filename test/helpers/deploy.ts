@@ -1,5 +1,5 @@
 import { deployGlassbox } from "../../contracts/scripts/deploy.ts";
-import type { Deployment } from "../../sdk/deployments.ts";
+import type { Deployment } from "../../sdk/deployment.ts";
 import { devPrivateKey } from "./chain.ts";
 
 /**

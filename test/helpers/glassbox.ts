@@ -11,7 +11,7 @@ import {
 } from "viem";
 import { hardhat } from "viem/chains";
 import { capabilityRegistryAbi, localUsdcAbi, settlementAbi } from "../../sdk/abi.ts";
-import type { Deployment } from "../../sdk/deployments.ts";
+import type { Deployment } from "../../sdk/deployment.ts";
 import { packageIdOf, sha256Hex, versionIdOf } from "../../sdk/ids.ts";
 import { ACCESS_MODE_CODE, canonicalManifestJson, type AccessMode, type Manifest, type Split } from "../../sdk/manifest.ts";
 import type { SettlementItem } from "./payments.ts";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Hex } from "viem";
-import type { Deployment } from "../../sdk/deployments.ts";
+import type { Deployment } from "../../sdk/deployment.ts";
 import { packageIdOf, versionIdOf } from "../../sdk/ids.ts";
 import { devAccount, startLocalChain, type LocalChain } from "../helpers/chain.ts";
 import { deployForTest } from "../helpers/deploy.ts";
@@ -51,6 +51,13 @@ interface AccountResponse {
   claimable: string;
   earnings: { name: string | null; royalty: string; upstream: string; executorFee: string; total: string }[];
   packages: string[];
+  spent: { paidCalls: string; royalty: string; executorFees: string; total: string };
+  payments: { name: string | null; version: string | null; royalty: string; executorFee: string; timestamp: string }[];
+}
+
+interface ActivityResponse {
+  interval: number;
+  buckets: { start: string; paidCalls: string; royaltyRevenue: string; executorFees: string }[];
 }
 
 interface ExecutorsResponse {
@@ -255,6 +262,17 @@ export function indexerScenario(kind: IndexerDatabase["kind"]): void {
       expect(broken.versions[0]!.manifest).toEqual(expect.objectContaining({ valid: false, raw: "{ this is not json" }));
       expect(broken.versions[0]!.manifest.error).toMatch(/not valid JSON/);
 
+      // What a payer spent, and a package's calls over time (one batch: one bucket).
+      const payer1Account = await account(payer1.address);
+      expect(payer1Account.spent).toEqual({ paidCalls: "3", royalty: (3n * PRICE).toString(), executorFees: (3n * NEW_FEE).toString(), total: (3n * (PRICE + NEW_FEE)).toString() });
+      expect(payer1Account.payments.map((p) => `${p.name}@${p.version}`).sort()).toEqual(["acme/markdown@1.1.0", "acme/markdown@1.1.0", "bob/markdown-plus@1.0.0"]);
+      expect((await account(alice().address)).spent.paidCalls).toBe("0");
+      const activity = await indexer.get<ActivityResponse>("/packages/acme/markdown/activity?interval=3600");
+      expect(activity.interval).toBe(3600);
+      expect(activity.buckets).toEqual([{ start: expect.any(String), paidCalls: "3", royaltyRevenue: (3n * PRICE).toString(), executorFees: (3n * NEW_FEE).toString() }]);
+      expect(Number(activity.buckets[0]!.start) % 3600).toBe(0);
+      expect((await indexer.get<ActivityResponse>("/packages/acme/pdf-tools/activity")).buckets).toEqual([]);
+
       const executors = await indexer.get<ExecutorsResponse>("/executors");
       expect(executors.executors).toEqual([
         expect.objectContaining({ address: executorAccount.address.toLowerCase(), endpoint: "http://127.0.0.1:9/exec2", feePerCall: NEW_FEE.toString(), active: true, settledCalls: "4", feesEarned: (4n * NEW_FEE).toString() }),
@@ -357,6 +375,8 @@ export function indexerScenario(kind: IndexerDatabase["kind"]): void {
         ["/packages/acme/-bad-", "name"],
         ["/accounts/0x1234", "address"],
         ["/accounts/alice", "address"],
+        ["/packages/acme/markdown/activity?interval=10", "interval"],
+        ["/packages/acme/markdown/activity?from=1", "from"],
       ];
       for (const [url, parameter] of bad) {
         const { status, body } = await indexer.request(url);
@@ -366,9 +386,11 @@ export function indexerScenario(kind: IndexerDatabase["kind"]): void {
       const missing = await indexer.request("/packages/acme/does-not-exist");
       expect(missing.status).toBe(404);
       expect((missing.body as { error: string }).error).toContain("acme/does-not-exist");
+      expect((await indexer.request("/packages/acme/does-not-exist/activity")).status).toBe(404);
       // An account the chain never credited is a valid, empty account.
       const nobody = await account("0x000000000000000000000000000000000000dead");
-      expect(nobody).toEqual(expect.objectContaining({ credited: "0", claimable: "0", earnings: [] }));
+      expect(nobody).toEqual(expect.objectContaining({ credited: "0", claimable: "0", earnings: [], payments: [] }));
+      expect(nobody.spent).toEqual({ paidCalls: "0", royalty: "0", executorFees: "0", total: "0" });
     });
   });
 }

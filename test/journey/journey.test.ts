@@ -13,7 +13,8 @@ import { capabilityRegistryAbi, settlementAbi } from "../../sdk/abi.ts";
 import { devAccount, devPrivateKey } from "../../sdk/dev-accounts.ts";
 import { Glassbox, GlassboxError } from "../../sdk/glassbox.ts";
 import { sha256Hex } from "../../sdk/ids.ts";
-import { DEV_ROLES, REPO_ROOT, startDevStack, type DevStack } from "../../cli/dev-stack.ts";
+import { DEV_ROLES, REPO_ROOT, type DevStack } from "../../cli/dev-stack.ts";
+import { startTestStack } from "../helpers/dev-stack.ts";
 import { waitFor } from "../../cli/dev/wait.ts";
 import { runGlassbox, type CliRun } from "../helpers/cli.ts";
 
@@ -63,7 +64,7 @@ async function settledCount(): Promise<number> {
 
 beforeAll(async () => {
   home = await mkdtemp(path.join(tmpdir(), "glassbox-journey-"));
-  stack = await startDevStack({ stateDir: path.join(home, "stack"), settlementMode: "batched" });
+  stack = await startTestStack({ stateDir: path.join(home, "stack"), settlementMode: "batched" });
 }, 240_000);
 
 afterAll(async () => {

@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, type DevState } from "../../cli/config.ts";
-import { startDevStack, type DevStack } from "../../cli/dev-stack.ts";
+import type { DevStack } from "../../cli/dev-stack.ts";
+import { startTestStack } from "../helpers/dev-stack.ts";
 import { waitFor } from "../../cli/dev/wait.ts";
 import { devAccount } from "../../sdk/dev-accounts.ts";
 
@@ -89,7 +90,7 @@ beforeAll(async () => {
   // The README's install step, into a private global prefix: it links the bin and runs `prepare`.
   const linked = await run("npm", ["link", "--offline", "--no-audit", "--no-fund"], REPO_ROOT);
   expect(linked.code, linked.stderr).toBe(0);
-  stack = await startDevStack({ stateDir: path.join(home, "stack"), settlementMode: "batched" });
+  stack = await startTestStack({ stateDir: path.join(home, "stack"), settlementMode: "batched" });
   // What `npm start` records for every other command: no connection flags from here on.
   const { rpcUrl, chainId, deploymentsFile, indexerUrl, executorUrl } = stack;
   const state: DevState = { pid: process.pid, rpcUrl, chainId, deploymentsFile, indexerUrl, executorUrl, startedAt: new Date().toISOString() };

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { encodeAbiParameters, keccak256, toHex } from "viem";
 import { InvalidPackageNameError, packageIdOf, parsePackageRef, sha256Hex, versionIdOf } from "../../sdk/ids.ts";
@@ -24,5 +25,12 @@ describe("ids", () => {
   });
   it("sha256 matches a known vector", () => {
     expect(sha256Hex("abc")).toBe("0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  });
+  it("sha256 (pure JS, for the browser) agrees with node:crypto on bytes and on UTF-8 text", () => {
+    const node = (input: Uint8Array | string) => `0x${createHash("sha256").update(input).digest("hex")}`;
+    const bytes = Uint8Array.from({ length: 100_003 }, (_, i) => (i * 31) & 255);
+    expect(sha256Hex(bytes)).toBe(node(bytes));
+    // A string is always text, even when it looks like hex.
+    for (const text of ["0x1234", "héllo ✓", ""]) expect(sha256Hex(text)).toBe(node(text));
   });
 });

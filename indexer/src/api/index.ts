@@ -1,5 +1,5 @@
 import { db } from "ponder:api";
-import schema, { accountPackageCredits, accounts, claims, executors, forks, packages, versions } from "ponder:schema";
+import schema, { accountPackageCredits, accounts, claims, executors, forks, packages, receipts, versions } from "ponder:schema";
 import { Hono, type Context } from "hono";
 import { asc, client, desc, eq, graphql, sql } from "ponder";
 import { isAddress } from "viem";
@@ -29,6 +29,9 @@ app.onError((error, c) => {
 });
 
 const notFound = (c: Context, message: string) => c.json({ error: message }, 404);
+
+/** Payments listed per account (newest first); `spent` still sums them all. */
+const RECENT_PAYMENTS = 50;
 
 /** Upper bound on the upstream walk: the contract bounds fork depth far below this. */
 const MAX_UPSTREAM_HOPS = 64;
@@ -77,11 +80,16 @@ app.get("/search", async (c) => {
   });
 });
 
-app.get("/packages/:scope/:name", async (c) => {
+function packageName(c: Context): string {
   const name = `${c.req.param("scope")}/${c.req.param("name")}`;
   if (!PACKAGE_NAME_PATTERN.test(name)) {
     throw new BadParameterError("name", `Package name "${name}" is invalid: expected scope/name in lowercase letters, digits and dashes.`);
   }
+  return name;
+}
+
+app.get("/packages/:scope/:name", async (c) => {
+  const name = packageName(c);
   const [pkg] = await db.select().from(packages).where(eq(packages.name, name)).limit(1);
   if (!pkg) return notFound(c, `No package named "${name}" is registered.`);
 
@@ -165,6 +173,33 @@ app.get("/packages/:scope/:name", async (c) => {
   });
 });
 
+/** Longest bucket series one answer holds (the newest buckets are kept). */
+const MAX_ACTIVITY_BUCKETS = 1_000;
+
+/** Settled calls of a package over time, in buckets of `interval` seconds of block time (empty buckets omitted). */
+app.get("/packages/:scope/:name/activity", async (c) => {
+  const query = c.req.query();
+  rejectUnknown(query, ["interval"]);
+  const interval = integerParam(query, "interval", 86_400, 60, 31_536_000);
+  const name = packageName(c);
+  const [pkg] = await db.select({ id: packages.id }).from(packages).where(eq(packages.name, name)).limit(1);
+  if (!pkg) return notFound(c, `No package named "${name}" is registered.`);
+  const buckets = await db
+    .select({
+      start: sql<string>`(floor(${receipts.timestamp} / ${interval}) * ${interval})::text`,
+      paidCalls: sql<string>`count(*)::text`,
+      royaltyRevenue: sql<string>`sum(${receipts.royalty})::text`,
+      executorFees: sql<string>`sum(${receipts.executorFee})::text`,
+    })
+    .from(receipts)
+    .where(eq(receipts.packageId, pkg.id))
+    // By position: the bucket expression's parameters would not compare equal by value.
+    .groupBy(sql`1`)
+    .orderBy(sql`1 desc`)
+    .limit(MAX_ACTIVITY_BUCKETS);
+  return c.json({ interval, buckets: buckets.reverse() });
+});
+
 app.get("/executors", async (c) => {
   const query = c.req.query();
   rejectUnknown(query, ["active"]);
@@ -193,6 +228,22 @@ app.get("/accounts/:address", async (c) => {
   const claimRows = await db.select().from(claims).where(eq(claims.account, account)).orderBy(asc(claims.blockNumber));
   const owned = await db.select({ name: packages.name }).from(packages).where(eq(packages.owner, account)).orderBy(asc(packages.name));
   const [executor] = await db.select().from(executors).where(eq(executors.id, account)).limit(1);
+  const [spent] = await db
+    .select({
+      paidCalls: sql<string>`count(*)::text`,
+      royalty: sql<string>`coalesce(sum(${receipts.royalty}), 0)::text`,
+      executorFees: sql<string>`coalesce(sum(${receipts.executorFee}), 0)::text`,
+    })
+    .from(receipts)
+    .where(eq(receipts.payer, account));
+  const payments = await db
+    .select({ receipt: receipts, name: packages.name, version: versions.version })
+    .from(receipts)
+    .leftJoin(versions, eq(versions.id, receipts.versionId))
+    .leftJoin(packages, eq(packages.id, receipts.packageId))
+    .where(eq(receipts.payer, account))
+    .orderBy(desc(receipts.blockNumber), asc(receipts.id))
+    .limit(RECENT_PAYMENTS);
   return c.json({
     account,
     credited: (balance?.credited ?? 0n).toString(),
@@ -209,6 +260,23 @@ app.get("/accounts/:address", async (c) => {
     claims: claimRows.map((r) => ({ to: r.to, amount: r.amount.toString(), blockNumber: r.blockNumber.toString(), transactionHash: r.transactionHash })),
     packages: owned.map((p) => p.name),
     executor: executor ? executorJson(executor) : null,
+    spent: {
+      paidCalls: spent?.paidCalls ?? "0",
+      royalty: spent?.royalty ?? "0",
+      executorFees: spent?.executorFees ?? "0",
+      total: (BigInt(spent?.royalty ?? 0) + BigInt(spent?.executorFees ?? 0)).toString(),
+    },
+    payments: payments.map(({ receipt, name, version }) => ({
+      receiptId: receipt.id,
+      name: name ?? null,
+      version: version ?? null,
+      versionId: receipt.versionId,
+      executor: receipt.executor,
+      royalty: receipt.royalty.toString(),
+      executorFee: receipt.executorFee.toString(),
+      timestamp: receipt.timestamp.toString(),
+      transactionHash: receipt.transactionHash,
+    })),
   });
 });
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Deployment } from "../../../sdk/deployments.ts";
+import type { Deployment } from "../../../sdk/deployment.ts";
 import { freePort } from "../../../cli/dev/ports.ts";
 import { waitFor } from "../../../cli/dev/wait.ts";
 

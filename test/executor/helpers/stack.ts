@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { createPublicClient, createWalletClient, http, type Address, type Hex, type LocalAccount, type PublicClient } from "viem";
 import { hardhat } from "viem/chains";
 import { capabilityRegistryAbi, localUsdcAbi, settlementAbi } from "../../../sdk/abi.ts";
-import type { Deployment } from "../../../sdk/deployments.ts";
+import type { Deployment } from "../../../sdk/deployment.ts";
 import { packageIdOf, sha256Hex, versionIdOf } from "../../../sdk/ids.ts";
 import { ACCESS_MODE_CODE, canonicalManifestJson, type AccessMode, type Manifest } from "../../../sdk/manifest.ts";
 import { uploadMessage, UPLOAD_SIGNATURE_HEADER } from "../../../sdk/upload.ts";

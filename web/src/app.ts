@@ -1,0 +1,31 @@
+import { CatalogClient } from "../../sdk/client/catalog.ts";
+import { Glassbox } from "../../sdk/glassbox.ts";
+import type { WebConfig } from "./config.ts";
+import { Wallet, type Connection } from "./wallet.ts";
+
+/** What every page reads from and acts through. */
+export class App {
+  readonly catalog: CatalogClient;
+  readonly wallet: Wallet;
+  /** Read-only: the chain over the catalog's RPC, the catalog, no account. */
+  readonly reader: Glassbox;
+
+  constructor(readonly config: WebConfig) {
+    this.catalog = new CatalogClient(config.indexerUrl);
+    this.wallet = new Wallet(config);
+    this.reader = new Glassbox(this.options());
+  }
+
+  /** No default executor: every page names the executor it calls or uploads to (a publish uploads as its own, resumable step). */
+  private options() {
+    const { rpcUrl, deployment, indexerUrl } = this.config;
+    return { rpcUrl, deployment, indexerUrl };
+  }
+
+  /** Glassbox acting as the connected wallet, on the catalog's chain; a clear error otherwise. */
+  signed(): { glassbox: Glassbox; connection: Connection } {
+    const connection = this.wallet.ready();
+    const glassbox = new Glassbox({ ...this.options(), account: this.wallet.signer(connection), clients: this.wallet.clients(connection) });
+    return { glassbox, connection };
+  }
+}

@@ -1,0 +1,253 @@
+import type { ExecutorEntry, PackageResponse, VersionDetail } from "../../../sdk/catalog-api.ts";
+import { fetchPublicBlob } from "../../../sdk/client/blobs.ts";
+import { parseTestVectors, type TestVectors } from "../../../sdk/test-vectors.ts";
+import { documentInterface, type InterfaceDocumentation } from "../../../sdk/wit.ts";
+import type { App } from "../app.ts";
+import { barChart, fillBuckets, intervalFor } from "../charts.ts";
+import { h, replace, statusLine } from "../dom.ts";
+import { probeExecutors } from "../executors.ts";
+import { formatCount, formatShare, formatTime, formatUsdc, priceLabel, shortHex } from "../format.ts";
+import { walletPart } from "../live.ts";
+import { routes, type Route } from "../router.ts";
+import { errorLine, facts, runAction, section } from "../ui.ts";
+import { renderWit } from "../wit-view.ts";
+import { forkForm, forkList, forkTree } from "./forks.ts";
+import { tryIt } from "./try-it.ts";
+
+/** Only http(s) links are followed: a manifest is written by a stranger. */
+function safeLink(url: string | null): HTMLElement | string {
+  if (!url) return "not published";
+  return /^https?:\/\//i.test(url) ? h("a", { href: url, rel: "noopener noreferrer nofollow" }, url) : url;
+}
+
+function accountLink(address: string): HTMLElement {
+  return h("a", { href: routes.account(address), class: "mono" }, shortHex(address, 6));
+}
+
+export interface Spec {
+  source: string;
+  doc?: InterfaceDocumentation;
+  problem?: string;
+}
+
+async function loadSpec(version: VersionDetail, sources: string[]): Promise<{ spec?: Spec; tests?: TestVectors; testsProblem?: string }> {
+  const decode = (bytes: Uint8Array | undefined) => bytes && new TextDecoder().decode(bytes);
+  const [witText, testsText] = await Promise.all([fetchPublicBlob(sources, version.hashes.witHash).then(decode), fetchPublicBlob(sources, version.hashes.testsHash).then(decode)]);
+  const out: { spec?: Spec; tests?: TestVectors; testsProblem?: string } = {};
+  if (witText !== undefined) {
+    const { witWorld, witInterface } = version.manifest;
+    try {
+      if (!witWorld) throw new Error("its manifest names no WIT world");
+      out.spec = { source: witText, doc: documentInterface(witText, witWorld, witInterface ?? undefined) };
+    } catch (error) {
+      out.spec = { source: witText, problem: (error as Error).message };
+    }
+  }
+  if (testsText !== undefined) {
+    try {
+      out.tests = parseTestVectors(testsText);
+    } catch (error) {
+      out.testsProblem = (error as Error).message;
+    }
+  }
+  return out;
+}
+
+function testsTable(tests: TestVectors): HTMLElement {
+  const json = (value: unknown) => h("code", { class: "json" }, JSON.stringify(value));
+  return h(
+    "div",
+    { class: "table-wrap", tabindex: 0, role: "region", "aria-label": "Public test vectors" },
+    h(
+      "table",
+      null,
+      h("thead", null, h("tr", null, ["Case", "Function", "Arguments", "Expected"].map((c) => h("th", { scope: "col" }, c)))),
+      h(
+        "tbody",
+        null,
+        tests.cases.map((c) =>
+          h("tr", null, h("td", null, c.name), h("td", null, h("code", null, c.function)), h("td", null, json(c.args)), h("td", null, "ok" in c.expect ? json(c.expect.ok) : h("span", null, "error ", json(c.expect.error)))),
+        ),
+      ),
+    ),
+  );
+}
+
+function versionsTable(app: App, pkg: PackageResponse, shown: VersionDetail): HTMLElement {
+  const rows = (connection: { address: string } | undefined) => {
+    const owner = connection?.address.toLowerCase() === pkg.package.owner.toLowerCase();
+    return h(
+      "table",
+      null,
+      h("thead", null, h("tr", null, ["Version", "Published", "Price", "Paid calls", "State", owner ? "Owner" : null].filter(Boolean).map((c) => h("th", { scope: "col" }, c)))),
+      h(
+        "tbody",
+        null,
+        [...pkg.versions].reverse().map((v) => {
+          const status = h("span");
+          const yank = h("button", { type: "button", class: "small danger" }, `Yank ${v.version}`);
+          yank.addEventListener("click", () =>
+            void runAction(yank, status, "Confirm the yank in your wallet…", async () => {
+              await app.signed().glassbox.yank(`${pkg.package.name}@${v.version}`);
+              yank.remove();
+              return `${v.version} is yanked: no longer callable (its record stays).`;
+            }),
+          );
+          return h(
+            "tr",
+            { class: v.yanked ? "yanked" : "" },
+            h("td", null, v.version === shown.version ? h("strong", null, v.version) : h("a", { href: `${routes.package(pkg.package.name)}?version=${encodeURIComponent(v.version)}` }, v.version)),
+            h("td", null, formatTime(v.publishedAt)),
+            h("td", null, priceLabel(v.accessMode, v.price, v.fuelPricePerMillion)),
+            h("td", null, formatCount(v.usage.paidCalls)),
+            h("td", null, v.yanked ? h("span", { class: "badge yanked" }, "yanked") : v.latest ? h("span", { class: "badge" }, "latest") : "callable"),
+            owner ? h("td", null, v.yanked ? "" : yank, status) : null,
+          );
+        }),
+      ),
+    );
+  };
+  return walletPart(app, (connection) => h("div", { class: "table-wrap" }, rows(connection)));
+}
+
+async function activity(app: App, pkg: PackageResponse): Promise<HTMLElement> {
+  const from = Number(pkg.package.registeredAt);
+  const now = Math.max(Math.floor(Date.now() / 1000), from);
+  const interval = intervalFor(from, now);
+  const { buckets } = await app.catalog.activity(pkg.package.name, interval);
+  const calls = fillBuckets(buckets.map((b) => ({ start: Number(b.start), value: BigInt(b.paidCalls) })), interval, from, now);
+  const revenue = fillBuckets(buckets.map((b) => ({ start: Number(b.start), value: BigInt(b.royaltyRevenue) })), interval, from, now);
+  return h("div", { class: "charts" }, barChart("Paid calls", calls, interval, (v) => formatCount(v)), barChart("Royalty revenue", revenue, interval, (v) => formatUsdc(v)));
+}
+
+export async function packagePage(app: App, route: Route, main: HTMLElement, isCurrent: () => boolean): Promise<void> {
+  const name = route.path.slice(1).join("/");
+  replace(main, h("h1", null, name), statusLine("info", "Loading…"));
+  let pkg: PackageResponse;
+  let executors: ExecutorEntry[];
+  try {
+    [pkg, { executors }] = await Promise.all([app.catalog.package(name), app.catalog.executors()]);
+  } catch (error) {
+    if (isCurrent()) replace(main, h("h1", null, name), errorLine(error), h("p", null, h("a", { href: routes.search() }, "Back to search")));
+    return;
+  }
+  if (!isCurrent()) return;
+  const wanted = route.query.get("version");
+  const version = pkg.versions.find((v) => v.version === wanted) ?? pkg.versions.find((v) => v.latest) ?? pkg.versions.at(-1);
+  const active = executors.filter((e) => e.active);
+  const sources = [...new Set([app.config.executorUrl, ...active.map((e) => e.endpoint)].filter((u): u is string => Boolean(u)))];
+
+  const description = version?.manifest.description ?? pkg.package.description;
+  const header = h(
+    "header",
+    { class: "package-header" },
+    h("h1", null, pkg.package.name, version ? h("span", { class: "badge" }, version.version) : null, version?.yanked ? h("span", { class: "badge yanked" }, "yanked") : null),
+    h("p", { class: "lead" }, description ?? "No description."),
+    version?.manifest.keywords.length ? h("p", { class: "keywords" }, version.manifest.keywords.map((k) => h("a", { href: routes.search({ q: k }), class: "tag" }, k))) : null,
+    facts([
+      ["Price", version ? priceLabel(version.accessMode, version.price, version.fuelPricePerMillion) : "no version published"],
+      ["Access", version?.accessMode ?? "—"],
+      ["License", version?.manifest.license ?? pkg.package.license ?? "—"],
+      ["Owner", accountLink(pkg.package.owner)],
+      ["Source", safeLink(version?.manifest.repository ?? null)],
+      ["Forks pay upstream", `at least ${formatShare(pkg.package.minForkShareBps)}`],
+      ["Registered", formatTime(pkg.package.registeredAt)],
+    ]),
+  );
+  const upstream = pkg.upstream.length
+    ? section(
+        "upstream",
+        "Upstream chain",
+        h("ol", { class: "chain" }, pkg.upstream.map((u) => h("li", null, h("a", { href: routes.package(u.name) }, `${u.name}@${u.version}`), ` receives ${formatShare(u.upstreamShareBps)}`, u.yanked ? " (version yanked)" : ""))),
+      )
+    : null;
+
+  const specBody = h("div", null, statusLine("info", "Reading the spec and tests from an executor…"));
+  const testsBody = h("div", null, statusLine("info", "Loading…"));
+  const tryBody = h("div", null, statusLine("info", "Loading…"));
+  const executorsBody = h("div", null, statusLine("info", "Asking the executors…"));
+  const forksBody = h("div", null, pkg.forks.length ? statusLine("info", "Loading the fork tree…") : h("p", { class: "muted" }, "No forks yet."));
+  const activityBody = h("div", null, statusLine("info", "Loading…"));
+  const dependencies = pkg.dependencies || pkg.dependents;
+
+  replace(main,
+    header,
+    version && !version.manifest.valid ? errorLine(new Error(`The published manifest of ${version.version} is invalid: ${version.manifest.error}`)) : null,
+    upstream,
+    section("spec", "Spec (WIT)", specBody),
+    section("tests", "Public tests", testsBody),
+    section("try", "Try it", tryBody),
+    section("versions", "Versions", version ? versionsTable(app, pkg, version) : h("p", null, "No version published yet.")),
+    section("forks", "Forks", forksBody, version && !version.yanked ? h("details", null, h("summary", null, "Fork this version"), walletPart(app, (c) => (c ? forkForm(app, pkg, version) : h("p", { class: "muted" }, "Connect a wallet to register a fork.")))) : null),
+    dependencies
+      ? section(
+          "dependencies",
+          "Dependencies",
+          h("h3", null, "Uses"),
+          h("ul", null, (pkg.dependencies ?? []).map((d) => h("li", null, h("a", { href: routes.package(d.name) }, `${d.name}@${d.version}`)))),
+          h("h3", null, "Used by"),
+          h("ul", null, (pkg.dependents ?? []).map((d) => h("li", null, h("a", { href: routes.package(d.name) }, `${d.name}@${d.version}`)))),
+        )
+      : null,
+    section("executors", "Executors serving it", executorsBody),
+    section("activity", "Paid calls and revenue", activityBody),
+    section(
+      "earnings",
+      "Earnings",
+      facts([
+        ["Paid calls", formatCount(pkg.earnings.paidCalls)],
+        ["Distinct payers", String(pkg.earnings.distinctPayers)],
+        ["Royalty revenue", formatUsdc(pkg.earnings.royaltyRevenue)],
+        ["Executor fees", formatUsdc(pkg.earnings.executorFees)],
+      ]),
+      pkg.earnings.recipients.length
+        ? h(
+            "div",
+            { class: "table-wrap" },
+            h(
+              "table",
+              null,
+              h("thead", null, h("tr", null, ["Account", "Royalty", "From forks", "Executor fees", "Total"].map((c) => h("th", { scope: "col" }, c)))),
+              h("tbody", null, pkg.earnings.recipients.map((r) => h("tr", null, h("td", null, accountLink(r.account)), h("td", null, formatUsdc(r.royalty)), h("td", null, formatUsdc(r.upstream)), h("td", null, formatUsdc(r.executorFee)), h("td", null, formatUsdc(r.total))))),
+            ),
+          )
+        : null,
+    ),
+  );
+
+  const serving = probeExecutors(active).then((all) => all.filter((s) => version && s.serves.some((p) => p.versionId === version.versionId)));
+  void serving.then((list) => {
+    replace(executorsBody,
+      list.length
+        ? h("ul", null, list.map((s) => h("li", null, h("span", { class: "mono" }, s.entry.endpoint), ` · fee ${formatUsdc(s.entry.feePerCall)} · `, h("span", { class: `health ${s.health}` }, s.health))))
+        : h("p", { class: "muted" }, "No running executor serves this version."),
+    );
+  });
+  void forkTree(app, pkg).then((tree) => tree.length && replace(forksBody, forkList(tree)));
+  void activity(app, pkg).then((charts) => replace(activityBody, charts), (error) => replace(activityBody, errorLine(error)));
+
+  if (!version) {
+    for (const body of [specBody, testsBody, tryBody]) replace(body, h("p", { class: "muted" }, "No version published yet."));
+    return;
+  }
+  const [{ spec, tests, testsProblem }, servingList] = await Promise.all([loadSpec(version, sources), serving]);
+  if (!isCurrent()) return;
+  replace(specBody,
+    !spec
+      ? h("p", { class: "muted" }, `No executor serves the WIT of ${version.version} (sha256 ${shortHex(version.hashes.witHash, 8)}).`)
+      : spec.doc
+        ? renderWit(spec.doc, spec.source)
+        : [errorLine(new Error(`The WIT does not parse: ${spec.problem}`)), h("pre", { class: "source" }, spec.source)],
+  );
+  replace(testsBody,
+    tests
+      ? [
+          h("p", null, `${tests.cases.length} cases, free to read and to run against any implementation of the WIT: `, tests.cases.slice(0, 3).map((c) => `“${c.name}”`).join(", "), tests.cases.length > 3 ? "…" : "."),
+          h("details", null, h("summary", null, `Show all ${tests.cases.length} cases`), testsTable(tests)),
+        ]
+      : testsProblem
+        ? errorLine(new Error(`The published test vectors are malformed: ${testsProblem}`))
+        : h("p", { class: "muted" }, "No executor serves the test vectors of this version."),
+  );
+  replace(tryBody, tryIt(app, pkg, version, spec, tests, servingList));
+}
