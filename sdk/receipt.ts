@@ -2,19 +2,50 @@ import { hashTypedData, recoverTypedDataAddress, type Address, type Hex } from "
 import { canonicalJson } from "./canonical-json.ts";
 import { sha256Hex } from "./ids.ts";
 
-/** EIP-712 receipt of one paid execution; the domain is the Settlement contract. */
+/**
+ * Receipts v2 (payments v2). The executor is the x402 payee of every paid call; it signs one EIP-712
+ * receipt per paid call, gives it to the payer, and later pays the royalties it names into Settlement
+ * in aggregated batches (see royalty-batch.ts). A receipt is the payer's proof: if its royalties are not
+ * settled by `deadline`, or are settled differently, anyone may submit it to Settlement and the
+ * executor's bond pays.
+ */
+
+/** One dependency version used by a composed call: what the dependent's run paid it. */
+export interface ReceiptDependency {
+  versionId: Hex;
+  calls: number;
+  fuel: bigint;
+  royalty: bigint;
+}
+
+/** EIP-712 receipt of one paid execution; the domain is the Settlement contract (version "2"). */
 export interface Receipt {
   versionId: Hex;
   functionName: string;
   payer: Address;
   executor: Address;
+  /**
+   * The executor's royalty-line sequence number of this receipt's own royalty (from 1, consecutive over
+   * every royalty line the executor settles); its dependencies take the next `dependencies.length`
+   * numbers. 0 when the receipt owes no royalty at all (free version, fee only).
+   */
+  seq: bigint;
+  /** Royalty owed to `versionId` (walked up its fork chain on-chain); the quoted amount. */
   royalty: bigint;
   executorFee: bigint;
+  /** Fuel of the call as quoted (per-fuel royalties are fixed by the quote the payer accepted). */
+  fuel: bigint;
   inputHash: Hex;
   outputHash: Hex;
-  fuelUsed: bigint;
-  paymentNonce: Hex;
-  timestamp: bigint;
+  dependencies: readonly ReceiptDependency[];
+  /**
+   * What the payer paid with: for `batch-settlement`, keccak256(abi.encode(channelId, cumulative amount
+   * after this call)); for `exact`, the settlement transaction hash.
+   */
+  paymentRef: Hex;
+  issuedAt: bigint;
+  /** The royalties must be settled on-chain by this time (unix seconds), or the bond pays. */
+  deadline: bigint;
 }
 
 export const RECEIPT_TYPES = {
@@ -23,21 +54,33 @@ export const RECEIPT_TYPES = {
     { name: "functionName", type: "string" },
     { name: "payer", type: "address" },
     { name: "executor", type: "address" },
+    { name: "seq", type: "uint64" },
     { name: "royalty", type: "uint256" },
     { name: "executorFee", type: "uint256" },
+    { name: "fuel", type: "uint64" },
     { name: "inputHash", type: "bytes32" },
     { name: "outputHash", type: "bytes32" },
-    { name: "fuelUsed", type: "uint64" },
-    { name: "paymentNonce", type: "bytes32" },
-    { name: "timestamp", type: "uint64" },
+    { name: "dependencies", type: "Dependency[]" },
+    { name: "paymentRef", type: "bytes32" },
+    { name: "issuedAt", type: "uint64" },
+    { name: "deadline", type: "uint64" },
+  ],
+  Dependency: [
+    { name: "versionId", type: "bytes32" },
+    { name: "calls", type: "uint32" },
+    { name: "fuel", type: "uint64" },
+    { name: "royalty", type: "uint256" },
   ],
 } as const;
 
+export const RECEIPT_DOMAIN_NAME = "Glassbox Settlement";
+export const RECEIPT_DOMAIN_VERSION = "2";
+
 export function receiptDomain(chainId: number, settlement: Address) {
-  return { name: "Glassbox Settlement", version: "1", chainId, verifyingContract: settlement } as const;
+  return { name: RECEIPT_DOMAIN_NAME, version: RECEIPT_DOMAIN_VERSION, chainId, verifyingContract: settlement } as const;
 }
 
-/** The receipt id: its EIP-712 digest (what Settlement emits as receiptId). */
+/** The receipt id: its EIP-712 digest (what Settlement computes and what royalty lines commit to). */
 export function receiptId(receipt: Receipt, chainId: number, settlement: Address): Hex {
   return hashTypedData({
     domain: receiptDomain(chainId, settlement),
@@ -62,26 +105,68 @@ export async function recoverReceiptSigner(
   });
 }
 
+/** Every royalty a receipt owes, in royalty-line order: its own first (seq), then each dependency (seq + 1 + i). */
+export function receiptRoyaltyLines(r: Receipt): { seq: bigint; versionId: Hex; royalty: bigint }[] {
+  if (r.seq === 0n) return [];
+  return [
+    { seq: r.seq, versionId: r.versionId, royalty: r.royalty },
+    ...r.dependencies.map((d, i) => ({ seq: r.seq + 1n + BigInt(i), versionId: d.versionId, royalty: d.royalty })),
+  ];
+}
+
+/** Total royalty a receipt owes (own + dependencies). */
+export function receiptRoyaltyTotal(r: Receipt): bigint {
+  return r.dependencies.reduce((sum, d) => sum + d.royalty, r.royalty);
+}
+
+export interface ReceiptDependencyJson {
+  versionId: Hex;
+  calls: number;
+  fuel: string;
+  royalty: string;
+}
+
 /** JSON form of a receipt (bigints as decimal strings), stable for HTTP and journals. */
-export type ReceiptJson = { [K in keyof Receipt]: Receipt[K] extends bigint ? string : Receipt[K] };
+export interface ReceiptJson {
+  versionId: Hex;
+  functionName: string;
+  payer: Address;
+  executor: Address;
+  seq: string;
+  royalty: string;
+  executorFee: string;
+  fuel: string;
+  inputHash: Hex;
+  outputHash: Hex;
+  dependencies: ReceiptDependencyJson[];
+  paymentRef: Hex;
+  issuedAt: string;
+  deadline: string;
+}
 
 export function receiptToJson(r: Receipt): ReceiptJson {
   return {
     ...r,
+    seq: r.seq.toString(),
     royalty: r.royalty.toString(),
     executorFee: r.executorFee.toString(),
-    fuelUsed: r.fuelUsed.toString(),
-    timestamp: r.timestamp.toString(),
+    fuel: r.fuel.toString(),
+    dependencies: r.dependencies.map((d) => ({ ...d, fuel: d.fuel.toString(), royalty: d.royalty.toString() })),
+    issuedAt: r.issuedAt.toString(),
+    deadline: r.deadline.toString(),
   };
 }
 
 export function receiptFromJson(j: ReceiptJson): Receipt {
   return {
     ...j,
+    seq: BigInt(j.seq),
     royalty: BigInt(j.royalty),
     executorFee: BigInt(j.executorFee),
-    fuelUsed: BigInt(j.fuelUsed),
-    timestamp: BigInt(j.timestamp),
+    fuel: BigInt(j.fuel),
+    dependencies: j.dependencies.map((d) => ({ ...d, fuel: BigInt(d.fuel), royalty: BigInt(d.royalty) })),
+    issuedAt: BigInt(j.issuedAt),
+    deadline: BigInt(j.deadline),
   };
 }
 
