@@ -1,4 +1,4 @@
-import type { Hex } from "viem";
+import { encodeAbiParameters, keccak256, type Hex } from "viem";
 import { receiptRoyaltyLines, type Receipt } from "./receipt.ts";
 
 /**
@@ -85,4 +85,12 @@ export function buildRoyaltyBatch(firstSeq: bigint, receipts: readonly { id: Hex
     lines.push(line);
   }
   return { firstSeq, versions, lines };
+}
+
+/**
+ * What Settlement stores for a settled batch (`batchHash(executor, firstSeq)`) and what a mismatch proof must
+ * reproduce: keccak256(abi.encode(versions, lines)).
+ */
+export function royaltyBatchHash(versions: readonly Hex[], lines: readonly bigint[]): Hex {
+  return keccak256(encodeAbiParameters([{ type: "bytes32[]" }, { type: "uint256[]" }], [versions, lines]));
 }

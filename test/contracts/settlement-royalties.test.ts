@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { encodeAbiParameters, keccak256, parseEventLogs, toHex, type Hex } from "viem";
+import { keccak256, parseEventLogs, toHex, type Hex } from "viem";
 import { localUsdcAbi } from "../../sdk/abi.ts";
 import { receiptId } from "../../sdk/receipt.ts";
-import { encodeRoyaltyLine } from "../../sdk/royalty-batch.ts";
+import { encodeRoyaltyLine, royaltyBatchHash } from "../../sdk/royalty-batch.ts";
 import { AccessMode, addrOf, CreditKind, deployGlassboxFixture, type Fixture } from "./fixture.ts";
 import { creditsOf, expectSolvent, settlementEvents } from "./helpers.ts";
 
@@ -75,9 +75,7 @@ describe("Settlement v2: settleRoyalties", () => {
     expect(batch.firstSeq).toBe(1n);
     const events = await settlementEvents(f, hash);
     const settled = events.find((e) => e.eventName === "RoyaltiesSettled");
-    const expectedHash = keccak256(
-      encodeAbiParameters([{ type: "bytes32[]" }, { type: "uint256[]" }], [batch.versions, batch.lines]),
-    );
+    const expectedHash = royaltyBatchHash(batch.versions, batch.lines);
     expect(settled?.args).toEqual({ executor: executor(), firstSeq: 1n, count: 6n, total: 360n, batchHash: expectedHash });
     expect(await f.settlement.read.batchHash([executor(), 1n])).toBe(expectedHash);
     expect(await f.settlement.read.nextSeq([executor()])).toBe(7n);
