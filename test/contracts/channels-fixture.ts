@@ -70,7 +70,7 @@ export async function deployChannelsFixture() {
     return receipt;
   }
 
-  for (const wallet of [payer, otherPayer, stranger]) await mined(await usdc.write.mint([addr(wallet), 1_000_000n]));
+  for (const wallet of [payer, otherPayer, stranger]) await mined(await usdc.write.mint([addr(wallet), 10n ** 12n]));
 
   /** A channel from `payerAddress` (voucher key = `payerAuthorizer`) to the receiver wallet. */
   function configFor(payerAddress: Address, overrides: Partial<ChannelConfig> = {}): ChannelConfig {
