@@ -7,7 +7,7 @@
 import { decodePaymentResponseHeader } from "@x402/fetch";
 import { computeChannelId } from "@x402/evm/batch-settlement/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestClient, createWalletClient, getAddress, getContract, http, zeroHash, type Address } from "viem";
+import { createTestClient, createWalletClient, getAddress, getContract, http, isHash, zeroHash, type Address } from "viem";
 import { batchSettlementAbi, localUsdcAbi } from "../../sdk/abi.ts";
 import type { Deployment } from "../../sdk/deployment.ts";
 import { BATCH_SETTLEMENT_ADDRESS } from "../../sdk/x402-contracts.ts";
@@ -94,8 +94,8 @@ describe("x402 batch-settlement with the stock client, server and facilitator", 
 
     const first = await payOnce(payer.fetch);
     expect(first.status).toBe(200);
-    expect(first.transaction).toMatch(/^0x[0-9a-f]{64}$/);
-    const depositReceipt = await publicClient().getTransactionReceipt({ hash: first.transaction as `0x${string}` });
+    if (!isHash(first.transaction)) throw new Error(`the deposit response carries no transaction hash: "${first.transaction}"`);
+    const depositReceipt = await publicClient().getTransactionReceipt({ hash: first.transaction });
     expect(depositReceipt.status).toBe("success");
     expect(await channel.read.channels([channelId])).toEqual([DEPOSIT, 0n]);
     expect(await usdcBalance(payerA.address)).toBe(payerBefore - DEPOSIT);

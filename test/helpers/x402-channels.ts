@@ -15,7 +15,6 @@ import { BatchSettlementEvmScheme as BatchSettlementServerScheme } from "@x402/e
 import { wrapFetchWithPayment } from "@x402/fetch";
 import { paymentMiddleware, x402ResourceServer } from "@x402/hono";
 import { Hono } from "hono";
-import type { AddressInfo } from "node:net";
 import {
   createPublicClient,
   createWalletClient,
@@ -190,7 +189,9 @@ export async function startPaidServer(options: {
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(s));
   });
-  const { port } = server.address() as AddressInfo;
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("the paid test server is not listening on a TCP port");
+  const { port } = address;
   return {
     url: `http://127.0.0.1:${port}/paid`,
     network,
