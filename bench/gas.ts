@@ -8,12 +8,11 @@
  * where tokens = zero bytes + 4 x non-zero bytes of its calldata. A royalty batch is one calldata word per line, so
  * its floor can bind: every royalty figure is printed both ways (standard and floor-adjusted).
  *
- * Other benches import `royaltyGasPerReceipt()` (the channel path adds it to its per-call cost).
+ * The channel path (bench/gas-channels.ts, also runnable alone) adds the royalty per receipt to its per-call cost.
  */
-import { existsSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { getAddress, hexToBytes, keccak256, parseSignature, toHex, type Hex } from "viem";
+import { CALLS_PER_CLAIM, CHANNELS_PER_CLAIM, measureChannelGas } from "./gas-channels.ts";
 import { addrOf, deployGlassboxFixture, type Authorization, type Fixture, type SignedReceipt } from "../test/contracts/fixture.ts";
 
 const TX_BASE = 21_000n;
@@ -166,33 +165,21 @@ export async function royaltyGasPerReceipt(
   };
 }
 
-// ------------------------------------------------------------------------------------------------ channel hook
+// ------------------------------------------------------------------------------------------------ channel path
 
-/** What the channel path's bench module (bench/gas-channel.ts, owned by the channels work) receives and returns. */
-export interface ChannelBenchContext {
-  fixture: Fixture;
-  /** The bare transfer baseline (gas). */
-  baseline: bigint;
-  /** Floor-adjusted royalty gas per receipt (royaltyGasPerReceipt). */
-  royaltyPerReceipt: number;
-}
-export interface ChannelBenchRow {
-  scenario: string;
-  /** Gas per paid call, amortized (deposit + claim + sweep over the calls between claims, + royalty per receipt). */
-  perCall: number;
-  target?: { label: string; met: boolean };
-}
-interface ChannelBenchModule {
-  measureChannelPath(context: ChannelBenchContext): Promise<ChannelBenchRow[]>;
-}
-
-const channelModulePath = path.join(path.dirname(fileURLToPath(import.meta.url)), "gas-channel.ts");
-
-/** The channel path's rows when its bench module is present; none (and a note) otherwise. */
-async function channelRows(context: ChannelBenchContext): Promise<ChannelBenchRow[] | undefined> {
-  if (!existsSync(channelModulePath)) return undefined;
-  const module: ChannelBenchModule = await import(pathToFileURL(channelModulePath).href);
-  return module.measureChannelPath(context);
+/** The x402 channel path per paid call: deposit, claim and sweep (bench/gas-channels.ts) plus the royalty line. */
+async function channelRows(royaltyPerReceipt: number): Promise<Row[]> {
+  const gas = await measureChannelGas();
+  const target = (perCall: number) => ({ label: "< 5,000", met: perCall < 5_000 });
+  const amortized = gas.perCallAmortized + royaltyPerReceipt;
+  const withDeposit = gas.perCallWithDeposit + royaltyPerReceipt;
+  return [
+    { scenario: "channel: first deposit (ERC-3009 via collector)", perCall: Number(gas.firstDeposit), gasUsed: gas.firstDeposit },
+    { scenario: `channel: claim of ${CHANNELS_PER_CLAIM} channels`, perCall: Number(gas.claim10), gasUsed: gas.claim10 },
+    { scenario: "channel: sweep to the executor", perCall: Number(gas.sweep), gasUsed: gas.sweep },
+    { scenario: `channel path per call (${CALLS_PER_CLAIM} calls/channel between claims, + royalty)`, perCall: amortized, target: target(amortized) },
+    { scenario: "channel path per call, the deposit spread over the same calls", perCall: withDeposit, target: target(withDeposit) },
+  ];
 }
 
 // ------------------------------------------------------------------------------------------------ the bench
@@ -289,22 +276,16 @@ async function main(): Promise<void> {
     })),
   );
 
-  console.log("\nChannel path (x402 batch-settlement): deposit + claim + sweep amortized over 100 calls + royalty per receipt");
-  const channel = await channelRows({ fixture: f, baseline, royaltyPerReceipt: royalty.floorAdjusted });
-  if (!channel) {
-    console.log(
-      `  bench/gas-channel.ts is not present in this checkout; the royalty part it adds is ${royalty.floorAdjusted.toFixed(1)} gas per call.`,
-    );
-  } else {
-    console.table(
-      channel.map((row) => ({
-        scenario: row.scenario,
-        "gas / call": Math.round(row.perCall),
-        "x bare": (row.perCall / Number(baseline)).toFixed(3),
-        target: row.target ? `${row.target.label}: ${row.target.met ? "met" : "MISSED"}` : "",
-      })),
-    );
-  }
+  console.log("\nChannel path (x402 batch-settlement): deposit + claim + sweep amortized over the calls between claims + royalty per receipt");
+  const channel = await channelRows(royalty.floorAdjusted);
+  console.table(
+    channel.map((row) => ({
+      scenario: row.scenario,
+      "gas / call": Math.round(row.perCall),
+      "x bare": (row.perCall / Number(baseline)).toFixed(3),
+      target: row.target ? `${row.target.label}: ${row.target.met ? "met" : "MISSED"}` : "",
+    })),
+  );
   await f.connection.close();
 }
 
