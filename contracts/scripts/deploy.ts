@@ -1,7 +1,10 @@
 /**
- * Deploys Glassbox (LocalUSDC unless a USDC address is given, CapabilityRegistry, Settlement) with viem and
+ * Deploys Glassbox (LocalUSDC unless a USDC address is given, CapabilityRegistry, Settlement) with viem, wires
+ * the registry to Settlement (one-time setSettlement, so splits refuse recipients that can never claim), and
  * writes deployments/<chainId>.json.
- *   GLASSBOX_DEPLOYER_KEY=0x... tsx contracts/scripts/deploy.ts --rpc http://127.0.0.1:8545 [--usdc 0x...] [--out DIR]
+ *   GLASSBOX_DEPLOYER_KEY=0x... tsx contracts/scripts/deploy.ts --rpc http://127.0.0.1:8545 [--usdc 0x...]
+ *     [--surplus-recipient 0x...] [--out DIR]
+ * Settlement's surplusRecipient (where stray USDC can be swept, immutable) is the deployer unless given.
  * Without GLASSBOX_DEPLOYER_KEY the Hardhat dev account #0 is used, on chain 31337 only.
  */
 import { pathToFileURL } from "node:url";
@@ -28,6 +31,8 @@ export interface DeployOptions {
   deployerKey: Hex;
   /** An existing EIP-3009 USDC (e.g. Circle's on Base); LocalUSDC is deployed when absent. */
   usdc?: Address;
+  /** Where Settlement.sweepSurplus sends stray funds (immutable); the deployer when absent. */
+  surplusRecipient?: Address;
   /** Directory for <chainId>.json (default: deployments/ at the repository root). */
   deploymentsDir?: string;
   /** Set false to skip writing the deployments file. */
@@ -73,10 +78,25 @@ export async function deployGlassbox(options: DeployOptions): Promise<Deployment
     "CapabilityRegistry",
   );
   const settlement = await deployed(
-    await wallet.deployContract({ abi: settlementAbi, bytecode: settlementBytecode, args: [registry.address, usdc] }),
+    await wallet.deployContract({
+      abi: settlementAbi,
+      bytecode: settlementBytecode,
+      args: [registry.address, usdc, getAddress(options.surplusRecipient ?? account.address)],
+    }),
     "Settlement",
   );
   blocks.push(registry.block, settlement.block);
+  const wiring = await publicClient.waitForTransactionReceipt({
+    hash: await wallet.writeContract({
+      address: registry.address,
+      abi: capabilityRegistryAbi,
+      functionName: "setSettlement",
+      args: [settlement.address],
+    }),
+  });
+  if (wiring.status !== "success") {
+    throw new Error(`Wiring the registry to Settlement failed (transaction ${wiring.transactionHash}).`);
+  }
 
   const deployment: Deployment = {
     chainId,
@@ -90,12 +110,21 @@ export async function deployGlassbox(options: DeployOptions): Promise<Deployment
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { rpc: { type: "string" }, usdc: { type: "string" }, out: { type: "string" } },
+    options: {
+      rpc: { type: "string" },
+      usdc: { type: "string" },
+      "surplus-recipient": { type: "string" },
+      out: { type: "string" },
+    },
   });
   const rpcUrl = values.rpc ?? process.env.GLASSBOX_RPC_URL;
   if (!rpcUrl) throw new Error("Missing --rpc <url> (or GLASSBOX_RPC_URL): the JSON-RPC endpoint to deploy to.");
   if (values.usdc !== undefined && !isAddress(values.usdc)) {
     throw new Error(`--usdc ${values.usdc} is not an address: pass the EIP-3009 USDC contract address.`);
+  }
+  const surplus = values["surplus-recipient"];
+  if (surplus !== undefined && !isAddress(surplus)) {
+    throw new Error(`--surplus-recipient ${surplus} is not an address: pass where stray USDC may be swept to.`);
   }
   let deployerKey = process.env.GLASSBOX_DEPLOYER_KEY as Hex | undefined;
   if (!deployerKey) {
@@ -109,6 +138,7 @@ async function main(): Promise<void> {
     rpcUrl,
     deployerKey,
     ...(values.usdc ? { usdc: values.usdc as Address } : {}),
+    ...(surplus ? { surplusRecipient: surplus } : {}),
     ...(values.out ? { deploymentsDir: values.out } : {}),
   });
   console.log(JSON.stringify(result, null, 2));

@@ -4,16 +4,27 @@ pragma solidity 0.8.28;
 import {ICapabilityRegistry} from "./interfaces/ICapabilityRegistry.sol";
 import {ISettlementRegistry} from "./interfaces/ISettlementRegistry.sol";
 
+/// @dev The slice of Settlement the registry reads once, when it is wired.
+interface ISettlementToken {
+    /// @notice The token Settlement holds.
+    function usdc() external view returns (address);
+}
+
 /// @title Glassbox capability registry
 /// @notice Scopes, packages, immutable versions (hashes, pricing, splits, manifest), fork links and executors.
 /// @dev Fork cycles are impossible by construction: a fork is always a *new* package whose parent version must
 /// already exist, and a package's parent link never changes, so the fork graph is ordered by creation time.
-/// The depth bound (MAX_FORK_DEPTH) bounds the work Settlement does per royalty.
+/// The depth bound (MAX_FORK_DEPTH) and MAX_SPLITS bound the work Settlement does per royalty (L-3).
 contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
     /// @notice Deepest allowed fork chain: an original package has depth 0.
     uint8 public constant MAX_FORK_DEPTH = 8;
     uint16 internal constant BPS = 10_000;
-    uint256 internal constant MAX_SPLITS = 16;
+    /// @notice Most recipients a version may split over (L-3: bounds a fork chain's credits to 9 levels x 8).
+    uint256 public constant MAX_SPLITS = 8;
+    /// @notice The x402 batch-settlement channel contract (same address on every chain): it cannot claim credits.
+    address public constant X402_CHANNEL = 0x4020074e9dF2ce1deE5A9C1b5c3f541D02a10003;
+    /// @notice The x402 ERC-3009 deposit collector (same address on every chain): it cannot claim credits.
+    address public constant X402_DEPOSIT_COLLECTOR = 0x4020806089470a89826cB9fB1f4059150b550004;
     uint256 internal constant MAX_PART_LENGTH = 64;
     uint256 internal constant MAX_VERSION_LENGTH = 64;
     uint256 internal constant MAX_ENDPOINT_LENGTH = 512;
@@ -45,6 +56,7 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
 
     struct ExecutorRecord {
         bool active;
+        bool retired;
         uint256 feePerCall;
         string endpoint;
     }
@@ -55,6 +67,29 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
     mapping(bytes32 versionId => VersionRecord) internal _versions;
     mapping(bytes32 versionId => mapping(uint256 index => Split)) internal _splits;
     mapping(address operator => ExecutorRecord) internal _executors;
+
+    /// @notice Who may call setSettlement (once).
+    address public immutable deployer;
+    /// @inheritdoc ICapabilityRegistry
+    address public settlement;
+    /// @notice The token Settlement holds (zero until setSettlement); refused as a split recipient.
+    address public token;
+
+    constructor() {
+        deployer = msg.sender;
+    }
+
+    /// @inheritdoc ICapabilityRegistry
+    function setSettlement(address settlement_) external {
+        if (msg.sender != deployer) revert NotDeployer(msg.sender);
+        if (settlement != address(0)) revert SettlementAlreadySet(settlement);
+        if (settlement_ == address(0)) revert ZeroAddress();
+        address token_ = ISettlementToken(settlement_).usdc();
+        if (token_ == address(0)) revert ZeroAddress();
+        settlement = settlement_;
+        token = token_;
+        emit SettlementSet(settlement_, token_);
+    }
 
     // ---------------------------------------------------------------- scopes
 
@@ -141,6 +176,7 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
         returns (bytes32 versionId)
     {
         PackageRecord storage p = _ownedPackage(packageId);
+        if (settlement == address(0)) revert SettlementNotSet();
         uint256 versionLength = bytes(version).length;
         if (versionLength == 0 || versionLength > MAX_VERSION_LENGTH) revert InvalidVersion(version);
         versionId = keccak256(abi.encode(packageId, version));
@@ -180,9 +216,12 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
     // ---------------------------------------------------------------- executors
 
     /// @inheritdoc ICapabilityRegistry
+    /// @dev A retired operator is refused for good (L-1): reviving a key would let it serve again under receipts
+    /// and a fee it once gave up, and the fee is immutable for the life of a registration.
     function registerExecutor(string calldata endpoint, uint256 feePerCall) external {
         _checkEndpoint(endpoint);
         ExecutorRecord storage e = _executors[msg.sender];
+        if (e.retired) revert ExecutorRetired(msg.sender);
         if (e.active) revert ExecutorAlreadyRegistered(msg.sender);
         e.active = true;
         e.feePerCall = feePerCall;
@@ -191,13 +230,12 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
     }
 
     /// @inheritdoc ICapabilityRegistry
-    function updateExecutor(string calldata endpoint, uint256 feePerCall) external {
+    function updateExecutor(string calldata endpoint) external {
         _checkEndpoint(endpoint);
         ExecutorRecord storage e = _executors[msg.sender];
         if (!e.active) revert UnknownExecutor(msg.sender);
-        e.feePerCall = feePerCall;
         e.endpoint = endpoint;
-        emit ExecutorUpdated(msg.sender, endpoint, feePerCall);
+        emit ExecutorUpdated(msg.sender, endpoint, e.feePerCall);
     }
 
     /// @inheritdoc ICapabilityRegistry
@@ -205,6 +243,7 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
         ExecutorRecord storage e = _executors[msg.sender];
         if (!e.active) revert UnknownExecutor(msg.sender);
         e.active = false;
+        e.retired = true;
         emit ExecutorDeregistered(msg.sender);
     }
 
@@ -261,7 +300,7 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
     /// @inheritdoc ICapabilityRegistry
     function getExecutor(address operator) external view returns (ExecutorInfo memory) {
         ExecutorRecord storage e = _executors[operator];
-        return ExecutorInfo({active: e.active, feePerCall: e.feePerCall, endpoint: e.endpoint});
+        return ExecutorInfo({active: e.active, retired: e.retired, feePerCall: e.feePerCall, endpoint: e.endpoint});
     }
 
     /// @inheritdoc ICapabilityRegistry
@@ -282,11 +321,10 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
     }
 
     /// @inheritdoc ISettlementRegistry
-    function settlementLevel(bytes32 versionId, address executor) external view returns (Level memory level) {
+    function settlementLevel(bytes32 versionId) external view returns (Level memory level) {
         VersionRecord storage v = _versions[versionId];
         if (v.publishedAt != 0) {
             level.exists = true;
-            level.yanked = v.yanked;
             level.accessMode = v.accessMode;
             level.upstreamShareBps = v.upstreamShareBps;
             level.price = v.price;
@@ -294,7 +332,12 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
             if (v.upstreamShareBps != 0) level.parentVersionId = v.parentVersionId;
             level.splits = _loadSplits(versionId, v.splitCount);
         }
-        if (executor != address(0)) level.executorActive = _executors[executor].active;
+    }
+
+    /// @inheritdoc ISettlementRegistry
+    function executorFee(address operator) external view returns (bool registered, uint256 feePerCall) {
+        ExecutorRecord storage e = _executors[operator];
+        return (e.active || e.retired, e.feePerCall);
     }
 
     // ---------------------------------------------------------------- internals
@@ -358,12 +401,12 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
 
     function _storeSplits(bytes32 versionId, Split[] calldata splits) internal {
         uint256 count = splits.length;
-        if (count == 0 || count > MAX_SPLITS) revert InvalidSplits("need 1 to 16 recipients");
+        if (count == 0 || count > MAX_SPLITS) revert InvalidSplits("need 1 to 8 recipients");
         uint256 total;
         mapping(uint256 => Split) storage stored = _splits[versionId];
         for (uint256 i; i < count; ++i) {
             Split calldata s = splits[i];
-            if (s.recipient == address(0)) revert InvalidSplits("zero recipient");
+            _checkRecipient(s.recipient);
             if (s.bps == 0) revert InvalidSplits("zero bps");
             for (uint256 j; j < i; ++j) {
                 if (splits[j].recipient == s.recipient) revert InvalidSplits("duplicate recipient");
@@ -372,6 +415,14 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
             stored[i] = s;
         }
         if (total != BPS) revert InvalidSplits("bps must sum to 10000");
+    }
+
+    /// @dev L-2: a recipient that can never call claim() would lock its credits forever.
+    function _checkRecipient(address recipient) internal view {
+        if (
+            recipient == address(0) || recipient == address(this) || recipient == settlement || recipient == token
+                || recipient == X402_CHANNEL || recipient == X402_DEPOSIT_COLLECTOR
+        ) revert UnclaimableRecipient(recipient);
     }
 
     function _loadSplits(bytes32 versionId, uint256 count) internal view returns (Split[] memory splits) {

@@ -279,14 +279,13 @@ describe("CapabilityRegistry: versions", () => {
     const { packageId } = await f.publish({ name: "acme/x" });
     const a = addrOf(f.maintainer);
     const b = addrOf(f.other);
-    const many = Array.from({ length: 17 }, (_, i) => ({
+    const many = Array.from({ length: 9 }, (_, i) => ({
       recipient: `0x${(i + 1).toString(16).padStart(40, "0")}` as Hex,
-      bps: i === 0 ? 10_000 - 16 * 588 : 588,
+      bps: i === 0 ? 10_000 - 8 * 1111 : 1111,
     }));
     const cases: [{ recipient: Hex; bps: number }[], string][] = [
-      [[], "need 1 to 16 recipients"],
-      [many, "need 1 to 16 recipients"],
-      [[{ recipient: zeroAddress, bps: 10_000 }], "zero recipient"],
+      [[], "need 1 to 8 recipients"],
+      [many, "need 1 to 8 recipients"],
       [[{ recipient: a, bps: 10_000 }, { recipient: b, bps: 0 }], "zero bps"],
       [[{ recipient: a, bps: 5000 }, { recipient: a, bps: 5000 }], "duplicate recipient"],
       [[{ recipient: a, bps: 5000 }, { recipient: b, bps: 4999 }], "bps must sum to 10000"],
@@ -300,11 +299,71 @@ describe("CapabilityRegistry: versions", () => {
         [reason],
       );
     }
-    // 16 recipients is the maximum that is accepted.
-    const sixteen = many.slice(0, 16).map((s, i) => ({ ...s, bps: i === 0 ? 10_000 - 15 * 625 : 625 }));
+    // 8 recipients is the maximum that is accepted (L-3: bounds the credits of a maximum fork chain).
+    expect(await f.registry.read.MAX_SPLITS()).toBe(8n);
+    const eight = many.slice(0, 8).map((s, i) => ({ ...s, bps: i === 0 ? 10_000 - 7 * 1250 : 1250 }));
     await f.mined(
-      await f.registryAs(f.maintainer).write.publishVersion([packageId, "5.0.0", versionInput("acme/x", "5.0.0", a, { splits: sixteen })]),
+      await f.registryAs(f.maintainer).write.publishVersion([packageId, "5.0.0", versionInput("acme/x", "5.0.0", a, { splits: eight })]),
     );
+  });
+
+  it("L-2 / property 5: refuses split recipients that could never claim (zero, registry, Settlement, token, x402 channel contracts)", async () => {
+    const { packageId } = await f.publish({ name: "acme/x" });
+    const a = addrOf(f.maintainer);
+    const unclaimable: Hex[] = [
+      zeroAddress,
+      f.registry.address,
+      f.settlement.address,
+      f.usdc.address,
+      await f.registry.read.X402_CHANNEL(),
+      await f.registry.read.X402_DEPOSIT_COLLECTOR(),
+    ];
+    expect(unclaimable[4]).toBe("0x4020074e9dF2ce1deE5A9C1b5c3f541D02a10003");
+    expect(unclaimable[5]).toBe("0x4020806089470a89826cB9fB1f4059150b550004");
+    for (const bad of unclaimable) {
+      // Even as a minor second recipient: a credit to it would be locked forever.
+      const splits = [
+        { recipient: a, bps: 9_999 },
+        { recipient: bad, bps: 1 },
+      ];
+      await f.viem.assertions.revertWithCustomErrorWithArgs(
+        f.registryAs(f.maintainer).write.publishVersion([packageId, "6.0.0", versionInput("acme/x", "6.0.0", a, { splits })]),
+        f.registry,
+        "UnclaimableRecipient",
+        [bad],
+      );
+    }
+  });
+
+  it("is wired to Settlement once, by the deployer; publishing needs the wiring", async () => {
+    expect(await f.registry.read.settlement()).toBe(f.settlement.address);
+    expect(await f.registry.read.token()).toBe(f.usdc.address);
+    await f.viem.assertions.revertWithCustomErrorWithArgs(
+      f.registry.write.setSettlement([f.settlement.address]),
+      f.registry,
+      "SettlementAlreadySet",
+      [f.settlement.address],
+    );
+    const fresh = await f.viem.deployContract("CapabilityRegistry");
+    await f.viem.assertions.revertWithCustomErrorWithArgs(
+      fresh.write.setSettlement([f.settlement.address], { account: f.other.account }),
+      fresh,
+      "NotDeployer",
+      [addrOf(f.other)],
+    );
+    await f.viem.assertions.revertWithCustomError(fresh.write.setSettlement([zeroAddress]), fresh, "ZeroAddress");
+    const owner = addrOf(f.deployer);
+    await f.mined(await fresh.write.registerPackage(["solo/x", 0]));
+    await f.viem.assertions.revertWithCustomError(
+      fresh.write.publishVersion([packageIdOf("solo/x"), "1.0.0", versionInput("solo/x", "1.0.0", owner)]),
+      fresh,
+      "SettlementNotSet",
+    );
+    await f.viem.assertions.emitWithArgs(fresh.write.setSettlement([f.settlement.address]), fresh, "SettlementSet", [
+      f.settlement.address,
+      f.usdc.address,
+    ]);
+    await f.mined(await fresh.write.publishVersion([packageIdOf("solo/x"), "1.0.0", versionInput("solo/x", "1.0.0", owner)]));
   });
 
   it("yanks a version once, owner only; unknown versions revert", async () => {
@@ -442,10 +501,10 @@ describe("CapabilityRegistry: forks", () => {
 });
 
 describe("CapabilityRegistry: executors", () => {
-  it("registers, updates and deregisters with events; errors for the wrong state", async () => {
+  it("registers, updates the endpoint only (the fee is immutable), and retires for good (L-1 / property 6: ExecutorRetired)", async () => {
     const r = f.registryAs(f.executorWallet);
     const operator = addrOf(f.executorWallet);
-    await f.viem.assertions.revertWithCustomErrorWithArgs(r.write.updateExecutor(["http://x", 1n]), f.registry, "UnknownExecutor", [operator]);
+    await f.viem.assertions.revertWithCustomErrorWithArgs(r.write.updateExecutor(["http://x"]), f.registry, "UnknownExecutor", [operator]);
     await f.viem.assertions.revertWithCustomErrorWithArgs(r.write.deregisterExecutor(), f.registry, "UnknownExecutor", [operator]);
     await f.viem.assertions.revertWithCustomError(r.write.registerExecutor(["", 1n]), f.registry, "InvalidEndpoint");
     await f.viem.assertions.revertWithCustomError(r.write.registerExecutor(["h".repeat(513), 1n]), f.registry, "InvalidEndpoint");
@@ -461,16 +520,31 @@ describe("CapabilityRegistry: executors", () => {
       "ExecutorAlreadyRegistered",
       [operator],
     );
-    await f.viem.assertions.revertWithCustomError(r.write.updateExecutor(["", 1n]), f.registry, "InvalidEndpoint");
-    await f.viem.assertions.emitWithArgs(r.write.updateExecutor(["https://exec.example", 7n]), f.registry, "ExecutorUpdated", [
+    await f.viem.assertions.revertWithCustomError(r.write.updateExecutor([""]), f.registry, "InvalidEndpoint");
+    await f.viem.assertions.emitWithArgs(r.write.updateExecutor(["https://exec.example"]), f.registry, "ExecutorUpdated", [
       operator,
       "https://exec.example",
-      7n,
+      5n,
     ]);
-    expect(await f.registry.read.getExecutor([operator])).toEqual({ active: true, feePerCall: 7n, endpoint: "https://exec.example" });
+    expect(await f.registry.read.getExecutor([operator])).toEqual({
+      active: true,
+      retired: false,
+      feePerCall: 5n,
+      endpoint: "https://exec.example",
+    });
+    expect(await f.registry.read.executorFee([operator])).toEqual([true, 5n]);
     await f.viem.assertions.emitWithArgs(r.write.deregisterExecutor(), f.registry, "ExecutorDeregistered", [operator]);
     expect(await f.registry.read.isActiveExecutor([operator])).toBe(false);
-    // Re-registration after deregistering is allowed.
-    await f.mined(await r.write.registerExecutor(["http://again", 0n]));
+    // The fee stays on record for overcharge proofs against receipts signed before the retirement.
+    expect(await f.registry.read.executorFee([operator])).toEqual([true, 5n]);
+    // A retired key can never be revived (with a new fee or otherwise).
+    await f.viem.assertions.revertWithCustomErrorWithArgs(
+      r.write.registerExecutor(["http://again", 0n]),
+      f.registry,
+      "ExecutorRetired",
+      [operator],
+    );
+    await f.viem.assertions.revertWithCustomErrorWithArgs(r.write.updateExecutor(["http://again"]), f.registry, "UnknownExecutor", [operator]);
+    expect(await f.registry.read.executorFee([addrOf(f.other)])).toEqual([false, 0n]);
   });
 });

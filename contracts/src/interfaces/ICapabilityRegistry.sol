@@ -61,6 +61,9 @@ interface ICapabilityRegistry {
 
     struct ExecutorInfo {
         bool active;
+        /// @dev true once deregistered: a retired operator can never register again.
+        bool retired;
+        /// @dev Fixed at registration; receipts charging more are slashable (Settlement.slashOvercharge).
         uint256 feePerCall;
         string endpoint;
     }
@@ -90,8 +93,11 @@ interface ICapabilityRegistry {
     );
     event VersionYanked(bytes32 indexed versionId, bytes32 indexed packageId);
     event ExecutorRegistered(address indexed operator, string endpoint, uint256 feePerCall);
+    /// @dev feePerCall is the (unchanged, immutable) registered fee, repeated for indexers.
     event ExecutorUpdated(address indexed operator, string endpoint, uint256 feePerCall);
     event ExecutorDeregistered(address indexed operator);
+    /// @notice The registry learned the Settlement contract (and its token), once, from the deployer.
+    event SettlementSet(address indexed settlement, address indexed token);
 
     error InvalidName(string name);
     error InvalidVersion(string version);
@@ -114,6 +120,17 @@ interface ICapabilityRegistry {
     error InvalidEndpoint();
     error UnknownExecutor(address operator);
     error ExecutorAlreadyRegistered(address operator);
+    /// @notice The operator deregistered once and can never register again (its old receipts stay as they were).
+    error ExecutorRetired(address operator);
+    /// @notice A split recipient that could never claim its credits (L-2): zero, this registry, Settlement,
+    /// the token, or the x402 channel contracts.
+    error UnclaimableRecipient(address recipient);
+    /// @notice Only the deployer may wire the registry to Settlement.
+    error NotDeployer(address caller);
+    /// @notice setSettlement runs once.
+    error SettlementAlreadySet(address settlement);
+    /// @notice Versions can only be published once the registry knows Settlement (to refuse unclaimable recipients).
+    error SettlementNotSet();
 
     /// @notice Claims a scope (the part of a name before the slash) for msg.sender.
     function claimScope(string calldata scope) external returns (bytes32 scopeId);
@@ -133,9 +150,17 @@ interface ICapabilityRegistry {
         returns (bytes32 versionId);
     function yankVersion(bytes32 versionId) external;
 
+    /// @notice Registers msg.sender as an executor with an immutable fee per paid call. Refused for a retired operator.
     function registerExecutor(string calldata endpoint, uint256 feePerCall) external;
-    function updateExecutor(string calldata endpoint, uint256 feePerCall) external;
+    /// @notice Changes only the endpoint: the fee is fixed for the life of the registration.
+    function updateExecutor(string calldata endpoint) external;
+    /// @notice Retires msg.sender for good (it can never register again).
     function deregisterExecutor() external;
+    /// @notice One-time wiring by the deployer: the Settlement contract (and its token, read from it) so splits
+    /// can refuse recipients that could never claim.
+    function setSettlement(address settlement) external;
+    /// @notice The Settlement contract (zero until setSettlement).
+    function settlement() external view returns (address);
 
     function scopeOwner(string calldata scope) external view returns (address);
     function getPackage(bytes32 packageId) external view returns (PackageInfo memory);
