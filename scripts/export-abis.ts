@@ -11,17 +11,30 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const abiModulePath = path.join(repoRoot, "sdk", "abi.ts");
 
-/** Exported contracts: artifact (source file, contract name) => identifier prefix in sdk/abi.ts. */
-const EXPORTS = [
+/**
+ * Exported contracts: artifact (source file under contracts/src, contract name) => identifier prefix in sdk/abi.ts.
+ * `runtime` also exports the deployed (runtime) bytecode, for contracts installed with `hardhat_setCode` at
+ * canonical addresses (the x402 contracts: no constructor runs there, see contracts/scripts/x402.ts).
+ */
+const EXPORTS: readonly { source: string; contract: string; prefix: string; runtime?: boolean }[] = [
   { source: "CapabilityRegistry.sol", contract: "CapabilityRegistry", prefix: "capabilityRegistry" },
   { source: "Settlement.sol", contract: "Settlement", prefix: "settlement" },
   { source: "LocalUSDC.sol", contract: "LocalUSDC", prefix: "localUsdc" },
-] as const;
+  { source: "x402/BatchSettlement.sol", contract: "BatchSettlement", prefix: "batchSettlement", runtime: true },
+  {
+    source: "x402/Erc3009DepositCollector.sol",
+    contract: "Erc3009DepositCollector",
+    prefix: "erc3009DepositCollector",
+    runtime: true,
+  },
+  { source: "x402/Multicall3.sol", contract: "Multicall3", prefix: "multicall3", runtime: true },
+];
 
 interface Artifact {
   contractName: string;
   abi: unknown[];
   bytecode: string;
+  deployedBytecode: string;
 }
 
 async function readArtifact(source: string, contract: string): Promise<Artifact> {
@@ -42,10 +55,16 @@ export async function renderAbiModule(): Promise<string> {
     "// Regenerate with `npx hardhat build && tsx scripts/export-abis.ts`.",
     "",
   ];
-  for (const { source, contract, prefix } of EXPORTS) {
+  for (const { source, contract, prefix, runtime } of EXPORTS) {
     const artifact = await readArtifact(source, contract);
     parts.push(`export const ${prefix}Abi = ${JSON.stringify(artifact.abi, null, 2)} as const;`, "");
     parts.push(`export const ${prefix}Bytecode = ${JSON.stringify(artifact.bytecode)} as \`0x\${string}\`;`, "");
+    if (runtime) {
+      parts.push(
+        `export const ${prefix}DeployedBytecode = ${JSON.stringify(artifact.deployedBytecode)} as \`0x\${string}\`;`,
+        "",
+      );
+    }
   }
   return parts.join("\n");
 }

@@ -3819,3 +3819,1798 @@ export const localUsdcAbi = [
 ] as const;
 
 export const localUsdcBytecode = "0x610160604052348015610010575f5ffd5b506040805180820182526008808252672aa9a21021b7b4b760c11b60208084018290528451808601865260018152601960f91b818301528551808701875293845283820192909252845180860190955260048552635553444360e01b908501529192600361007e8382610252565b50600461008b8282610252565b50505061009d8261017d60201b60201c565b610120526100aa8161017d565b61014052815160208084019190912060e052815190820120610100524660a05261013660e05161010051604080517f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f60208201529081019290925260608201524660808201523060a08201525f9060c00160405160208183030381529060405280519060200120905090565b60805250503060c052617a69461480159061015357504661053914155b15610178576040516377c0e57760e01b81524660048201526024015b60405180910390fd5b610364565b5f5f829050601f815111156101a7578260405163305a27a960e01b815260040161016f919061030c565b80516101b282610341565b179392505050565b634e487b7160e01b5f52604160045260245ffd5b600181811c908216806101e257607f821691505b60208210810361020057634e487b7160e01b5f52602260045260245ffd5b50919050565b601f82111561024d57805f5260205f20601f840160051c8101602085101561022b5750805b601f840160051c820191505b8181101561024a575f8155600101610237565b50505b505050565b81516001600160401b0381111561026b5761026b6101ba565b61027f8161027984546101ce565b84610206565b6020601f8211600181146102b1575f831561029a5750848201515b5f19600385901b1c1916600184901b17845561024a565b5f84815260208120601f198516915b828110156102e057878501518255602094850194600190920191016102c0565b50848210156102fd57868401515f19600387901b60f8161c191681555b50505050600190811b01905550565b602081525f82518060208401528060208501604085015e5f604082850101526040601f19601f83011684010191505092915050565b80516020808301519190811015610200575f1960209190910360031b1b16919050565b60805160a05160c05160e0516101005161012051610140516115336103b55f395f610a6e01525f610a4301525f6108be01525f61089601525f6107f101525f61081b01525f61084501526115335ff3fe608060405234801561000f575f5ffd5b5060043610610148575f3560e01c806384b0196e116100bf578063cf09299511610079578063cf092995146102e0578063d9169487146102f3578063dd62ed3e1461031a578063e3ee160e14610352578063e94a010214610365578063ef55bec61461039d575f5ffd5b806384b0196e1461025d57806388b7ab631461027857806395d89b411461028b578063a0cc6a6814610293578063a9059cbb146102ba578063b7b72899146102cd575f5ffd5b80633644e515116101105780633644e515146101c157806340c10f19146101c957806354fd4d50146101de5780635a049a70146101fb57806370a082311461020e5780637f2eecc314610236575f5ffd5b806306fdde031461014c578063095ea7b31461016a57806318160ddd1461018d57806323b872dd1461019f578063313ce567146101b2575b5f5ffd5b6101546103b0565b60405161016191906110ba565b60405180910390f35b61017d6101783660046110e7565b610440565b6040519015158152602001610161565b6002545b604051908152602001610161565b61017d6101ad36600461110f565b610459565b60405160068152602001610161565b61019161047e565b6101dc6101d73660046110e7565b61048c565b005b6040805180820190915260018152601960f91b6020820152610154565b6101dc610209366004611159565b6104dd565b61019161021c3660046111a3565b6001600160a01b03165f9081526020819052604090205490565b6101917fd099cc98ef71107a616c4f0f941f04c322d8e254fe26b3c6668db87aae413de881565b610265610512565b60405161016197969594939291906111bc565b6101dc6102863660046112f1565b610554565b6101546105cc565b6101917f7c7c6cdb67a18743f49ec6fa9b35f50d52ed05cbed4cc592e13b44501c1a226781565b61017d6102c83660046110e7565b6105db565b6101dc6102db366004611370565b6105e8565b6101dc6102ee3660046112f1565b6105f8565b6101917f158b0a9edf7a828aad02f63cd515c68ef2f50ba807396f6d12842833a159742981565b6101916103283660046113c3565b6001600160a01b039182165f90815260016020908152604080832093909416825291909152205490565b6101dc6103603660046113f4565b610628565b61017d6103733660046110e7565b6001600160a01b03919091165f908152600760209081526040808320938352929052205460ff1690565b6101dc6103ab3660046113f4565b610686565b6060600380546103bf9061146f565b80601f01602080910402602001604051908101604052809291908181526020018280546103eb9061146f565b80156104365780601f1061040d57610100808354040283529160200191610436565b820191905f5260205f20905b81548152906001019060200180831161041957829003601f168201915b5050505050905090565b5f3361044d8185856106ff565b60019150505b92915050565b5f3361046685828561070c565b610471858585610788565b60019150505b9392505050565b5f6104876107e5565b905090565b610496828261090e565b816001600160a01b03167f30385c845b448a36257a6a1716e6ad2e1bc2cbe333cde1e69fe849ad6511adfe826040516104d191815260200190565b60405180910390a25050565b61050b85858484876040516020016104f7939291906114a7565b604051602081830303815290604052610946565b5050505050565b5f6060805f5f5f6060610523610a3c565b61052b610a67565b604080515f80825260208201909252600f60f81b9b939a50919850469750309650945092509050565b6001600160a01b038616331461059357604051631c5939f360e01b81523360048201526001600160a01b03871660248201526044015b60405180910390fd5b6105c37fd099cc98ef71107a616c4f0f941f04c322d8e254fe26b3c6668db87aae413de888888888888888610a92565b50505050505050565b6060600480546103bf9061146f565b5f3361044d818585610788565b6105f3838383610946565b505050565b6105c37f7c7c6cdb67a18743f49ec6fa9b35f50d52ed05cbed4cc592e13b44501c1a226788888888888888610a92565b61067b7f7c7c6cdb67a18743f49ec6fa9b35f50d52ed05cbed4cc592e13b44501c1a22678a8a8a8a8a8a89898c604051602001610667939291906114a7565b604051602081830303815290604052610a92565b505050505050505050565b6001600160a01b03881633146106c057604051631c5939f360e01b81523360048201526001600160a01b038916602482015260440161058a565b61067b7fd099cc98ef71107a616c4f0f941f04c322d8e254fe26b3c6668db87aae413de88a8a8a8a8a8a89898c604051602001610667939291906114a7565b6105f38383836001610bc8565b6001600160a01b038381165f908152600160209081526040808320938616835292905220545f19811015610782578181101561077457604051637dc7a0d960e11b81526001600160a01b0384166004820152602481018290526044810183905260640161058a565b61078284848484035f610bc8565b50505050565b6001600160a01b0383166107b157604051634b637e8f60e11b81525f600482015260240161058a565b6001600160a01b0382166107da5760405163ec442f0560e01b81525f600482015260240161058a565b6105f3838383610c9a565b5f306001600160a01b037f00000000000000000000000000000000000000000000000000000000000000001614801561083d57507f000000000000000000000000000000000000000000000000000000000000000046145b1561086757507f000000000000000000000000000000000000000000000000000000000000000090565b610487604080517f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f60208201527f0000000000000000000000000000000000000000000000000000000000000000918101919091527f000000000000000000000000000000000000000000000000000000000000000060608201524660808201523060a08201525f9060c00160405160208183030381529060405280519060200120905090565b6001600160a01b0382166109375760405163ec442f0560e01b81525f600482015260240161058a565b6109425f8383610c9a565b5050565b6109508383610dc0565b604080517f158b0a9edf7a828aad02f63cd515c68ef2f50ba807396f6d12842833a159742960208201526001600160a01b03851691810191909152606081018390525f906109b7906080015b60405160208183030381529060405280519060200120610e16565b90506109c4848284610e42565b6109e157604051638baa579f60e01b815260040160405180910390fd5b6001600160a01b0384165f818152600760209081526040808320878452909152808220805460ff19166001179055518592917f1cdd46ff242716cdaa72d159d339a485b3438398348d68f09d7c8c0a59353d8191a350505050565b60606104877f0000000000000000000000000000000000000000000000000000000000000000610eb2565b60606104877f0000000000000000000000000000000000000000000000000000000000000000610eb2565b834211610abb576040516324c7fcd160e11b81526004810185905242602482015260440161058a565b824210610ae4576040516359fe699f60e11b81526004810184905242602482015260440161058a565b610aee8783610dc0565b60408051602081018a90526001600160a01b03808a169282019290925290871660608201526080810186905260a0810185905260c0810184905260e081018390525f90610b3e906101000161099c565b9050610b4b888284610e42565b610b6857604051638baa579f60e01b815260040160405180910390fd5b6001600160a01b0388165f818152600760209081526040808320878452909152808220805460ff19166001179055518592917f98de503528ee59b575ef0c0a2576a82497bfc029a5685b209e9ec333479b10a591a361067b888888610788565b6001600160a01b038416610bf15760405163e602df0560e01b81525f600482015260240161058a565b6001600160a01b038316610c1a57604051634a1406b160e11b81525f600482015260240161058a565b6001600160a01b038085165f908152600160209081526040808320938716835292905220829055801561078257826001600160a01b0316846001600160a01b03167f8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b92584604051610c8c91815260200190565b60405180910390a350505050565b6001600160a01b038316610cc4578060025f828254610cb991906114ca565b90915550610d349050565b6001600160a01b0383165f9081526020819052604090205481811015610d165760405163391434e360e21b81526001600160a01b0385166004820152602481018290526044810183905260640161058a565b6001600160a01b0384165f9081526020819052604090209082900390555b6001600160a01b038216610d5057600280548290039055610d6e565b6001600160a01b0382165f9081526020819052604090208054820190555b816001600160a01b0316836001600160a01b03167fddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef83604051610db391815260200190565b60405180910390a3505050565b6001600160a01b0382165f90815260076020908152604080832084845290915290205460ff161561094257604051638ef82f7f60e01b81526001600160a01b03831660048201526024810182905260440161058a565b5f610453610e226107e5565b8360405161190160f01b8152600281019290925260228201526042902090565b5f836001600160a01b03163b5f03610ea0575f5f610e608585610eef565b5090925090505f816003811115610e7957610e796114e9565b148015610e975750856001600160a01b0316826001600160a01b0316145b92505050610477565b610eab848484610f38565b9050610477565b60605f610ebe83610f9d565b6040805160208082528183019092529192505f91906020820181803683375050509182525060208101929092525090565b5f5f5f8351604103610f26576020840151604085015160608601515f1a610f1888828585610fc4565b955095509550505050610f31565b505081515f91506002905b9250925092565b805160408051630b135d3f60e11b8082526004820186905260248201929092525f92906020820185604483015e5f82606483010152601f820160051c60051b915060205f60648401838a5afa9050825f5114601f3d1116811693505050509392505050565b5f60ff8216601f81111561045357604051632cd44ac360e21b815260040160405180910390fd5b5f80807f7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0841115610ffd57505f91506003905082611082565b604080515f808252602082018084528a905260ff891692820192909252606081018790526080810186905260019060a0016020604051602081039080840390855afa15801561104e573d5f5f3e3d5ffd5b5050604051601f1901519150506001600160a01b03811661107957505f925060019150829050611082565b92505f91508190505b9450945094915050565b5f81518084528060208401602086015e5f602082860101526020601f19601f83011685010191505092915050565b602081525f610477602083018461108c565b80356001600160a01b03811681146110e2575f5ffd5b919050565b5f5f604083850312156110f8575f5ffd5b611101836110cc565b946020939093013593505050565b5f5f5f60608486031215611121575f5ffd5b61112a846110cc565b9250611138602085016110cc565b929592945050506040919091013590565b803560ff811681146110e2575f5ffd5b5f5f5f5f5f60a0868803121561116d575f5ffd5b611176866110cc565b94506020860135935061118b60408701611149565b94979396509394606081013594506080013592915050565b5f602082840312156111b3575f5ffd5b610477826110cc565b60ff60f81b8816815260e060208201525f6111da60e083018961108c565b82810360408401526111ec818961108c565b606084018890526001600160a01b038716608085015260a0840186905283810360c0850152845180825260208087019350909101905f5b81811015611241578351835260209384019390920191600101611223565b50909b9a5050505050505050505050565b634e487b7160e01b5f52604160045260245ffd5b5f82601f830112611275575f5ffd5b813567ffffffffffffffff81111561128f5761128f611252565b604051601f8201601f19908116603f0116810167ffffffffffffffff811182821017156112be576112be611252565b6040528181528382016020018510156112d5575f5ffd5b816020850160208301375f918101602001919091529392505050565b5f5f5f5f5f5f5f60e0888a031215611307575f5ffd5b611310886110cc565b965061131e602089016110cc565b955060408801359450606088013593506080880135925060a0880135915060c088013567ffffffffffffffff811115611355575f5ffd5b6113618a828b01611266565b91505092959891949750929550565b5f5f5f60608486031215611382575f5ffd5b61138b846110cc565b925060208401359150604084013567ffffffffffffffff8111156113ad575f5ffd5b6113b986828701611266565b9150509250925092565b5f5f604083850312156113d4575f5ffd5b6113dd836110cc565b91506113eb602084016110cc565b90509250929050565b5f5f5f5f5f5f5f5f5f6101208a8c03121561140d575f5ffd5b6114168a6110cc565b985061142460208b016110cc565b975060408a0135965060608a0135955060808a0135945060a08a0135935061144e60c08b01611149565b989b979a50959894979396929550929360e081013593506101000135919050565b600181811c9082168061148357607f821691505b6020821081036114a157634e487b7160e01b5f52602260045260245ffd5b50919050565b928352602083019190915260f81b6001600160f81b031916604082015260410190565b8082018082111561045357634e487b7160e01b5f52601160045260245ffd5b634e487b7160e01b5f52602160045260245ffdfea264697066735822122063448b35d7510c5ad6053b937541aebd39c2dee47448a01146def6809f12600764736f6c634300081c0033" as `0x${string}`;
+
+export const batchSettlementAbi = [
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint128",
+        "name": "totalClaimed",
+        "type": "uint128"
+      },
+      {
+        "internalType": "uint128",
+        "name": "balance",
+        "type": "uint128"
+      }
+    ],
+    "name": "ClaimExceedsBalance",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint128",
+        "name": "totalClaimed",
+        "type": "uint128"
+      },
+      {
+        "internalType": "uint128",
+        "name": "maxClaimableAmount",
+        "type": "uint128"
+      }
+    ],
+    "name": "ClaimExceedsVoucher",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "expected",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "received",
+        "type": "uint256"
+      }
+    ],
+    "name": "DepositNotReceived",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "EmptyBatch",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "gasLeft",
+        "type": "uint256"
+      }
+    ],
+    "name": "InsufficientGasForSignatureCheck",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "authorizer",
+        "type": "address"
+      }
+    ],
+    "name": "InvalidAuthorizerSignature",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "string",
+        "name": "field",
+        "type": "string"
+      }
+    ],
+    "name": "InvalidChannelConfig",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "expected",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "given",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidRefundNonce",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "InvalidVoucherSignature",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "internalType": "address",
+        "name": "expected",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "found",
+        "type": "address"
+      }
+    ],
+    "name": "MixedReceiverAuthorizers",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotPayerSide",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotReceiverSide",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "NotRefunder",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "ReentrancyGuardReentrantCall",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "SafeERC20FailedOperation",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "finalizeAfter",
+        "type": "uint256"
+      }
+    ],
+    "name": "WithdrawDelayNotElapsed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint40",
+        "name": "withdrawDelay",
+        "type": "uint40"
+      }
+    ],
+    "name": "WithdrawDelayOutOfRange",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint128",
+        "name": "amount",
+        "type": "uint128"
+      },
+      {
+        "internalType": "uint128",
+        "name": "available",
+        "type": "uint128"
+      }
+    ],
+    "name": "WithdrawExceedsAvailable",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "WithdrawalAlreadyPending",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "WithdrawalNotPending",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "ZeroAmount",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "ZeroCollector",
+    "type": "error"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "payer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "payerAuthorizer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "receiver",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "receiverAuthorizer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "token",
+            "type": "address"
+          },
+          {
+            "internalType": "uint40",
+            "name": "withdrawDelay",
+            "type": "uint40"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "salt",
+            "type": "bytes32"
+          }
+        ],
+        "indexed": false,
+        "internalType": "struct BatchSettlement.ChannelConfig",
+        "name": "config",
+        "type": "tuple"
+      }
+    ],
+    "name": "ChannelClosed",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "payer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "payerAuthorizer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "receiver",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "receiverAuthorizer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "token",
+            "type": "address"
+          },
+          {
+            "internalType": "uint40",
+            "name": "withdrawDelay",
+            "type": "uint40"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "salt",
+            "type": "bytes32"
+          }
+        ],
+        "indexed": false,
+        "internalType": "struct BatchSettlement.ChannelConfig",
+        "name": "config",
+        "type": "tuple"
+      }
+    ],
+    "name": "ChannelCreated",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "sender",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "claimAmount",
+        "type": "uint128"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "newTotalClaimed",
+        "type": "uint128"
+      }
+    ],
+    "name": "Claimed",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "sender",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "amount",
+        "type": "uint128"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "newBalance",
+        "type": "uint128"
+      }
+    ],
+    "name": "Deposited",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "sender",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "amount",
+        "type": "uint128"
+      }
+    ],
+    "name": "Refunded",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "receiver",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "sender",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "amount",
+        "type": "uint128"
+      }
+    ],
+    "name": "Settled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "payer",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "maxClaimableAmount",
+        "type": "uint128"
+      }
+    ],
+    "name": "VoucherRejected",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "sender",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "amount",
+        "type": "uint128"
+      }
+    ],
+    "name": "WithdrawFinalized",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint128",
+        "name": "amount",
+        "type": "uint128"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint40",
+        "name": "finalizeAfter",
+        "type": "uint40"
+      }
+    ],
+    "name": "WithdrawInitiated",
+    "type": "event"
+  },
+  {
+    "inputs": [],
+    "name": "CHANNEL_CONFIG_TYPEHASH",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "CLAIM_BATCH_TYPEHASH",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "CLAIM_ENTRY_TYPEHASH",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "DOMAIN_SEPARATOR",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "ERC1271_GAS_LIMIT",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MAX_WITHDRAW_DELAY",
+    "outputs": [
+      {
+        "internalType": "uint40",
+        "name": "",
+        "type": "uint40"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MIN_WITHDRAW_DELAY",
+    "outputs": [
+      {
+        "internalType": "uint40",
+        "name": "",
+        "type": "uint40"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "REFUND_TYPEHASH",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "VOUCHER_TYPEHASH",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "channels",
+    "outputs": [
+      {
+        "internalType": "uint128",
+        "name": "balance",
+        "type": "uint128"
+      },
+      {
+        "internalType": "uint128",
+        "name": "totalClaimed",
+        "type": "uint128"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "components": [
+              {
+                "components": [
+                  {
+                    "internalType": "address",
+                    "name": "payer",
+                    "type": "address"
+                  },
+                  {
+                    "internalType": "address",
+                    "name": "payerAuthorizer",
+                    "type": "address"
+                  },
+                  {
+                    "internalType": "address",
+                    "name": "receiver",
+                    "type": "address"
+                  },
+                  {
+                    "internalType": "address",
+                    "name": "receiverAuthorizer",
+                    "type": "address"
+                  },
+                  {
+                    "internalType": "address",
+                    "name": "token",
+                    "type": "address"
+                  },
+                  {
+                    "internalType": "uint40",
+                    "name": "withdrawDelay",
+                    "type": "uint40"
+                  },
+                  {
+                    "internalType": "bytes32",
+                    "name": "salt",
+                    "type": "bytes32"
+                  }
+                ],
+                "internalType": "struct BatchSettlement.ChannelConfig",
+                "name": "channel",
+                "type": "tuple"
+              },
+              {
+                "internalType": "uint128",
+                "name": "maxClaimableAmount",
+                "type": "uint128"
+              }
+            ],
+            "internalType": "struct BatchSettlement.Voucher",
+            "name": "voucher",
+            "type": "tuple"
+          },
+          {
+            "internalType": "bytes",
+            "name": "signature",
+            "type": "bytes"
+          },
+          {
+            "internalType": "uint128",
+            "name": "totalClaimed",
+            "type": "uint128"
+          }
+        ],
+        "internalType": "struct BatchSettlement.VoucherClaim[]",
+        "name": "voucherClaims",
+        "type": "tuple[]"
+      }
+    ],
+    "name": "claim",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "components": [
+              {
+                "components": [
+                  {
+                    "internalType": "address",
+                    "name": "payer",
+                    "type": "address"
+                  },
+                  {
+                    "internalType": "address",
+                    "name": "payerAuthorizer",
+                    "type": "address"
+                  },
+                  {
+                    "internalType": "address",
+                    "name": "receiver",
+                    "type": "address"
+                  },
+                  {
+                    "internalType": "address",
+                    "name": "receiverAuthorizer",
+                    "type": "address"
+                  },
+                  {
+                    "internalType": "address",
+                    "name": "token",
+                    "type": "address"
+                  },
+                  {
+                    "internalType": "uint40",
+                    "name": "withdrawDelay",
+                    "type": "uint40"
+                  },
+                  {
+                    "internalType": "bytes32",
+                    "name": "salt",
+                    "type": "bytes32"
+                  }
+                ],
+                "internalType": "struct BatchSettlement.ChannelConfig",
+                "name": "channel",
+                "type": "tuple"
+              },
+              {
+                "internalType": "uint128",
+                "name": "maxClaimableAmount",
+                "type": "uint128"
+              }
+            ],
+            "internalType": "struct BatchSettlement.Voucher",
+            "name": "voucher",
+            "type": "tuple"
+          },
+          {
+            "internalType": "bytes",
+            "name": "signature",
+            "type": "bytes"
+          },
+          {
+            "internalType": "uint128",
+            "name": "totalClaimed",
+            "type": "uint128"
+          }
+        ],
+        "internalType": "struct BatchSettlement.VoucherClaim[]",
+        "name": "voucherClaims",
+        "type": "tuple[]"
+      },
+      {
+        "internalType": "bytes",
+        "name": "authorizerSignature",
+        "type": "bytes"
+      }
+    ],
+    "name": "claimWithSignature",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "payer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "payerAuthorizer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "receiver",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "receiverAuthorizer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "token",
+            "type": "address"
+          },
+          {
+            "internalType": "uint40",
+            "name": "withdrawDelay",
+            "type": "uint40"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "salt",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct BatchSettlement.ChannelConfig",
+        "name": "config",
+        "type": "tuple"
+      },
+      {
+        "internalType": "uint128",
+        "name": "amount",
+        "type": "uint128"
+      },
+      {
+        "internalType": "address",
+        "name": "collector",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes",
+        "name": "collectorData",
+        "type": "bytes"
+      }
+    ],
+    "name": "deposit",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "payer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "payerAuthorizer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "receiver",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "receiverAuthorizer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "token",
+            "type": "address"
+          },
+          {
+            "internalType": "uint40",
+            "name": "withdrawDelay",
+            "type": "uint40"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "salt",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct BatchSettlement.ChannelConfig",
+        "name": "config",
+        "type": "tuple"
+      }
+    ],
+    "name": "finalizeWithdraw",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "payer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "payerAuthorizer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "receiver",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "receiverAuthorizer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "token",
+            "type": "address"
+          },
+          {
+            "internalType": "uint40",
+            "name": "withdrawDelay",
+            "type": "uint40"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "salt",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct BatchSettlement.ChannelConfig",
+        "name": "config",
+        "type": "tuple"
+      }
+    ],
+    "name": "getChannelId",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "components": [
+              {
+                "components": [
+                  {
+                    "internalType": "address",
+                    "name": "payer",
+                    "type": "address"
+                  },
+                  {
+                    "internalType": "address",
+                    "name": "payerAuthorizer",
+                    "type": "address"
+                  },
+                  {
+                    "internalType": "address",
+                    "name": "receiver",
+                    "type": "address"
+                  },
+                  {
+                    "internalType": "address",
+                    "name": "receiverAuthorizer",
+                    "type": "address"
+                  },
+                  {
+                    "internalType": "address",
+                    "name": "token",
+                    "type": "address"
+                  },
+                  {
+                    "internalType": "uint40",
+                    "name": "withdrawDelay",
+                    "type": "uint40"
+                  },
+                  {
+                    "internalType": "bytes32",
+                    "name": "salt",
+                    "type": "bytes32"
+                  }
+                ],
+                "internalType": "struct BatchSettlement.ChannelConfig",
+                "name": "channel",
+                "type": "tuple"
+              },
+              {
+                "internalType": "uint128",
+                "name": "maxClaimableAmount",
+                "type": "uint128"
+              }
+            ],
+            "internalType": "struct BatchSettlement.Voucher",
+            "name": "voucher",
+            "type": "tuple"
+          },
+          {
+            "internalType": "bytes",
+            "name": "signature",
+            "type": "bytes"
+          },
+          {
+            "internalType": "uint128",
+            "name": "totalClaimed",
+            "type": "uint128"
+          }
+        ],
+        "internalType": "struct BatchSettlement.VoucherClaim[]",
+        "name": "voucherClaims",
+        "type": "tuple[]"
+      }
+    ],
+    "name": "getClaimBatchDigest",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint256",
+        "name": "nonce",
+        "type": "uint256"
+      },
+      {
+        "internalType": "uint128",
+        "name": "amount",
+        "type": "uint128"
+      }
+    ],
+    "name": "getRefundDigest",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "uint128",
+        "name": "maxClaimableAmount",
+        "type": "uint128"
+      }
+    ],
+    "name": "getVoucherDigest",
+    "outputs": [
+      {
+        "internalType": "bytes32",
+        "name": "",
+        "type": "bytes32"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "payer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "payerAuthorizer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "receiver",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "receiverAuthorizer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "token",
+            "type": "address"
+          },
+          {
+            "internalType": "uint40",
+            "name": "withdrawDelay",
+            "type": "uint40"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "salt",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct BatchSettlement.ChannelConfig",
+        "name": "config",
+        "type": "tuple"
+      },
+      {
+        "internalType": "uint128",
+        "name": "amount",
+        "type": "uint128"
+      }
+    ],
+    "name": "initiateWithdraw",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes[]",
+        "name": "data",
+        "type": "bytes[]"
+      }
+    ],
+    "name": "multicall",
+    "outputs": [
+      {
+        "internalType": "bytes[]",
+        "name": "results",
+        "type": "bytes[]"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "pendingWithdrawals",
+    "outputs": [
+      {
+        "internalType": "uint128",
+        "name": "amount",
+        "type": "uint128"
+      },
+      {
+        "internalType": "uint40",
+        "name": "initiatedAt",
+        "type": "uint40"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "receiver",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "receivers",
+    "outputs": [
+      {
+        "internalType": "uint128",
+        "name": "totalClaimed",
+        "type": "uint128"
+      },
+      {
+        "internalType": "uint128",
+        "name": "totalSettled",
+        "type": "uint128"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "payer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "payerAuthorizer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "receiver",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "receiverAuthorizer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "token",
+            "type": "address"
+          },
+          {
+            "internalType": "uint40",
+            "name": "withdrawDelay",
+            "type": "uint40"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "salt",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct BatchSettlement.ChannelConfig",
+        "name": "config",
+        "type": "tuple"
+      },
+      {
+        "internalType": "uint128",
+        "name": "amount",
+        "type": "uint128"
+      }
+    ],
+    "name": "refund",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "refundNonce",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "payer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "payerAuthorizer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "receiver",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "receiverAuthorizer",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "token",
+            "type": "address"
+          },
+          {
+            "internalType": "uint40",
+            "name": "withdrawDelay",
+            "type": "uint40"
+          },
+          {
+            "internalType": "bytes32",
+            "name": "salt",
+            "type": "bytes32"
+          }
+        ],
+        "internalType": "struct BatchSettlement.ChannelConfig",
+        "name": "config",
+        "type": "tuple"
+      },
+      {
+        "internalType": "uint128",
+        "name": "amount",
+        "type": "uint128"
+      },
+      {
+        "internalType": "uint256",
+        "name": "nonce",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes",
+        "name": "receiverAuthorizerSignature",
+        "type": "bytes"
+      }
+    ],
+    "name": "refundWithSignature",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "receiver",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "settle",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  }
+] as const;
+
+export const batchSettlementBytecode = "0x6080604052348015600e575f5ffd5b50612b548061001c5f395ff3fe608060405234801561000f575f5ffd5b5060043610610187575f3560e01c80639db32a8f116100d9578063c7f5226011610093578063e25cf1891161006e578063e25cf18914610457578063e43ce1f21461046a578063e88377b11461047d578063f0dc792e14610490575f5ffd5b8063c7f5226014610427578063cf5cf3dc14610431578063dce4bfae14610444575f5ffd5b80639db32a8f14610354578063ac9650d814610367578063ae15943914610387578063b77433e914610390578063b7f06ebe146103a3578063ba94ec0d14610400575f5ffd5b8063488ccc3b116101445780637a7ebd7b1161011f5780637a7ebd7b146102c0578063862bb199146102f35780638e4a68ac1461030657806394739e871461032d575f5ffd5b8063488ccc3b1461027357806353ab0fae146102865780635e5e0b87146102ad575f5ffd5b8063140f1e751461018b5780631e69ef40146101a05780631fc3277d146101da57806321ff6389146101fa57806329237b0c146102585780633644e5151461026b575b5f5ffd5b61019e6101993660046124ac565b6104af565b005b6101c77fbe23ad087435072cd69b49cc5b92de10ee610fce7ae0ab428307972d764bb21681565b6040519081526020015b60405180910390f35b6101e462278d0081565b60405164ffffffffff90911681526020016101d1565b610238610208366004612521565b600360209081525f92835260408084209091529082529020546001600160801b0380821691600160801b90041682565b604080516001600160801b039384168152929091166020830152016101d1565b61019e610266366004612593565b6107e1565b6101c76108f1565b6101c7610281366004612593565b6108ff565b6101c77f42bd57c010b870c2e96203c66341f28a6a19b4d56a74533a8eb5f706b9fd6d5781565b6101c76102bb3660046125d2565b6109c5565b6102386102ce3660046125ec565b5f602081905290815260409020546001600160801b0380821691600160801b90041682565b6101c7610301366004612603565b6109d2565b6101c77f1c9a06ceab9b0ebbd3301dc56c9111bb6d9af421356dc9ccb3b7084c755db30881565b6101c77f1e1bd6ff84c3e0d9029a292b212e039c0ca97ec497c55191a4a5874294609a6981565b61019e610362366004612521565b6109ec565b61037a610375366004612593565b610ae2565b6040516101d19190612624565b6101e461038481565b61019e61039e3660046126a8565b610bf0565b6103db6103b13660046125ec565b60026020525f90815260409020546001600160801b03811690600160801b900464ffffffffff1682565b604080516001600160801b03909316835264ffffffffff9091166020830152016101d1565b6101c77f30b9a0367528fca13c3e8ec6134c3113f1887ebe7a1ad61de0955aac288b0cf581565b6101c7620186a081565b61019e61043f3660046126f9565b610d44565b61019e6104523660046126f9565b610eea565b6101c7610465366004612723565b610f8e565b61019e610478366004612755565b610ff0565b61019e61048b3660046125d2565b611235565b6101c761049e3660046125ec565b60016020525f908152604090205481565b6104b7611490565b6104c0856114c7565b836001600160801b03165f036104e957604051631f2a200560e01b815260040160405180910390fd5b6001600160a01b038316610510576040516343bb61ed60e01b815260040160405180910390fd5b5f6105228661051d61168a565b61172e565b5f8181526020819052604081208054929350916001600160801b031615801561055a57508154600160801b90046001600160801b0316155b82549091505f906105759089906001600160801b03166127d5565b83546001600160801b0319166001600160801b03821617845590505f6105a160a08b0160808c016127f4565b6040516370a0823160e01b81523060048201529091505f906001600160a01b038316906370a0823190602401602060405180830381865afa1580156105e8573d5f5f3e3d5ffd5b505050506040513d601f19601f8201168201806040525081019061060c919061280d565b90506001600160a01b03891663e416d8d361062a60208e018e6127f4565b8d608001602081019061063d91906127f4565b8d8a8d8d6040518763ffffffff1660e01b81526004016106629695949392919061284c565b5f604051808303815f87803b158015610679575f5ffd5b505af115801561068b573d5f5f3e3d5ffd5b50506040516370a0823160e01b81523060048201525f92508391506001600160a01b038516906370a0823190602401602060405180830381865afa1580156106d5573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906106f9919061280d565b610703919061289a565b90508a6001600160801b031681146107455760405163aeb0d2d960e01b81526001600160801b038c166004820152602481018290526044015b60405180910390fd5b841561078457867f69d8248d5566bdb2ebc4d218970710d8378a2ff9b709a999e052b71970f808fa8d60405161077b9190612960565b60405180910390a25b604080516001600160801b03808e16825286166020820152339189917f6c2a09353b5e75e70d0b9778b80a413809bb235d46c211811c474b3346791d89910160405180910390a3505050505050506107da611766565b5050505050565b6107e9611490565b805f81900361080b5760405163c2e5347d60e01b815260040160405180910390fd5b5f61081461168a565b90505f5b828110156108e257368585838181106108335761083361296e565b90506020028101906108459190612982565b90505f610852828561172e565b905061086460608301604084016127f4565b6001600160a01b0316336001600160a01b0316141580156108a6575061089060808301606084016127f4565b6001600160a01b0316336001600160a01b031614155b156108cd5760405163456c8f1960e01b81526004810182905233602482015260440161073c565b6108d8828286611790565b5050600101610818565b5050506108ed611766565b5050565b5f6108fa61168a565b905090565b5f5f61090961168a565b90505f8367ffffffffffffffff811115610925576109256129a1565b60405190808252806020026020018201604052801561094e578160200160208202803683370190505b5090505f5b848110156109ad576109888686838181106109705761097061296e565b90506020028101906109829190612982565b8461172e565b82828151811061099a5761099a61296e565b6020908102919091010152600101610953565b506109ba85858385611a43565b925050505b92915050565b5f6109bf8261051d61168a565b5f6109e583836109e061168a565b611c15565b9392505050565b6109f4611490565b6001600160a01b038083165f9081526003602090815260408083209385168352929052908120805490916001600160801b0380831692610a3d91600160801b90910416836129b5565b9050806001600160801b03165f03610a5757505050610ada565b82546001600160801b03908116600160801b84831602178455610a88906001600160a01b0386169087908416611c64565b6040516001600160801b038216815233906001600160a01b0386811691908816907f7337b4386b690fdb8ba66905b92b9d45d33bc6626ee2620c905fb150ec0cc47d9060200160405180910390a45050505b6108ed611766565b60608167ffffffffffffffff811115610afd57610afd6129a1565b604051908082528060200260200182016040528015610b3057816020015b6060815260200190600190039081610b1b5790505b5090505f5b82811015610be9575f8030868685818110610b5257610b5261296e565b9050602002810190610b6491906129d4565b604051610b72929190612a17565b5f60405180830381855af49150503d805f8114610baa576040519150601f19603f3d011682016040523d82523d5f602084013e610baf565b606091505b509150915081610bc157805160208201fd5b80848481518110610bd457610bd461296e565b60209081029190910101525050600101610b35565b5092915050565b610bf8611490565b5f610c0161168a565b90505f610c0e878361172e565b5f81815260016020526040902054909150858114610c50576040516332225fa560e21b815260048101839052602481018290526044810187905260640161073c565b604080517fbe23ad087435072cd69b49cc5b92de10ee610fce7ae0ab428307972d764bb2166020820152908101839052606081018790526001600160801b03881660808201525f90610cd790859060a0015b6040516020818303038152906040528051906020012060405161190160f01b8152600281019290925260228201526042902090565b9050610cf4610cec60808b0160608c016127f4565b828888611c9e565b610d2d57610d0860808a0160608b016127f4565b60405163664e978d60e01b81526001600160a01b03909116600482015260240161073c565b610d3889848a611d10565b505050506107da611766565b610d4c611490565b5f610d598361051d61168a565b9050610d658382611f5a565b816001600160801b03165f03610d8e57604051631f2a200560e01b815260040160405180910390fd5b5f8181526002602052604090208054600160801b900464ffffffffff1615610dcc5760405163158b07ef60e01b81526004810183905260240161073c565b5f8281526020819052604081208054909190610dfa906001600160801b03600160801b8204811691166129b5565b9050806001600160801b0316856001600160801b03161115610e4957604051631cfd51a360e11b8152600481018590526001600160801b0380871660248301528216604482015260640161073c565b825464ffffffffff42908116600160801b026001600160a81b03199092166001600160801b03881617919091178455847fe4280d0d903c7f258f62b07c62f262377cbaa23f7791d78126e6446e0f0e3c2387610eab60c08b0160a08c01612a26565b610eb59085612a3f565b604080516001600160801b03909316835264ffffffffff90911660208301520160405180910390a250505050506108ed611766565b610ef2611490565b5f610eff8361051d61168a565b9050610f1160608401604085016127f4565b6001600160a01b0316336001600160a01b031614158015610f535750610f3d60808401606085016127f4565b6001600160a01b0316336001600160a01b031614155b15610f7a576040516312de36b760e11b81526004810182905233602482015260440161073c565b610f85838284611d10565b506108ed611766565b5f610fe8610f9a61168a565b604080517fbe23ad087435072cd69b49cc5b92de10ee610fce7ae0ab428307972d764bb2166020820152908101879052606081018690526001600160801b038516608082015260a001610ca2565b949350505050565b610ff8611490565b825f81900361101a5760405163c2e5347d60e01b815260040160405180910390fd5b5f61102361168a565b90505f86865f8181106110385761103861296e565b905060200281019061104a9190612982565b61105b9060808101906060016127f4565b90505f8367ffffffffffffffff811115611077576110776129a1565b6040519080825280602002602001820160405280156110a0578160200160208202803683370190505b5090505f5b84811015611184575f8989838181106110c0576110c061296e565b90506020028101906110d29190612982565b6110e39060808101906060016127f4565b9050836001600160a01b0316816001600160a01b03161461113157604051630ab7e1e360e11b8152600481018390526001600160a01b0380861660248301528216604482015260640161073c565b61115e8a8a848181106111465761114661296e565b90506020028101906111589190612982565b8661172e565b8383815181106111705761117061296e565b6020908102919091010152506001016110a5565b505f61119289898487611a43565b90506111a083828989611c9e565b6111c85760405163664e978d60e01b81526001600160a01b038416600482015260240161073c565b5f5b85811015611221576112198a8a838181106111e7576111e761296e565b90506020028101906111f99190612982565b84838151811061120b5761120b61296e565b602002602001015187611790565b6001016111ca565b50505050505061122f611766565b50505050565b61123d611490565b5f61124a8261051d61168a565b90506112568282611f5a565b5f81815260026020526040812080549091600160801b90910464ffffffffff169081900361129a57604051637154734b60e01b81526004810184905260240161073c565b5f6112ab60c0860160a08701612a26565b6112bc9064ffffffffff1683612a5c565b9050804210156112e957604051634615acb960e11b8152600481018590526024810182905260440161073c565b5f8481526020819052604081208054909190611317906001600160801b03600160801b8204811691166129b5565b85549091505f906001600160801b038084169116106113365781611342565b85546001600160801b03165b5f88815260026020526040812080546001600160a81b03191690558454919250906113779083906001600160801b03166129b5565b84546001600160801b0319166001600160801b038281169190911786556040519084168152909150339089907f546ce1e2242cd930c196bd08b894443562d709b4fffe4f028a75a6d233efc6e39060200160405180910390a36001600160801b0381161580156113f657508354600160801b90046001600160801b0316155b1561143457877f8d5942f197f362dfd44dfdc1b0b7a9721c9151b67f55817c83349271d3c08d378a60405161142b9190612960565b60405180910390a25b6001600160801b0382161561147d5761147d61145360208b018b6127f4565b6001600160801b03841661146d60a08d0160808e016127f4565b6001600160a01b03169190611c64565b505050505050505061148d611766565b50565b611498611ff1565b6114c560017f9b779b17422d0df92223018b32b4d1fa46e071723d6817e2486d003becc55f005b90612031565b565b5f6114d560208301836127f4565b6001600160a01b03160361151457604051635ef4fe4560e01b81526020600482015260056024820152643830bcb2b960d91b604482015260640161073c565b5f61152560608301604084016127f4565b6001600160a01b03160361156757604051635ef4fe4560e01b81526020600482015260086024820152673932b1b2b4bb32b960c11b604482015260640161073c565b5f61157860808301606084016127f4565b6001600160a01b0316036115c457604051635ef4fe4560e01b81526020600482015260126024820152713932b1b2b4bb32b920baba3437b934bd32b960711b604482015260640161073c565b5f6115d560a08301608084016127f4565b6001600160a01b03160361161457604051635ef4fe4560e01b81526020600482015260056024820152643a37b5b2b760d91b604482015260640161073c565b61038461162760c0830160a08401612a26565b64ffffffffff161080611652575062278d0061164960c0830160a08401612a26565b64ffffffffff16115b1561148d5761166760c0820160a08301612a26565b604051637239990560e01b815264ffffffffff909116600482015260240161073c565b604080517f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f60208201527fe03c502b9066cc6f23a8f0f48ed32cb7d506f9f0a2d0055449f256846a770e9a918101919091527fc89efdaa54c0f20c7adf612882df0950f5a951637e0307cdcb4c672f298b8bc660608201524660808201523060a08201525f9060c00160405160208183030381529060405280519060200120905090565b5f6109e5827f1c9a06ceab9b0ebbd3301dc56c9111bb6d9af421356dc9ccb3b7084c755db30885604051602001610ca2929190612a6f565b6114c55f7f9b779b17422d0df92223018b32b4d1fa46e071723d6817e2486d003becc55f006114bf565b5f82815260208190526040812080549091600160801b9091046001600160801b0316906117c561014087016101208801612a84565b9050816001600160801b0316816001600160801b0316116117e857505050505050565b5f6117fa610100880160e08901612a84565b9050806001600160801b0316826001600160801b0316111561184957604051630de0270760e41b8152600481018790526001600160801b0380841660248301528216604482015260640161073c565b83546001600160801b039081169083168110156118935760405163cd34537f60e01b8152600481018890526001600160801b0380851660248301528216604482015260640161073c565b876118b781896118a481878c611c15565b6118b26101008e018e6129d4565b612038565b611923576118c860208201826127f4565b6001600160a01b0316887f72f4b44129fea9fb088a40763701d6600cf5c4f58f87158417fcd2f44d591a538560405161191091906001600160801b0391909116815260200190565b60405180910390a3505050505050505050565b5f61192e86866129b5565b87546001600160801b03808816600160801b02911617885590508060035f61195c60608601604087016127f4565b6001600160a01b0316815260208101919091526040015f9081209061198760a08601608087016127f4565b6001600160a01b0316815260208101919091526040015f90812080549091906119ba9084906001600160801b03166127d5565b92506101000a8154816001600160801b0302191690836001600160801b03160217905550336001600160a01b0316897f36bd546bb573e8921fdbfd934bbed62d872796b01792cd240cce27f79dd3eddd8388604051611a2f9291906001600160801b0392831681529116602082015260400190565b60405180910390a350505050505050505050565b5f83818167ffffffffffffffff811115611a5f57611a5f6129a1565b604051908082528060200260200182016040528015611a88578160200160208202803683370190505b5090505f5b82811015611ba3577f30b9a0367528fca13c3e8ec6134c3113f1887ebe7a1ad61de0955aac288b0cf5868281518110611ac857611ac861296e565b6020026020010151898984818110611ae257611ae261296e565b9050602002810190611af49190612982565b611b069061010081019060e001612a84565b8a8a85818110611b1857611b1861296e565b9050602002810190611b2a9190612982565b611b3d9061014081019061012001612a84565b6040805160208101959095528401929092526001600160801b03908116606084015216608082015260a00160405160208183030381529060405280519060200120828281518110611b9057611b9061296e565b6020908102919091010152600101611a8d565b50611c0a847f42bd57c010b870c2e96203c66341f28a6a19b4d56a74533a8eb5f706b9fd6d5783604051602001611bda9190612a9d565b60405160208183030381529060405280519060200120604051602001610ca2929190918252602082015260400190565b979650505050505050565b604080517f1e1bd6ff84c3e0d9029a292b212e039c0ca97ec497c55191a4a5874294609a6960208201529081018490526001600160801b03831660608201525f90610fe8908390608001610ca2565b611c71838383600161217d565b611c9957604051635274afe760e01b81526001600160a01b038416600482015260240161073c565b505050565b5f846001600160a01b03163b5f03611cfd575f5f611cbd8686866121df565b5090925090505f816003811115611cd657611cd6612ad2565b148015611cf45750866001600160a01b0316826001600160a01b0316145b92505050610fe8565b611d0985858585612226565b9050610fe8565b806001600160801b03165f03611d3957604051631f2a200560e01b815260040160405180910390fd5b5f828152600160208181526040808420805490930190925582905281208054909190611d77906001600160801b03600160801b8204811691166129b5565b90505f816001600160801b0316846001600160801b031610611d995781611d9b565b835b9050806001600160801b03165f03611db557505050505050565b82545f90611dcd9083906001600160801b03166129b5565b84546001600160801b0319166001600160801b0382161785555f878152600260205260409020805491925090600160801b900464ffffffffff1615611e825780546001600160801b0390811690841610611e41575f87815260026020526040902080546001600160a81b0319169055611e82565b8054839082905f90611e5d9084906001600160801b03166129b5565b92506101000a8154816001600160801b0302191690836001600160801b031602179055505b6040516001600160801b0384168152339088907fa84286cf8ebc7903a663c77c8d99aa92b600d4c2fcca872a5d4a663db4eb394b9060200160405180910390a36001600160801b038216158015611ee857508454600160801b90046001600160801b0316155b15611f2657867f8d5942f197f362dfd44dfdc1b0b7a9721c9151b67f55817c83349271d3c08d3789604051611f1d9190612960565b60405180910390a25b611f50611f3660208a018a6127f4565b6001600160801b03851661146d60a08c0160808d016127f4565b5050505050505050565b611f6760208301836127f4565b6001600160a01b0316336001600160a01b031614158015611fca57505f611f9460408401602085016127f4565b6001600160a01b03161480611fca5750611fb460408301602084016127f4565b6001600160a01b0316336001600160a01b031614155b156108ed57604051635e9ef8f560e11b81526004810182905233602482015260440161073c565b7f9b779b17422d0df92223018b32b4d1fa46e071723d6817e2486d003becc55f005c156114c557604051633ee5aeb560e01b815260040160405180910390fd5b80825d5050565b5f8061204a60408801602089016127f4565b90506001600160a01b038116156120cd575f5f6120688787876121df565b5090925090505f81600381111561208157612081612ad2565b1415806120a05750826001600160a01b0316826001600160a01b031614155b156120c15760405163692acc3d60e01b81526004810189905260240161073c565b60019350505050612174565b5f6120db60208901896127f4565b90505f5f6120ea8888886121df565b5090925090505f81600381111561210357612103612ad2565b1480156121215750826001600160a01b0316826001600160a01b0316145b15612133576001945050505050612174565b826001600160a01b03163b5f036121605760405163692acc3d60e01b8152600481018a905260240161073c565b61216d838a8a8a8a612290565b9450505050505b95945050505050565b60405163a9059cbb60e01b5f8181526001600160a01b038616600452602485905291602083604481808b5af1925060015f511483166121d35783831516156121c7573d5f823e3d81fd5b5f873b113d1516831692505b60405250949350505050565b5f80806041849003612213578435602086013560408701355f1a61220589828585612358565b95509550955050505061221d565b505f915060029050825b93509350939050565b60408051630b135d3f60e11b808252600482018690526024820192909252604481018390525f91908390818660648301375f82606483010152601f820160051c60051b915060205f60648401838b5afa9050825f5114601f3d111681169350505050949350505050565b5f5f5a90506122a3603f620186a0612ae6565b6122b090620186a0612a5c565b6122bc90611388612a5c565b8110156122e6576040516311084d7960e11b8152600481018790526024810182905260440161073c565b5f8585856040516024016122fc93929190612b05565b60408051601f19818403018152919052602080820180516001600160e01b0316630b135d3f60e11b90811782525f80805284519495509093620186a093928d85fa825f5114601f3d118216169550505050505095945050505050565b5f80807f7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a084111561239157505f91506003905082612416565b604080515f808252602082018084528a905260ff891692820192909252606081018790526080810186905260019060a0016020604051602081039080840390855afa1580156123e2573d5f5f3e3d5ffd5b5050604051601f1901519150506001600160a01b03811661240d57505f925060019150829050612416565b92505f91508190505b9450945094915050565b5f60e08284031215612430575f5ffd5b50919050565b80356001600160801b038116811461244c575f5ffd5b919050565b80356001600160a01b038116811461244c575f5ffd5b5f5f83601f840112612477575f5ffd5b50813567ffffffffffffffff81111561248e575f5ffd5b6020830191508360208285010111156124a5575f5ffd5b9250929050565b5f5f5f5f5f61014086880312156124c1575f5ffd5b6124cb8787612420565b94506124d960e08701612436565b93506124e86101008701612451565b925061012086013567ffffffffffffffff811115612504575f5ffd5b61251088828901612467565b969995985093965092949392505050565b5f5f60408385031215612532575f5ffd5b61253b83612451565b915061254960208401612451565b90509250929050565b5f5f83601f840112612562575f5ffd5b50813567ffffffffffffffff811115612579575f5ffd5b6020830191508360208260051b85010111156124a5575f5ffd5b5f5f602083850312156125a4575f5ffd5b823567ffffffffffffffff8111156125ba575f5ffd5b6125c685828601612552565b90969095509350505050565b5f60e082840312156125e2575f5ffd5b6109e58383612420565b5f602082840312156125fc575f5ffd5b5035919050565b5f5f60408385031215612614575f5ffd5b8235915061254960208401612436565b5f602082016020835280845180835260408501915060408160051b8601019250602086015f5b8281101561269c57603f19878603018452815180518087528060208301602089015e5f602082890101526020601f19601f8301168801019650505060208201915060208401935060018101905061264a565b50929695505050505050565b5f5f5f5f5f61014086880312156126bd575f5ffd5b6126c78787612420565b94506126d560e08701612436565b9350610100860135925061012086013567ffffffffffffffff811115612504575f5ffd5b5f5f610100838503121561270b575f5ffd5b6127158484612420565b915061254960e08401612436565b5f5f5f60608486031215612735575f5ffd5b833592506020840135915061274c60408501612436565b90509250925092565b5f5f5f5f60408587031215612768575f5ffd5b843567ffffffffffffffff81111561277e575f5ffd5b61278a87828801612552565b909550935050602085013567ffffffffffffffff8111156127a9575f5ffd5b6127b587828801612467565b95989497509550505050565b634e487b7160e01b5f52601160045260245ffd5b6001600160801b0381811683821601908111156109bf576109bf6127c1565b5f60208284031215612804575f5ffd5b6109e582612451565b5f6020828403121561281d575f5ffd5b5051919050565b81835281816020850137505f828201602090810191909152601f909101601f19169091010190565b6001600160a01b038781168252861660208201526001600160801b03851660408201526060810184905260a0608082018190525f9061288e9083018486612824565b98975050505050505050565b818103818111156109bf576109bf6127c1565b803564ffffffffff8116811461244c575f5ffd5b6001600160a01b036128d282612451565b1682526001600160a01b036128e960208301612451565b1660208301526001600160a01b0361290360408301612451565b1660408301526001600160a01b0361291d60608301612451565b1660608301526001600160a01b0361293760808301612451565b16608083015261294960a082016128ad565b64ffffffffff1660a083015260c090810135910152565b60e081016109bf82846128c1565b634e487b7160e01b5f52603260045260245ffd5b5f823561013e19833603018112612997575f5ffd5b9190910192915050565b634e487b7160e01b5f52604160045260245ffd5b6001600160801b0382811682821603908111156109bf576109bf6127c1565b5f5f8335601e198436030181126129e9575f5ffd5b83018035915067ffffffffffffffff821115612a03575f5ffd5b6020019150368190038213156124a5575f5ffd5b818382375f9101908152919050565b5f60208284031215612a36575f5ffd5b6109e5826128ad565b64ffffffffff81811683821601908111156109bf576109bf6127c1565b808201808211156109bf576109bf6127c1565b82815261010081016109e560208301846128c1565b5f60208284031215612a94575f5ffd5b6109e582612436565b81515f90829060208501835b82811015612ac7578151845260209384019390910190600101612aa9565b509195945050505050565b634e487b7160e01b5f52602160045260245ffd5b5f82612b0057634e487b7160e01b5f52601260045260245ffd5b500490565b838152604060208201525f61217460408301848661282456fea26469706673582212209aada2f5f75f7ba085cba0dea4a86f8b4af00a718685c9cf081943c6d3cbc8c964736f6c634300081c0033" as `0x${string}`;
+
+export const batchSettlementDeployedBytecode = "0x608060405234801561000f575f5ffd5b5060043610610187575f3560e01c80639db32a8f116100d9578063c7f5226011610093578063e25cf1891161006e578063e25cf18914610457578063e43ce1f21461046a578063e88377b11461047d578063f0dc792e14610490575f5ffd5b8063c7f5226014610427578063cf5cf3dc14610431578063dce4bfae14610444575f5ffd5b80639db32a8f14610354578063ac9650d814610367578063ae15943914610387578063b77433e914610390578063b7f06ebe146103a3578063ba94ec0d14610400575f5ffd5b8063488ccc3b116101445780637a7ebd7b1161011f5780637a7ebd7b146102c0578063862bb199146102f35780638e4a68ac1461030657806394739e871461032d575f5ffd5b8063488ccc3b1461027357806353ab0fae146102865780635e5e0b87146102ad575f5ffd5b8063140f1e751461018b5780631e69ef40146101a05780631fc3277d146101da57806321ff6389146101fa57806329237b0c146102585780633644e5151461026b575b5f5ffd5b61019e6101993660046124ac565b6104af565b005b6101c77fbe23ad087435072cd69b49cc5b92de10ee610fce7ae0ab428307972d764bb21681565b6040519081526020015b60405180910390f35b6101e462278d0081565b60405164ffffffffff90911681526020016101d1565b610238610208366004612521565b600360209081525f92835260408084209091529082529020546001600160801b0380821691600160801b90041682565b604080516001600160801b039384168152929091166020830152016101d1565b61019e610266366004612593565b6107e1565b6101c76108f1565b6101c7610281366004612593565b6108ff565b6101c77f42bd57c010b870c2e96203c66341f28a6a19b4d56a74533a8eb5f706b9fd6d5781565b6101c76102bb3660046125d2565b6109c5565b6102386102ce3660046125ec565b5f602081905290815260409020546001600160801b0380821691600160801b90041682565b6101c7610301366004612603565b6109d2565b6101c77f1c9a06ceab9b0ebbd3301dc56c9111bb6d9af421356dc9ccb3b7084c755db30881565b6101c77f1e1bd6ff84c3e0d9029a292b212e039c0ca97ec497c55191a4a5874294609a6981565b61019e610362366004612521565b6109ec565b61037a610375366004612593565b610ae2565b6040516101d19190612624565b6101e461038481565b61019e61039e3660046126a8565b610bf0565b6103db6103b13660046125ec565b60026020525f90815260409020546001600160801b03811690600160801b900464ffffffffff1682565b604080516001600160801b03909316835264ffffffffff9091166020830152016101d1565b6101c77f30b9a0367528fca13c3e8ec6134c3113f1887ebe7a1ad61de0955aac288b0cf581565b6101c7620186a081565b61019e61043f3660046126f9565b610d44565b61019e6104523660046126f9565b610eea565b6101c7610465366004612723565b610f8e565b61019e610478366004612755565b610ff0565b61019e61048b3660046125d2565b611235565b6101c761049e3660046125ec565b60016020525f908152604090205481565b6104b7611490565b6104c0856114c7565b836001600160801b03165f036104e957604051631f2a200560e01b815260040160405180910390fd5b6001600160a01b038316610510576040516343bb61ed60e01b815260040160405180910390fd5b5f6105228661051d61168a565b61172e565b5f8181526020819052604081208054929350916001600160801b031615801561055a57508154600160801b90046001600160801b0316155b82549091505f906105759089906001600160801b03166127d5565b83546001600160801b0319166001600160801b03821617845590505f6105a160a08b0160808c016127f4565b6040516370a0823160e01b81523060048201529091505f906001600160a01b038316906370a0823190602401602060405180830381865afa1580156105e8573d5f5f3e3d5ffd5b505050506040513d601f19601f8201168201806040525081019061060c919061280d565b90506001600160a01b03891663e416d8d361062a60208e018e6127f4565b8d608001602081019061063d91906127f4565b8d8a8d8d6040518763ffffffff1660e01b81526004016106629695949392919061284c565b5f604051808303815f87803b158015610679575f5ffd5b505af115801561068b573d5f5f3e3d5ffd5b50506040516370a0823160e01b81523060048201525f92508391506001600160a01b038516906370a0823190602401602060405180830381865afa1580156106d5573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906106f9919061280d565b610703919061289a565b90508a6001600160801b031681146107455760405163aeb0d2d960e01b81526001600160801b038c166004820152602481018290526044015b60405180910390fd5b841561078457867f69d8248d5566bdb2ebc4d218970710d8378a2ff9b709a999e052b71970f808fa8d60405161077b9190612960565b60405180910390a25b604080516001600160801b03808e16825286166020820152339189917f6c2a09353b5e75e70d0b9778b80a413809bb235d46c211811c474b3346791d89910160405180910390a3505050505050506107da611766565b5050505050565b6107e9611490565b805f81900361080b5760405163c2e5347d60e01b815260040160405180910390fd5b5f61081461168a565b90505f5b828110156108e257368585838181106108335761083361296e565b90506020028101906108459190612982565b90505f610852828561172e565b905061086460608301604084016127f4565b6001600160a01b0316336001600160a01b0316141580156108a6575061089060808301606084016127f4565b6001600160a01b0316336001600160a01b031614155b156108cd5760405163456c8f1960e01b81526004810182905233602482015260440161073c565b6108d8828286611790565b5050600101610818565b5050506108ed611766565b5050565b5f6108fa61168a565b905090565b5f5f61090961168a565b90505f8367ffffffffffffffff811115610925576109256129a1565b60405190808252806020026020018201604052801561094e578160200160208202803683370190505b5090505f5b848110156109ad576109888686838181106109705761097061296e565b90506020028101906109829190612982565b8461172e565b82828151811061099a5761099a61296e565b6020908102919091010152600101610953565b506109ba85858385611a43565b925050505b92915050565b5f6109bf8261051d61168a565b5f6109e583836109e061168a565b611c15565b9392505050565b6109f4611490565b6001600160a01b038083165f9081526003602090815260408083209385168352929052908120805490916001600160801b0380831692610a3d91600160801b90910416836129b5565b9050806001600160801b03165f03610a5757505050610ada565b82546001600160801b03908116600160801b84831602178455610a88906001600160a01b0386169087908416611c64565b6040516001600160801b038216815233906001600160a01b0386811691908816907f7337b4386b690fdb8ba66905b92b9d45d33bc6626ee2620c905fb150ec0cc47d9060200160405180910390a45050505b6108ed611766565b60608167ffffffffffffffff811115610afd57610afd6129a1565b604051908082528060200260200182016040528015610b3057816020015b6060815260200190600190039081610b1b5790505b5090505f5b82811015610be9575f8030868685818110610b5257610b5261296e565b9050602002810190610b6491906129d4565b604051610b72929190612a17565b5f60405180830381855af49150503d805f8114610baa576040519150601f19603f3d011682016040523d82523d5f602084013e610baf565b606091505b509150915081610bc157805160208201fd5b80848481518110610bd457610bd461296e565b60209081029190910101525050600101610b35565b5092915050565b610bf8611490565b5f610c0161168a565b90505f610c0e878361172e565b5f81815260016020526040902054909150858114610c50576040516332225fa560e21b815260048101839052602481018290526044810187905260640161073c565b604080517fbe23ad087435072cd69b49cc5b92de10ee610fce7ae0ab428307972d764bb2166020820152908101839052606081018790526001600160801b03881660808201525f90610cd790859060a0015b6040516020818303038152906040528051906020012060405161190160f01b8152600281019290925260228201526042902090565b9050610cf4610cec60808b0160608c016127f4565b828888611c9e565b610d2d57610d0860808a0160608b016127f4565b60405163664e978d60e01b81526001600160a01b03909116600482015260240161073c565b610d3889848a611d10565b505050506107da611766565b610d4c611490565b5f610d598361051d61168a565b9050610d658382611f5a565b816001600160801b03165f03610d8e57604051631f2a200560e01b815260040160405180910390fd5b5f8181526002602052604090208054600160801b900464ffffffffff1615610dcc5760405163158b07ef60e01b81526004810183905260240161073c565b5f8281526020819052604081208054909190610dfa906001600160801b03600160801b8204811691166129b5565b9050806001600160801b0316856001600160801b03161115610e4957604051631cfd51a360e11b8152600481018590526001600160801b0380871660248301528216604482015260640161073c565b825464ffffffffff42908116600160801b026001600160a81b03199092166001600160801b03881617919091178455847fe4280d0d903c7f258f62b07c62f262377cbaa23f7791d78126e6446e0f0e3c2387610eab60c08b0160a08c01612a26565b610eb59085612a3f565b604080516001600160801b03909316835264ffffffffff90911660208301520160405180910390a250505050506108ed611766565b610ef2611490565b5f610eff8361051d61168a565b9050610f1160608401604085016127f4565b6001600160a01b0316336001600160a01b031614158015610f535750610f3d60808401606085016127f4565b6001600160a01b0316336001600160a01b031614155b15610f7a576040516312de36b760e11b81526004810182905233602482015260440161073c565b610f85838284611d10565b506108ed611766565b5f610fe8610f9a61168a565b604080517fbe23ad087435072cd69b49cc5b92de10ee610fce7ae0ab428307972d764bb2166020820152908101879052606081018690526001600160801b038516608082015260a001610ca2565b949350505050565b610ff8611490565b825f81900361101a5760405163c2e5347d60e01b815260040160405180910390fd5b5f61102361168a565b90505f86865f8181106110385761103861296e565b905060200281019061104a9190612982565b61105b9060808101906060016127f4565b90505f8367ffffffffffffffff811115611077576110776129a1565b6040519080825280602002602001820160405280156110a0578160200160208202803683370190505b5090505f5b84811015611184575f8989838181106110c0576110c061296e565b90506020028101906110d29190612982565b6110e39060808101906060016127f4565b9050836001600160a01b0316816001600160a01b03161461113157604051630ab7e1e360e11b8152600481018390526001600160a01b0380861660248301528216604482015260640161073c565b61115e8a8a848181106111465761114661296e565b90506020028101906111589190612982565b8661172e565b8383815181106111705761117061296e565b6020908102919091010152506001016110a5565b505f61119289898487611a43565b90506111a083828989611c9e565b6111c85760405163664e978d60e01b81526001600160a01b038416600482015260240161073c565b5f5b85811015611221576112198a8a838181106111e7576111e761296e565b90506020028101906111f99190612982565b84838151811061120b5761120b61296e565b602002602001015187611790565b6001016111ca565b50505050505061122f611766565b50505050565b61123d611490565b5f61124a8261051d61168a565b90506112568282611f5a565b5f81815260026020526040812080549091600160801b90910464ffffffffff169081900361129a57604051637154734b60e01b81526004810184905260240161073c565b5f6112ab60c0860160a08701612a26565b6112bc9064ffffffffff1683612a5c565b9050804210156112e957604051634615acb960e11b8152600481018590526024810182905260440161073c565b5f8481526020819052604081208054909190611317906001600160801b03600160801b8204811691166129b5565b85549091505f906001600160801b038084169116106113365781611342565b85546001600160801b03165b5f88815260026020526040812080546001600160a81b03191690558454919250906113779083906001600160801b03166129b5565b84546001600160801b0319166001600160801b038281169190911786556040519084168152909150339089907f546ce1e2242cd930c196bd08b894443562d709b4fffe4f028a75a6d233efc6e39060200160405180910390a36001600160801b0381161580156113f657508354600160801b90046001600160801b0316155b1561143457877f8d5942f197f362dfd44dfdc1b0b7a9721c9151b67f55817c83349271d3c08d378a60405161142b9190612960565b60405180910390a25b6001600160801b0382161561147d5761147d61145360208b018b6127f4565b6001600160801b03841661146d60a08d0160808e016127f4565b6001600160a01b03169190611c64565b505050505050505061148d611766565b50565b611498611ff1565b6114c560017f9b779b17422d0df92223018b32b4d1fa46e071723d6817e2486d003becc55f005b90612031565b565b5f6114d560208301836127f4565b6001600160a01b03160361151457604051635ef4fe4560e01b81526020600482015260056024820152643830bcb2b960d91b604482015260640161073c565b5f61152560608301604084016127f4565b6001600160a01b03160361156757604051635ef4fe4560e01b81526020600482015260086024820152673932b1b2b4bb32b960c11b604482015260640161073c565b5f61157860808301606084016127f4565b6001600160a01b0316036115c457604051635ef4fe4560e01b81526020600482015260126024820152713932b1b2b4bb32b920baba3437b934bd32b960711b604482015260640161073c565b5f6115d560a08301608084016127f4565b6001600160a01b03160361161457604051635ef4fe4560e01b81526020600482015260056024820152643a37b5b2b760d91b604482015260640161073c565b61038461162760c0830160a08401612a26565b64ffffffffff161080611652575062278d0061164960c0830160a08401612a26565b64ffffffffff16115b1561148d5761166760c0820160a08301612a26565b604051637239990560e01b815264ffffffffff909116600482015260240161073c565b604080517f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f60208201527fe03c502b9066cc6f23a8f0f48ed32cb7d506f9f0a2d0055449f256846a770e9a918101919091527fc89efdaa54c0f20c7adf612882df0950f5a951637e0307cdcb4c672f298b8bc660608201524660808201523060a08201525f9060c00160405160208183030381529060405280519060200120905090565b5f6109e5827f1c9a06ceab9b0ebbd3301dc56c9111bb6d9af421356dc9ccb3b7084c755db30885604051602001610ca2929190612a6f565b6114c55f7f9b779b17422d0df92223018b32b4d1fa46e071723d6817e2486d003becc55f006114bf565b5f82815260208190526040812080549091600160801b9091046001600160801b0316906117c561014087016101208801612a84565b9050816001600160801b0316816001600160801b0316116117e857505050505050565b5f6117fa610100880160e08901612a84565b9050806001600160801b0316826001600160801b0316111561184957604051630de0270760e41b8152600481018790526001600160801b0380841660248301528216604482015260640161073c565b83546001600160801b039081169083168110156118935760405163cd34537f60e01b8152600481018890526001600160801b0380851660248301528216604482015260640161073c565b876118b781896118a481878c611c15565b6118b26101008e018e6129d4565b612038565b611923576118c860208201826127f4565b6001600160a01b0316887f72f4b44129fea9fb088a40763701d6600cf5c4f58f87158417fcd2f44d591a538560405161191091906001600160801b0391909116815260200190565b60405180910390a3505050505050505050565b5f61192e86866129b5565b87546001600160801b03808816600160801b02911617885590508060035f61195c60608601604087016127f4565b6001600160a01b0316815260208101919091526040015f9081209061198760a08601608087016127f4565b6001600160a01b0316815260208101919091526040015f90812080549091906119ba9084906001600160801b03166127d5565b92506101000a8154816001600160801b0302191690836001600160801b03160217905550336001600160a01b0316897f36bd546bb573e8921fdbfd934bbed62d872796b01792cd240cce27f79dd3eddd8388604051611a2f9291906001600160801b0392831681529116602082015260400190565b60405180910390a350505050505050505050565b5f83818167ffffffffffffffff811115611a5f57611a5f6129a1565b604051908082528060200260200182016040528015611a88578160200160208202803683370190505b5090505f5b82811015611ba3577f30b9a0367528fca13c3e8ec6134c3113f1887ebe7a1ad61de0955aac288b0cf5868281518110611ac857611ac861296e565b6020026020010151898984818110611ae257611ae261296e565b9050602002810190611af49190612982565b611b069061010081019060e001612a84565b8a8a85818110611b1857611b1861296e565b9050602002810190611b2a9190612982565b611b3d9061014081019061012001612a84565b6040805160208101959095528401929092526001600160801b03908116606084015216608082015260a00160405160208183030381529060405280519060200120828281518110611b9057611b9061296e565b6020908102919091010152600101611a8d565b50611c0a847f42bd57c010b870c2e96203c66341f28a6a19b4d56a74533a8eb5f706b9fd6d5783604051602001611bda9190612a9d565b60405160208183030381529060405280519060200120604051602001610ca2929190918252602082015260400190565b979650505050505050565b604080517f1e1bd6ff84c3e0d9029a292b212e039c0ca97ec497c55191a4a5874294609a6960208201529081018490526001600160801b03831660608201525f90610fe8908390608001610ca2565b611c71838383600161217d565b611c9957604051635274afe760e01b81526001600160a01b038416600482015260240161073c565b505050565b5f846001600160a01b03163b5f03611cfd575f5f611cbd8686866121df565b5090925090505f816003811115611cd657611cd6612ad2565b148015611cf45750866001600160a01b0316826001600160a01b0316145b92505050610fe8565b611d0985858585612226565b9050610fe8565b806001600160801b03165f03611d3957604051631f2a200560e01b815260040160405180910390fd5b5f828152600160208181526040808420805490930190925582905281208054909190611d77906001600160801b03600160801b8204811691166129b5565b90505f816001600160801b0316846001600160801b031610611d995781611d9b565b835b9050806001600160801b03165f03611db557505050505050565b82545f90611dcd9083906001600160801b03166129b5565b84546001600160801b0319166001600160801b0382161785555f878152600260205260409020805491925090600160801b900464ffffffffff1615611e825780546001600160801b0390811690841610611e41575f87815260026020526040902080546001600160a81b0319169055611e82565b8054839082905f90611e5d9084906001600160801b03166129b5565b92506101000a8154816001600160801b0302191690836001600160801b031602179055505b6040516001600160801b0384168152339088907fa84286cf8ebc7903a663c77c8d99aa92b600d4c2fcca872a5d4a663db4eb394b9060200160405180910390a36001600160801b038216158015611ee857508454600160801b90046001600160801b0316155b15611f2657867f8d5942f197f362dfd44dfdc1b0b7a9721c9151b67f55817c83349271d3c08d3789604051611f1d9190612960565b60405180910390a25b611f50611f3660208a018a6127f4565b6001600160801b03851661146d60a08c0160808d016127f4565b5050505050505050565b611f6760208301836127f4565b6001600160a01b0316336001600160a01b031614158015611fca57505f611f9460408401602085016127f4565b6001600160a01b03161480611fca5750611fb460408301602084016127f4565b6001600160a01b0316336001600160a01b031614155b156108ed57604051635e9ef8f560e11b81526004810182905233602482015260440161073c565b7f9b779b17422d0df92223018b32b4d1fa46e071723d6817e2486d003becc55f005c156114c557604051633ee5aeb560e01b815260040160405180910390fd5b80825d5050565b5f8061204a60408801602089016127f4565b90506001600160a01b038116156120cd575f5f6120688787876121df565b5090925090505f81600381111561208157612081612ad2565b1415806120a05750826001600160a01b0316826001600160a01b031614155b156120c15760405163692acc3d60e01b81526004810189905260240161073c565b60019350505050612174565b5f6120db60208901896127f4565b90505f5f6120ea8888886121df565b5090925090505f81600381111561210357612103612ad2565b1480156121215750826001600160a01b0316826001600160a01b0316145b15612133576001945050505050612174565b826001600160a01b03163b5f036121605760405163692acc3d60e01b8152600481018a905260240161073c565b61216d838a8a8a8a612290565b9450505050505b95945050505050565b60405163a9059cbb60e01b5f8181526001600160a01b038616600452602485905291602083604481808b5af1925060015f511483166121d35783831516156121c7573d5f823e3d81fd5b5f873b113d1516831692505b60405250949350505050565b5f80806041849003612213578435602086013560408701355f1a61220589828585612358565b95509550955050505061221d565b505f915060029050825b93509350939050565b60408051630b135d3f60e11b808252600482018690526024820192909252604481018390525f91908390818660648301375f82606483010152601f820160051c60051b915060205f60648401838b5afa9050825f5114601f3d111681169350505050949350505050565b5f5f5a90506122a3603f620186a0612ae6565b6122b090620186a0612a5c565b6122bc90611388612a5c565b8110156122e6576040516311084d7960e11b8152600481018790526024810182905260440161073c565b5f8585856040516024016122fc93929190612b05565b60408051601f19818403018152919052602080820180516001600160e01b0316630b135d3f60e11b90811782525f80805284519495509093620186a093928d85fa825f5114601f3d118216169550505050505095945050505050565b5f80807f7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a084111561239157505f91506003905082612416565b604080515f808252602082018084528a905260ff891692820192909252606081018790526080810186905260019060a0016020604051602081039080840390855afa1580156123e2573d5f5f3e3d5ffd5b5050604051601f1901519150506001600160a01b03811661240d57505f925060019150829050612416565b92505f91508190505b9450945094915050565b5f60e08284031215612430575f5ffd5b50919050565b80356001600160801b038116811461244c575f5ffd5b919050565b80356001600160a01b038116811461244c575f5ffd5b5f5f83601f840112612477575f5ffd5b50813567ffffffffffffffff81111561248e575f5ffd5b6020830191508360208285010111156124a5575f5ffd5b9250929050565b5f5f5f5f5f61014086880312156124c1575f5ffd5b6124cb8787612420565b94506124d960e08701612436565b93506124e86101008701612451565b925061012086013567ffffffffffffffff811115612504575f5ffd5b61251088828901612467565b969995985093965092949392505050565b5f5f60408385031215612532575f5ffd5b61253b83612451565b915061254960208401612451565b90509250929050565b5f5f83601f840112612562575f5ffd5b50813567ffffffffffffffff811115612579575f5ffd5b6020830191508360208260051b85010111156124a5575f5ffd5b5f5f602083850312156125a4575f5ffd5b823567ffffffffffffffff8111156125ba575f5ffd5b6125c685828601612552565b90969095509350505050565b5f60e082840312156125e2575f5ffd5b6109e58383612420565b5f602082840312156125fc575f5ffd5b5035919050565b5f5f60408385031215612614575f5ffd5b8235915061254960208401612436565b5f602082016020835280845180835260408501915060408160051b8601019250602086015f5b8281101561269c57603f19878603018452815180518087528060208301602089015e5f602082890101526020601f19601f8301168801019650505060208201915060208401935060018101905061264a565b50929695505050505050565b5f5f5f5f5f61014086880312156126bd575f5ffd5b6126c78787612420565b94506126d560e08701612436565b9350610100860135925061012086013567ffffffffffffffff811115612504575f5ffd5b5f5f610100838503121561270b575f5ffd5b6127158484612420565b915061254960e08401612436565b5f5f5f60608486031215612735575f5ffd5b833592506020840135915061274c60408501612436565b90509250925092565b5f5f5f5f60408587031215612768575f5ffd5b843567ffffffffffffffff81111561277e575f5ffd5b61278a87828801612552565b909550935050602085013567ffffffffffffffff8111156127a9575f5ffd5b6127b587828801612467565b95989497509550505050565b634e487b7160e01b5f52601160045260245ffd5b6001600160801b0381811683821601908111156109bf576109bf6127c1565b5f60208284031215612804575f5ffd5b6109e582612451565b5f6020828403121561281d575f5ffd5b5051919050565b81835281816020850137505f828201602090810191909152601f909101601f19169091010190565b6001600160a01b038781168252861660208201526001600160801b03851660408201526060810184905260a0608082018190525f9061288e9083018486612824565b98975050505050505050565b818103818111156109bf576109bf6127c1565b803564ffffffffff8116811461244c575f5ffd5b6001600160a01b036128d282612451565b1682526001600160a01b036128e960208301612451565b1660208301526001600160a01b0361290360408301612451565b1660408301526001600160a01b0361291d60608301612451565b1660608301526001600160a01b0361293760808301612451565b16608083015261294960a082016128ad565b64ffffffffff1660a083015260c090810135910152565b60e081016109bf82846128c1565b634e487b7160e01b5f52603260045260245ffd5b5f823561013e19833603018112612997575f5ffd5b9190910192915050565b634e487b7160e01b5f52604160045260245ffd5b6001600160801b0382811682821603908111156109bf576109bf6127c1565b5f5f8335601e198436030181126129e9575f5ffd5b83018035915067ffffffffffffffff821115612a03575f5ffd5b6020019150368190038213156124a5575f5ffd5b818382375f9101908152919050565b5f60208284031215612a36575f5ffd5b6109e5826128ad565b64ffffffffff81811683821601908111156109bf576109bf6127c1565b808201808211156109bf576109bf6127c1565b82815261010081016109e560208301846128c1565b5f60208284031215612a94575f5ffd5b6109e582612436565b81515f90829060208501835b82811015612ac7578151845260209384019390910190600101612aa9565b509195945050505050565b634e487b7160e01b5f52602160045260245ffd5b5f82612b0057634e487b7160e01b5f52601260045260245ffd5b500490565b838152604060208201525f61217460408301848661282456fea26469706673582212209aada2f5f75f7ba085cba0dea4a86f8b4af00a718685c9cf081943c6d3cbc8c964736f6c634300081c0033" as `0x${string}`;
+
+export const erc3009DepositCollectorAbi = [
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "caller",
+        "type": "address"
+      }
+    ],
+    "name": "OnlyBatchSettlement",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "SafeERC20FailedOperation",
+    "type": "error"
+  },
+  {
+    "inputs": [],
+    "name": "BATCH_SETTLEMENT",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "payer",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "amount",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "channelId",
+        "type": "bytes32"
+      },
+      {
+        "internalType": "bytes",
+        "name": "collectorData",
+        "type": "bytes"
+      }
+    ],
+    "name": "collect",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  }
+] as const;
+
+export const erc3009DepositCollectorBytecode = "0x6080604052348015600e575f5ffd5b506104768061001c5f395ff3fe608060405234801561000f575f5ffd5b5060043610610034575f3560e01c806382b0032414610038578063e416d8d31461006f575b5f5ffd5b610053734020074e9df2ce1dee5a9c1b5c3f541d02a1000381565b6040516001600160a01b03909116815260200160405180910390f35b61008261007d36600461024a565b610084565b005b33734020074e9df2ce1dee5a9c1b5c3f541d02a10003146100bf57604051638850ddab60e01b81523360048201526024015b60405180910390fd5b5f8080806100cf858701876102ff565b93509350935093505f87836040516020016100f4929190918252602082015260400190565b60408051601f198184030181529082905280516020909101206388b7ab6360e01b825291506001600160a01b038b16906388b7ab6390610144908e9030908e908b908b9089908b906004016103ce565b5f604051808303815f87803b15801561015b575f5ffd5b505af115801561016d573d5f5f3e3d5ffd5b50610186925050506001600160a01b038b16338b610193565b5050505050505050505050565b6101a083838360016101cd565b6101c857604051635274afe760e01b81526001600160a01b03841660048201526024016100b6565b505050565b60405163a9059cbb60e01b5f8181526001600160a01b038616600452602485905291602083604481808b5af1925060015f51148316610223578383151615610217573d5f823e3d81fd5b5f873b113d1516831692505b60405250949350505050565b80356001600160a01b0381168114610245575f5ffd5b919050565b5f5f5f5f5f5f60a0878903121561025f575f5ffd5b6102688761022f565b95506102766020880161022f565b94506040870135935060608701359250608087013567ffffffffffffffff81111561029f575f5ffd5b8701601f810189136102af575f5ffd5b803567ffffffffffffffff8111156102c5575f5ffd5b8960208284010111156102d6575f5ffd5b60208201935080925050509295509295509295565b634e487b7160e01b5f52604160045260245ffd5b5f5f5f5f60808587031215610312575f5ffd5b843593506020850135925060408501359150606085013567ffffffffffffffff81111561033d575f5ffd5b8501601f8101871361034d575f5ffd5b803567ffffffffffffffff811115610367576103676102eb565b604051601f8201601f19908116603f0116810167ffffffffffffffff81118282101715610396576103966102eb565b6040528181528282016020018910156103ad575f5ffd5b816020840160208301375f6020838301015280935050505092959194509250565b60018060a01b038816815260018060a01b03871660208201528560408201528460608201528360808201528260a082015260e060c08201525f82518060e0840152806020850161010085015e5f6101008285010152610100601f19601f8301168401019150509897505050505050505056fea264697066735822122018e2e8b340fbf4b8a0b56b5aa46d1ccfe8c2af1bb6090db5d241b92af9af807d64736f6c634300081c0033" as `0x${string}`;
+
+export const erc3009DepositCollectorDeployedBytecode = "0x608060405234801561000f575f5ffd5b5060043610610034575f3560e01c806382b0032414610038578063e416d8d31461006f575b5f5ffd5b610053734020074e9df2ce1dee5a9c1b5c3f541d02a1000381565b6040516001600160a01b03909116815260200160405180910390f35b61008261007d36600461024a565b610084565b005b33734020074e9df2ce1dee5a9c1b5c3f541d02a10003146100bf57604051638850ddab60e01b81523360048201526024015b60405180910390fd5b5f8080806100cf858701876102ff565b93509350935093505f87836040516020016100f4929190918252602082015260400190565b60408051601f198184030181529082905280516020909101206388b7ab6360e01b825291506001600160a01b038b16906388b7ab6390610144908e9030908e908b908b9089908b906004016103ce565b5f604051808303815f87803b15801561015b575f5ffd5b505af115801561016d573d5f5f3e3d5ffd5b50610186925050506001600160a01b038b16338b610193565b5050505050505050505050565b6101a083838360016101cd565b6101c857604051635274afe760e01b81526001600160a01b03841660048201526024016100b6565b505050565b60405163a9059cbb60e01b5f8181526001600160a01b038616600452602485905291602083604481808b5af1925060015f51148316610223578383151615610217573d5f823e3d81fd5b5f873b113d1516831692505b60405250949350505050565b80356001600160a01b0381168114610245575f5ffd5b919050565b5f5f5f5f5f5f60a0878903121561025f575f5ffd5b6102688761022f565b95506102766020880161022f565b94506040870135935060608701359250608087013567ffffffffffffffff81111561029f575f5ffd5b8701601f810189136102af575f5ffd5b803567ffffffffffffffff8111156102c5575f5ffd5b8960208284010111156102d6575f5ffd5b60208201935080925050509295509295509295565b634e487b7160e01b5f52604160045260245ffd5b5f5f5f5f60808587031215610312575f5ffd5b843593506020850135925060408501359150606085013567ffffffffffffffff81111561033d575f5ffd5b8501601f8101871361034d575f5ffd5b803567ffffffffffffffff811115610367576103676102eb565b604051601f8201601f19908116603f0116810167ffffffffffffffff81118282101715610396576103966102eb565b6040528181528282016020018910156103ad575f5ffd5b816020840160208301375f6020838301015280935050505092959194509250565b60018060a01b038816815260018060a01b03871660208201528560408201528460608201528360808201528260a082015260e060c08201525f82518060e0840152806020850161010085015e5f6101008285010152610100601f19601f8301168401019150509897505050505050505056fea264697066735822122018e2e8b340fbf4b8a0b56b5aa46d1ccfe8c2af1bb6090db5d241b92af9af807d64736f6c634300081c0033" as `0x${string}`;
+
+export const multicall3Abi = [
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "index",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes",
+        "name": "returnData",
+        "type": "bytes"
+      }
+    ],
+    "name": "CallFailed",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "target",
+            "type": "address"
+          },
+          {
+            "internalType": "bytes",
+            "name": "callData",
+            "type": "bytes"
+          }
+        ],
+        "internalType": "struct Multicall3.Call[]",
+        "name": "calls",
+        "type": "tuple[]"
+      }
+    ],
+    "name": "aggregate",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "blockNumber",
+        "type": "uint256"
+      },
+      {
+        "internalType": "bytes[]",
+        "name": "returnData",
+        "type": "bytes[]"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "target",
+            "type": "address"
+          },
+          {
+            "internalType": "bool",
+            "name": "allowFailure",
+            "type": "bool"
+          },
+          {
+            "internalType": "bytes",
+            "name": "callData",
+            "type": "bytes"
+          }
+        ],
+        "internalType": "struct Multicall3.Call3[]",
+        "name": "calls",
+        "type": "tuple[]"
+      }
+    ],
+    "name": "aggregate3",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "bool",
+            "name": "success",
+            "type": "bool"
+          },
+          {
+            "internalType": "bytes",
+            "name": "returnData",
+            "type": "bytes"
+          }
+        ],
+        "internalType": "struct Multicall3.Result[]",
+        "name": "returnData",
+        "type": "tuple[]"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "getBlockNumber",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "blockNumber",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "getChainId",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "chainid",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "getCurrentBlockTimestamp",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "timestamp",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "addr",
+        "type": "address"
+      }
+    ],
+    "name": "getEthBalance",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "balance",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bool",
+        "name": "requireSuccess",
+        "type": "bool"
+      },
+      {
+        "components": [
+          {
+            "internalType": "address",
+            "name": "target",
+            "type": "address"
+          },
+          {
+            "internalType": "bytes",
+            "name": "callData",
+            "type": "bytes"
+          }
+        ],
+        "internalType": "struct Multicall3.Call[]",
+        "name": "calls",
+        "type": "tuple[]"
+      }
+    ],
+    "name": "tryAggregate",
+    "outputs": [
+      {
+        "components": [
+          {
+            "internalType": "bool",
+            "name": "success",
+            "type": "bool"
+          },
+          {
+            "internalType": "bytes",
+            "name": "returnData",
+            "type": "bytes"
+          }
+        ],
+        "internalType": "struct Multicall3.Result[]",
+        "name": "returnData",
+        "type": "tuple[]"
+      }
+    ],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  }
+] as const;
+
+export const multicall3Bytecode = "0x6080604052348015600e575f5ffd5b5061093f8061001c5f395ff3fe608060405234801561000f575f5ffd5b506004361061007a575f3560e01c806342cbb15c1161005857806342cbb15c146100ba5780634d2301cc146100c057806382ad56cb146100db578063bce38bd7146100fb575f5ffd5b80630f28c97d1461007e578063252dba42146100935780633408e470146100b4575b5f5ffd5b425b6040519081526020015b60405180910390f35b6100a66100a1366004610641565b61010e565b60405161008a9291906106ae565b46610080565b43610080565b6100806100ce366004610718565b6001600160a01b03163190565b6100ee6100e9366004610641565b610285565b60405161008a9190610745565b6100ee6101093660046107d5565b610459565b4360608267ffffffffffffffff81111561012a5761012a610824565b60405190808252806020026020018201604052801561015d57816020015b60608152602001906001900390816101485790505b5090505f5b8381101561027d575f5f86868481811061017e5761017e610838565b9050602002810190610190919061084c565b61019e906020810190610718565b6001600160a01b03168787858181106101b9576101b9610838565b90506020028101906101cb919061084c565b6101d990602081019061086a565b6040516101e79291906108ad565b5f604051808303815f865af19150503d805f8114610220576040519150601f19603f3d011682016040523d82523d5f602084013e610225565b606091505b509150915081610255578281604051635c0dee5d60e01b815260040161024c9291906108bc565b60405180910390fd5b8084848151811061026857610268610838565b60209081029190910101525050600101610162565b509250929050565b60608167ffffffffffffffff8111156102a0576102a0610824565b6040519080825280602002602001820160405280156102e557816020015b604080518082019091525f8152606060208201528152602001906001900390816102be5790505b5090505f5b82811015610452575f5f85858481811061030657610306610838565b905060200281019061031891906108dc565b610326906020810190610718565b6001600160a01b031686868581811061034157610341610838565b905060200281019061035391906108dc565b61036190604081019061086a565b60405161036f9291906108ad565b5f604051808303815f865af19150503d805f81146103a8576040519150601f19603f3d011682016040523d82523d5f602084013e6103ad565b606091505b50915091508585848181106103c4576103c4610838565b90506020028101906103d691906108dc565b6103e79060408101906020016108f0565b1580156103f2575081155b15610414578281604051635c0dee5d60e01b815260040161024c9291906108bc565b604051806040016040528083151581526020018281525084848151811061043d5761043d610838565b602090810291909101015250506001016102ea565b5092915050565b60608167ffffffffffffffff81111561047457610474610824565b6040519080825280602002602001820160405280156104b957816020015b604080518082019091525f8152606060208201528152602001906001900390816104925790505b5090505f5b828110156105f1575f5f8585848181106104da576104da610838565b90506020028101906104ec919061084c565b6104fa906020810190610718565b6001600160a01b031686868581811061051557610515610838565b9050602002810190610527919061084c565b61053590602081019061086a565b6040516105439291906108ad565b5f604051808303815f865af19150503d805f811461057c576040519150601f19603f3d011682016040523d82523d5f602084013e610581565b606091505b5091509150868015610591575081155b156105b3578281604051635c0dee5d60e01b815260040161024c9291906108bc565b60405180604001604052808315158152602001828152508484815181106105dc576105dc610838565b602090810291909101015250506001016104be565b509392505050565b5f5f83601f840112610609575f5ffd5b50813567ffffffffffffffff811115610620575f5ffd5b6020830191508360208260051b850101111561063a575f5ffd5b9250929050565b5f5f60208385031215610652575f5ffd5b823567ffffffffffffffff811115610668575f5ffd5b610674858286016105f9565b90969095509350505050565b5f81518084528060208401602086015e5f602082860101526020601f19601f83011685010191505092915050565b5f604082018483526040602084015280845180835260608501915060608160051b8601019250602086015f5b8281101561070b57605f198786030184526106f6858351610680565b945060209384019391909101906001016106da565b5092979650505050505050565b5f60208284031215610728575f5ffd5b81356001600160a01b038116811461073e575f5ffd5b9392505050565b5f602082016020835280845180835260408501915060408160051b8601019250602086015f5b828110156107b557603f198786030184528151805115158652602081015190506040602087015261079f6040870182610680565b955050602093840193919091019060010161076b565b50929695505050505050565b803580151581146107d0575f5ffd5b919050565b5f5f5f604084860312156107e7575f5ffd5b6107f0846107c1565b9250602084013567ffffffffffffffff81111561080b575f5ffd5b610817868287016105f9565b9497909650939450505050565b634e487b7160e01b5f52604160045260245ffd5b634e487b7160e01b5f52603260045260245ffd5b5f8235603e19833603018112610860575f5ffd5b9190910192915050565b5f5f8335601e1984360301811261087f575f5ffd5b83018035915067ffffffffffffffff821115610899575f5ffd5b60200191503681900382131561063a575f5ffd5b818382375f9101908152919050565b828152604060208201525f6108d46040830184610680565b949350505050565b5f8235605e19833603018112610860575f5ffd5b5f60208284031215610900575f5ffd5b61073e826107c156fea2646970667358221220ce5dc3b755edbe66d7ead416e26f70e669ccc946e3e642f0ec851d6b876bebea64736f6c634300081c0033" as `0x${string}`;
+
+export const multicall3DeployedBytecode = "0x608060405234801561000f575f5ffd5b506004361061007a575f3560e01c806342cbb15c1161005857806342cbb15c146100ba5780634d2301cc146100c057806382ad56cb146100db578063bce38bd7146100fb575f5ffd5b80630f28c97d1461007e578063252dba42146100935780633408e470146100b4575b5f5ffd5b425b6040519081526020015b60405180910390f35b6100a66100a1366004610641565b61010e565b60405161008a9291906106ae565b46610080565b43610080565b6100806100ce366004610718565b6001600160a01b03163190565b6100ee6100e9366004610641565b610285565b60405161008a9190610745565b6100ee6101093660046107d5565b610459565b4360608267ffffffffffffffff81111561012a5761012a610824565b60405190808252806020026020018201604052801561015d57816020015b60608152602001906001900390816101485790505b5090505f5b8381101561027d575f5f86868481811061017e5761017e610838565b9050602002810190610190919061084c565b61019e906020810190610718565b6001600160a01b03168787858181106101b9576101b9610838565b90506020028101906101cb919061084c565b6101d990602081019061086a565b6040516101e79291906108ad565b5f604051808303815f865af19150503d805f8114610220576040519150601f19603f3d011682016040523d82523d5f602084013e610225565b606091505b509150915081610255578281604051635c0dee5d60e01b815260040161024c9291906108bc565b60405180910390fd5b8084848151811061026857610268610838565b60209081029190910101525050600101610162565b509250929050565b60608167ffffffffffffffff8111156102a0576102a0610824565b6040519080825280602002602001820160405280156102e557816020015b604080518082019091525f8152606060208201528152602001906001900390816102be5790505b5090505f5b82811015610452575f5f85858481811061030657610306610838565b905060200281019061031891906108dc565b610326906020810190610718565b6001600160a01b031686868581811061034157610341610838565b905060200281019061035391906108dc565b61036190604081019061086a565b60405161036f9291906108ad565b5f604051808303815f865af19150503d805f81146103a8576040519150601f19603f3d011682016040523d82523d5f602084013e6103ad565b606091505b50915091508585848181106103c4576103c4610838565b90506020028101906103d691906108dc565b6103e79060408101906020016108f0565b1580156103f2575081155b15610414578281604051635c0dee5d60e01b815260040161024c9291906108bc565b604051806040016040528083151581526020018281525084848151811061043d5761043d610838565b602090810291909101015250506001016102ea565b5092915050565b60608167ffffffffffffffff81111561047457610474610824565b6040519080825280602002602001820160405280156104b957816020015b604080518082019091525f8152606060208201528152602001906001900390816104925790505b5090505f5b828110156105f1575f5f8585848181106104da576104da610838565b90506020028101906104ec919061084c565b6104fa906020810190610718565b6001600160a01b031686868581811061051557610515610838565b9050602002810190610527919061084c565b61053590602081019061086a565b6040516105439291906108ad565b5f604051808303815f865af19150503d805f811461057c576040519150601f19603f3d011682016040523d82523d5f602084013e610581565b606091505b5091509150868015610591575081155b156105b3578281604051635c0dee5d60e01b815260040161024c9291906108bc565b60405180604001604052808315158152602001828152508484815181106105dc576105dc610838565b602090810291909101015250506001016104be565b509392505050565b5f5f83601f840112610609575f5ffd5b50813567ffffffffffffffff811115610620575f5ffd5b6020830191508360208260051b850101111561063a575f5ffd5b9250929050565b5f5f60208385031215610652575f5ffd5b823567ffffffffffffffff811115610668575f5ffd5b610674858286016105f9565b90969095509350505050565b5f81518084528060208401602086015e5f602082860101526020601f19601f83011685010191505092915050565b5f604082018483526040602084015280845180835260608501915060608160051b8601019250602086015f5b8281101561070b57605f198786030184526106f6858351610680565b945060209384019391909101906001016106da565b5092979650505050505050565b5f60208284031215610728575f5ffd5b81356001600160a01b038116811461073e575f5ffd5b9392505050565b5f602082016020835280845180835260408501915060408160051b8601019250602086015f5b828110156107b557603f198786030184528151805115158652602081015190506040602087015261079f6040870182610680565b955050602093840193919091019060010161076b565b50929695505050505050565b803580151581146107d0575f5ffd5b919050565b5f5f5f604084860312156107e7575f5ffd5b6107f0846107c1565b9250602084013567ffffffffffffffff81111561080b575f5ffd5b610817868287016105f9565b9497909650939450505050565b634e487b7160e01b5f52604160045260245ffd5b634e487b7160e01b5f52603260045260245ffd5b5f8235603e19833603018112610860575f5ffd5b9190910192915050565b5f5f8335601e1984360301811261087f575f5ffd5b83018035915067ffffffffffffffff821115610899575f5ffd5b60200191503681900382131561063a575f5ffd5b818382375f9101908152919050565b828152604060208201525f6108d46040830184610680565b949350505050565b5f8235605e19833603018112610860575f5ffd5b5f60208284031215610900575f5ffd5b61073e826107c156fea2646970667358221220ce5dc3b755edbe66d7ead416e26f70e669ccc946e3e642f0ec851d6b876bebea64736f6c634300081c0033" as `0x${string}`;

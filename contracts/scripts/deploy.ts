@@ -1,7 +1,8 @@
 /**
  * Deploys Glassbox (LocalUSDC unless a USDC address is given, CapabilityRegistry, Settlement) with viem, wires
- * the registry to Settlement (one-time setSettlement, so splits refuse recipients that can never claim), and
- * writes deployments/<chainId>.json.
+ * the registry to Settlement (one-time setSettlement, so splits refuse recipients that can never claim), installs
+ * the x402 batch-settlement contracts on dev chains (contracts/scripts/x402.ts; elsewhere they must exist at their
+ * canonical addresses) and writes deployments/<chainId>.json.
  *   GLASSBOX_DEPLOYER_KEY=0x... tsx contracts/scripts/deploy.ts --rpc http://127.0.0.1:8545 [--usdc 0x...]
  *     [--surplus-recipient 0x...] [--out DIR]
  * Settlement's surplusRecipient (where stray USDC can be swept, immutable) is the deployer unless given.
@@ -22,6 +23,7 @@ import {
 import type { Deployment } from "../../sdk/deployment.ts";
 import { writeDeployment } from "../../sdk/deployments.ts";
 import { devPrivateKey } from "../../sdk/dev-accounts.ts";
+import { ensureX402Contracts } from "./x402.ts";
 
 /** Hardhat's well-known dev account #0: only ever used on chain 31337. */
 export const HARDHAT_DEV_KEY_0: Hex = devPrivateKey(0);
@@ -97,11 +99,18 @@ export async function deployGlassbox(options: DeployOptions): Promise<Deployment
   if (wiring.status !== "success") {
     throw new Error(`Wiring the registry to Settlement failed (transaction ${wiring.transactionHash}).`);
   }
+  const x402 = await ensureX402Contracts(options.rpcUrl);
 
   const deployment: Deployment = {
     chainId,
     startBlock: Math.min(...blocks),
-    contracts: { registry: registry.address, settlement: settlement.address, usdc },
+    contracts: {
+      registry: registry.address,
+      settlement: settlement.address,
+      usdc,
+      batchSettlement: x402.batchSettlement,
+      erc3009DepositCollector: x402.erc3009DepositCollector,
+    },
   };
   if (options.write === false) return deployment;
   const file = await writeDeployment(deployment, options.deploymentsDir);
