@@ -1,9 +1,9 @@
 import type { x402Facilitator } from "@x402/core/facilitator";
 import type { Network, PaymentPayload, PaymentRequirements } from "@x402/core/types";
 import type { Channel } from "@x402/evm/batch-settlement/server";
-import { BATCH_SETTLEMENT_ADDRESS } from "@x402/evm";
 import type { Logger } from "pino";
 import type { Address, Hex, PublicClient } from "viem";
+import { batchSettlementAbi } from "../sdk/abi.ts";
 import type { JournaledChannelStorage } from "./channel-storage.ts";
 import { shortMessage } from "./errors.ts";
 import type { Journal } from "./journal.ts";
@@ -182,27 +182,11 @@ function claimOf(c: Channel) {
   };
 }
 
-/** The canonical x402 batch-settlement channel contract (installed at the same address on the dev chain). */
-export const CHANNEL_CONTRACT: Hex = BATCH_SETTLEMENT_ADDRESS;
-
-const PENDING_WITHDRAWALS_ABI = [
-  {
-    type: "function",
-    name: "pendingWithdrawals",
-    stateMutability: "view",
-    inputs: [{ name: "channelId", type: "bytes32" }],
-    outputs: [
-      { name: "amount", type: "uint128" },
-      { name: "initiatedAt", type: "uint40" },
-    ],
-  },
-] as const;
-
 /** Which of these channels have a payer withdrawal in progress, read from the channel contract. */
-export async function withdrawalsPending(client: PublicClient, channelIds: Hex[]): Promise<Set<string>> {
+export async function withdrawalsPending(client: PublicClient, channelContract: Address, channelIds: Hex[]): Promise<Set<string>> {
   const out = new Set<string>();
   const states = await Promise.all(
-    channelIds.map((channelId) => client.readContract({ address: CHANNEL_CONTRACT, abi: PENDING_WITHDRAWALS_ABI, functionName: "pendingWithdrawals", args: [channelId] })),
+    channelIds.map((channelId) => client.readContract({ address: channelContract, abi: batchSettlementAbi, functionName: "pendingWithdrawals", args: [channelId] })),
   );
   states.forEach(([, initiatedAt], i) => {
     if (initiatedAt > 0) out.add(channelIds[i]!.toLowerCase());

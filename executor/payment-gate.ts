@@ -85,7 +85,9 @@ export class PaymentGate {
       settle: (payload, requirements) => facilitator.settle(payload, requirements),
       getSupported: async (): Promise<SupportedResponse> => {
         const supported = facilitator.getSupported();
-        return { ...supported, kinds: supported.kinds.map((k) => ({ ...k, network: asNetwork(k.network) })) };
+        // Only this chain's v2 kinds (the exact facilitator also lists v1 network names).
+        const kinds = supported.kinds.flatMap((k) => (isNetwork(k.network) && k.network === this.network ? [{ ...k, network: k.network }] : []));
+        return { ...supported, kinds };
       },
     };
     this.channelServer = new BatchSettlementServerScheme(o.operator.address, {
@@ -366,11 +368,6 @@ function channelIdOf(payload: PaymentPayload): Hex | undefined {
 
 function isNetwork(value: string): value is Network {
   return /^[a-z0-9-]+:[A-Za-z0-9-]+$/.test(value);
-}
-
-function asNetwork(value: string): Network {
-  if (!isNetwork(value)) throw new TypeError(`"${value}" is not a CAIP-2 network id`);
-  return value;
 }
 
 function isScheme(value: unknown): value is PaymentScheme {

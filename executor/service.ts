@@ -11,7 +11,7 @@ import { CallService } from "./calls.ts";
 import { RegistryView } from "./chain.ts";
 import { shortMessage } from "./errors.ts";
 import type { ComponentHost } from "./host.ts";
-import { CHANNEL_CONTRACT, ChannelClaimer, withdrawalsPending } from "./channel-claimer.ts";
+import { ChannelClaimer, withdrawalsPending } from "./channel-claimer.ts";
 import { JournaledChannelStorage } from "./channel-storage.ts";
 import { Journal } from "./journal.ts";
 import { OperatorSender } from "./operator.ts";
@@ -185,7 +185,7 @@ export async function startExecutor(config: ExecutorConfig): Promise<RunningExec
     maxClaimsPerBatch: config.maxClaimsPerBatch ?? DEFAULTS.maxClaimsPerBatch,
     claimIntervalMs: config.claimIntervalMs ?? DEFAULTS.claimIntervalMs,
     watchIntervalMs: DEFAULTS.watchIntervalMs,
-    withdrawalsPending: (ids) => withdrawalsPending(client, ids),
+    withdrawalsPending: (ids) => withdrawalsPending(client, deployment.contracts.batchSettlement, ids),
     chainReachable: () => gate.chainReachable(),
   });
   await claimer.start();
@@ -228,7 +228,7 @@ export async function startExecutor(config: ExecutorConfig): Promise<RunningExec
       endpoint: registry.executor.endpoint,
       bond: book.bond.toString(),
       schemes: [...PAYMENT_SCHEMES],
-      channels: { contract: CHANNEL_CONTRACT, withdrawDelaySeconds: gate.withdrawDelaySeconds },
+      channels: { contract: deployment.contracts.batchSettlement, withdrawDelaySeconds: gate.withdrawDelaySeconds },
       settleWindowSeconds: receipts.settleWindowSeconds,
       unsettledRoyalties: { total: book.total.toString(), receipts: book.count, versions: unsettled },
       nextSeq: settler.nextSeq.toString(),

@@ -2,6 +2,7 @@ import { wrapFetchWithPaymentFromConfig, decodePaymentResponseHeader } from "@x4
 import { decodePaymentRequiredHeader, encodePaymentSignatureHeader } from "@x402/core/http";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements } from "@x402/core/types";
 import { toClientEvmSigner } from "@x402/evm";
+import { BatchSettlementEvmScheme } from "@x402/evm/batch-settlement/client";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
 import type { Address, Hex, LocalAccount, PublicClient } from "viem";
 import { signTransferAuthorization } from "../../helpers/payments.ts";
@@ -14,6 +15,19 @@ export function payingFetch(account: LocalAccount, client: PublicClient, usdc: A
   return wrapFetchWithPaymentFromConfig(fetch, {
     schemes: [{ network, client: new ExactEvmScheme(toClientEvmSigner(account, client)) }],
     spendControls: { allowedAssets: [{ network, asset: usdc, maxAmountPerPayment: "100000000" }] },
+  }) as typeof fetch;
+}
+
+/**
+ * An unmodified @x402/fetch client paying through a batch-settlement channel (the stock client: it
+ * deposits `deposit` on first use, then signs a cumulative voucher per call).
+ */
+export function channelFetch(account: LocalAccount, client: PublicClient, usdc: Address, chainId: number, deposit: bigint): typeof fetch {
+  const network = `eip155:${chainId}` as const;
+  const signer = toClientEvmSigner(account, client);
+  return wrapFetchWithPaymentFromConfig(fetch, {
+    schemes: [{ network, client: new BatchSettlementEvmScheme(signer, { depositStrategy: () => deposit.toString() }) }],
+    spendControls: { allowedAssets: [{ network, asset: usdc, maxAmountPerPayment: "100000000000" }] },
   }) as typeof fetch;
 }
 
