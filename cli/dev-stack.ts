@@ -34,7 +34,8 @@ export interface DevStackOptions {
   /** USDC minted to each dev account, base units. */
   faucetAmount?: bigint;
   executorFee?: bigint;
-  settlementMode?: "immediate" | "batched";
+  /** The executor's bond in Settlement, base units (default 100 USDC; posted once the operator is funded). */
+  executorBond?: bigint;
   /** One line per service as it becomes ready, with the seconds it took. */
   log?: (line: string) => void;
   /**
@@ -241,7 +242,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         "--cache-dir", PREPARED_CACHE,
         "--port", String(executorPort),
         "--fee", String(options.executorFee ?? 100n),
-        "--settlement", options.settlementMode ?? "batched",
+        "--bond", String(options.executorBond ?? 100_000_000n),
         "--endpoint", executorUrl,
         "--register",
       ],

@@ -3,7 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { Logger } from "pino";
 import { isHex, verifyMessage, type Hex } from "viem";
-import { PAYER_SIGNATURE_HEADER, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, receiptResultMessage } from "../sdk/protocol.ts";
+import { PAYER_SIGNATURE_HEADER, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, receiptResultMessage, type ReceiptResponseBody } from "../sdk/protocol.ts";
 import { UPLOAD_SIGNATURE_HEADER } from "../sdk/upload.ts";
 import { parseSha256 } from "./blobs.ts";
 import type { CallService } from "./calls.ts";
@@ -18,6 +18,8 @@ export interface AppDeps {
   log: Logger;
   maxCallBodyBytes: number;
   maxBlobBytes: number;
+  /** Settlement.nextSeq(executor) as last read: receipts below it are settled. */
+  settledBelow: () => bigint;
   info: () => Promise<unknown>;
   health: () => Promise<{ ok: boolean; [key: string]: unknown }>;
 }
@@ -59,16 +61,18 @@ export function createApp(d: AppDeps): Hono {
       if (!valid) throw new ApiError(403, "NOT_THE_PAYER", `${PAYER_SIGNATURE_HEADER} is not the payer's signature of "${receiptResultMessage(id)}".`);
       result = { result: entry.result === null ? null : (JSON.parse(entry.result) as unknown) };
     }
-    return c.json({
+    const settled = entry.seq > 0n && entry.seq + BigInt(entry.lineCount) <= d.settledBelow();
+    const batch = settled ? await d.journal.batchCovering(entry.seq) : undefined;
+    const body: ReceiptResponseBody = {
       receiptId: entry.receiptId,
       receipt: entry.receipt,
-      signature: entry.receiptSignature,
-      status: entry.status,
-      txHash: entry.txHash,
-      reason: entry.reason,
+      signature: entry.signature,
+      status: entry.seq === 0n ? "no-royalty" : settled ? "settled" : "unsettled",
+      txHash: batch?.txHash ?? null,
       resultAvailable: entry.result !== null,
       ...result,
-    });
+    };
+    return c.json(body);
   });
 
   app.put("/v1/blobs/:hash", bodyLimit({ maxSize: d.maxBlobBytes, onError: tooLarge(d.maxBlobBytes, "blob") }), async (c) => {
@@ -94,7 +98,7 @@ export function createApp(d: AppDeps): Hono {
         nameAndVersion: c.req.param("nameVersion"),
         functionName: c.req.param("function"),
         args,
-        paymentHeader: c.req.header("PAYMENT-SIGNATURE") ?? c.req.header("X-PAYMENT"),
+        paymentHeader: c.req.header(PAYMENT_SIGNATURE_HEADER) ?? c.req.header("X-PAYMENT"),
         origin: url.origin,
       });
       for (const [name, value] of Object.entries(response.headers)) c.header(name, value);
@@ -111,7 +115,7 @@ export function createApp(d: AppDeps): Hono {
     if (error instanceof ApiError) {
       const paymentRequired = error.details?.paymentRequired;
       if (typeof paymentRequired === "string") {
-        c.header("PAYMENT-REQUIRED", paymentRequired);
+        c.header(PAYMENT_REQUIRED_HEADER, paymentRequired);
         c.header("Cache-Control", "no-store");
       }
       const { paymentRequired: _, ...details } = error.details ?? {};

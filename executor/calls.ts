@@ -1,30 +1,28 @@
-import { encodePaymentResponseHeader } from "@x402/core/http";
-import type { PaymentRequirements, SettleResponse } from "@x402/core/types";
+import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
 import type { Logger } from "pino";
-import type { Account, Address, Hex } from "viem";
+import type { Hex } from "viem";
 import { canonicalJson } from "../sdk/canonical-json.ts";
 import { PACKAGE_NAME_PATTERN } from "../sdk/ids.ts";
 import { isSemver } from "../sdk/manifest.ts";
-import { inputHashOf, outputHashOf, receiptId, receiptToJson, type Receipt, type ReceiptJson } from "../sdk/receipt.ts";
+import { PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, type CallResponseBody } from "../sdk/protocol.ts";
+import { inputHashOf, outputHashOf } from "../sdk/receipt.ts";
 import type { FunctionSignature } from "../sdk/wit.ts";
 import type { RegistryView, VersionRecord } from "./chain.ts";
-import { ApiError, type ErrorCode } from "./errors.ts";
+import { ApiError, shortMessage, type ErrorCode } from "./errors.ts";
 import type { ComponentHost, ComponentRef } from "./host.ts";
-import type { Journal, JournaledReceipt } from "./journal.ts";
-import { paymentError, type Payments, type VerifiedPayment } from "./payments.ts";
+import type { PaymentGate } from "./payment-gate.ts";
+import type { IssuedReceipt, ReceiptIssuer } from "./receipts.ts";
+import type { RoyaltyBook } from "./royalty-book.ts";
 import { runtimeToApiError } from "./runtime-errors.ts";
-import type { SettlementMode, Settler } from "./settlement.ts";
 
 export interface CallDeps {
   registry: RegistryView;
   host: ComponentHost;
-  payments: Payments;
-  journal: Journal;
-  settler: Settler;
-  mode: SettlementMode;
-  operator: Account;
+  gate: PaymentGate;
+  receipts: ReceiptIssuer;
+  /** Unsettled royalties against the bond: refuses a paid call that would exceed it. */
+  royalties: RoyaltyBook;
   chainId: number;
-  settlement: Address;
   log: Logger;
 }
 
@@ -44,19 +42,20 @@ export interface CallResponse {
   headers: Record<string, string>;
 }
 
-/** A per-fuel quote from a free dry run; fuel is deterministic, so the paid run uses the same amount. */
+/** A quote: royalty (per-call price, or price + fuel part from a deterministic dry run) + executor fee. */
 interface Quote {
   royalty: bigint;
   fee: bigint;
-  fuelUsed: bigint;
+  fuel: bigint;
 }
 
 const QUOTE_CACHE_SIZE = 2_000;
 
 /**
  * POST /v1/call: resolve the version from the chain, check the function and arguments (before any
- * payment is asked for), quote, verify the x402 payment, run, sign and journal the receipt, settle.
- * A failed run is never charged: the payment is only claimed (never collected) until the run succeeded.
+ * payment is asked for), quote, then through the payment gate: verify, run, make the payment final,
+ * issue (sign + journal) the receipt, answer. A failed run is never charged (the payment is cancelled),
+ * and a payment that cannot be made final withholds the result.
  */
 export class CallService {
   private readonly quotes = new Map<string, Quote>();
@@ -89,164 +88,105 @@ export class CallService {
       throw new ApiError(
         503,
         "EXECUTOR_NOT_REGISTERED",
-        "This executor is not registered on-chain, so it cannot settle paid calls; nothing was charged.",
+        "This executor is not registered on-chain, so it cannot take paid calls; nothing was charged.",
         "The operator starts it with --register (or calls registerExecutor) first.",
       );
     }
     const quote = await this.quote(version, req.functionName, req.args, inputHash, executor.feePerCall);
     const amount = quote.royalty + quote.fee;
-    const requirement = await this.d.payments.requirements(amount, version.versionId);
+    const accepts = await this.d.gate.requirements(amount);
     const resource = {
       url: `${req.origin}/v1/call/${version.name}@${version.version}/${req.functionName}`,
       description: `${version.name}@${version.version} ${req.functionName}: ${quote.royalty} royalty + ${quote.fee} executor fee (USDC base units)`,
     };
 
     if (!req.paymentHeader) {
-      const challenge = await this.d.payments.challenge(requirement, resource, "PAYMENT-SIGNATURE header is required");
+      this.d.royalties.check(quote.royalty);
+      const challenge = await this.d.gate.challenge(accepts, resource, "PAYMENT-SIGNATURE header is required");
       return {
         status: 402,
-        headers: { "PAYMENT-REQUIRED": challenge.header },
+        headers: { [PAYMENT_REQUIRED_HEADER]: challenge.header },
         // Our error body plus the x402 fields (the header is authoritative; `error` stays ours).
         body: {
           x402Version: challenge.body.x402Version,
           resource: challenge.body.resource,
           accepts: challenge.body.accepts,
-          ...new ApiError(402, "PAYMENT_REQUIRED", `This call costs ${amount} USDC base units (${quote.royalty} royalty + ${quote.fee} executor fee).`, "Pay with any x402 v2 client (exact scheme, USDC) and retry with PAYMENT-SIGNATURE.").toBody(),
+          ...new ApiError(
+            402,
+            "PAYMENT_REQUIRED",
+            `This call costs ${amount} USDC base units (${quote.royalty} royalty + ${quote.fee} executor fee).`,
+            "Pay with any x402 v2 client: batch-settlement (a channel: deposit once, then a voucher per call) or exact (USDC), and retry with PAYMENT-SIGNATURE.",
+          ).toBody(),
         },
       };
     }
 
+    const payload = this.d.gate.decode(req.paymentHeader);
     try {
-      return await this.paidCall(version, req, requirement, quote, inputHash);
+      return await this.paidCall(version, req, payload, accepts, quote, inputHash);
     } catch (error) {
       if (error instanceof ApiError && error.status === 402) {
-        const challenge = await this.d.payments.challenge(requirement, resource, `${error.code}: ${error.message}`);
+        const reason = typeof error.details?.reason === "string" ? error.details.reason : `${error.code}: ${error.message}`;
+        const challenge = await this.d.gate.challenge(accepts, resource, reason, payload);
         throw new ApiError(402, error.code, error.message, error.hint, { ...error.details, paymentRequired: challenge.header });
       }
       throw error;
     }
   }
 
-  private async paidCall(
-    version: VersionRecord,
-    req: CallRequest,
-    requirement: PaymentRequirements,
-    quote: Quote,
-    inputHash: Hex,
-  ): Promise<CallResponse> {
-    const payload = this.d.payments.decode(req.paymentHeader!);
-    const payment = await this.d.payments.verifyAndClaim(payload, requirement);
-
-    let journaled = false;
+  private async paidCall(version: VersionRecord, req: CallRequest, payload: PaymentPayload, accepts: PaymentRequirements[], quote: Quote, inputHash: Hex): Promise<CallResponse> {
+    const release = this.d.royalties.reserve(quote.royalty);
     try {
-      return await this.runAndJournal(version, req, payment, quote, inputHash, () => (journaled = true));
-    } finally {
-      this.d.payments.release(payment.payer, payment.authorization.nonce, journaled);
-    }
-  }
-
-  private async runAndJournal(
-    version: VersionRecord,
-    req: CallRequest,
-    payment: VerifiedPayment,
-    quote: Quote,
-    inputHash: Hex,
-    onJournaled: () => void,
-  ): Promise<CallResponse> {
-    // A failed run throws here: nothing is journaled, nothing is charged.
-    const run = await this.run(version.hashes, req.functionName, req.args);
-
-    const receipt: Receipt = {
-      versionId: version.versionId,
-      functionName: req.functionName,
-      payer: payment.payer,
-      executor: this.d.operator.address,
-      royalty: payment.amount - quote.fee,
-      executorFee: quote.fee,
-      inputHash,
-      outputHash: outputHashOf(run.result),
-      fuelUsed: run.fuelUsed,
-      paymentNonce: payment.authorization.nonce,
-      timestamp: BigInt(Math.floor(Date.now() / 1000)),
-    };
-    const entry = await this.journalReceipt(receipt, payment, run.result);
-    onJournaled();
-
-    let settlement: { status: string; transaction?: Hex; reason?: string };
-    if (this.d.mode === "immediate") {
-      const outcome = await this.d.settler.settleNow(entry);
-      if (outcome.status === "failed") {
-        throw paymentError(
-          "SETTLEMENT_FAILED",
-          `The payment could not be settled (${outcome.reason}); it was not charged and the result is withheld.`,
-          "Check the payer's USDC balance and authorization, then pay again.",
-        );
+      const verified = await this.d.gate.verify(payload, accepts);
+      let run: { result: unknown; fuelUsed: bigint };
+      try {
+        run = await this.run(version.hashes, req.functionName, req.args);
+      } catch (error) {
+        // Never charged: the voucher reservation is released, an exact authorization never submitted.
+        await this.d.gate.cancel(verified, error);
+        throw error;
       }
-      settlement = outcome.status === "settled" ? { status: "settled", transaction: outcome.txHash } : { status: "pending", reason: outcome.reason };
-    } else {
-      this.d.settler.enqueue(entry);
-      settlement = { status: "queued" };
-    }
-
-    this.d.log.debug({ receiptId: entry.receiptId, version: `${version.name}@${version.version}`, fn: req.functionName, settlement: settlement.status }, "paid call");
-    const paymentResponse: SettleResponse = {
-      success: true,
-      transaction: settlement.transaction ?? "",
-      network: this.d.payments.network,
-      payer: payment.payer,
-      amount: payment.amount.toString(),
-      extra: { receiptId: entry.receiptId, settlement: settlement.status },
-    };
-    return {
-      status: 200,
-      headers: { "PAYMENT-RESPONSE": encodePaymentResponseHeader(paymentResponse) },
-      body: {
+      // Final payment first (a result is released only once it is paid), then the receipt.
+      const finalized = await this.d.gate.finalize(verified);
+      const result = canonicalJson(run.result ?? null);
+      let issued: IssuedReceipt;
+      try {
+        issued = await this.d.receipts.issue({
+          versionId: version.versionId,
+          functionName: req.functionName,
+          payer: verified.payer,
+          royalty: quote.royalty,
+          executorFee: quote.fee,
+          fuel: quote.fuel,
+          inputHash,
+          outputHash: outputHashOf(run.result),
+          dependencies: [],
+          paymentRef: finalized.paymentRef,
+          scheme: verified.scheme,
+          result,
+          ...(verified.channelId ? { channelId: verified.channelId } : {}),
+        });
+      } catch (error) {
+        this.d.gate.rollback(finalized);
+        if (verified.scheme === "exact") {
+          this.d.log.error({ payer: verified.payer, transaction: finalized.paymentRef, err: shortMessage(error) }, "exact payment settled but its receipt could not be journaled");
+        }
+        throw new ApiError(500, "INTERNAL", `The receipt could not be journaled (${shortMessage(error)}); the result is withheld.`, verified.scheme === "exact" ? `Your payment settled in ${finalized.paymentRef}; the operator can see it in the log.` : "The channel was not charged; pay again.");
+      }
+      this.d.gate.released(finalized);
+      this.d.log.debug({ receiptId: issued.id, version: `${version.name}@${version.version}`, fn: req.functionName, scheme: verified.scheme }, "paid call");
+      const body: CallResponseBody = {
         result: run.result,
         fuelUsed: run.fuelUsed.toString(),
-        receipt: entry.receipt,
-        signature: entry.receiptSignature,
-        receiptId: entry.receiptId,
-        settlement: { mode: this.d.mode, ...settlement },
-      },
-    };
-  }
-
-  /** Signs the receipt with the operator key and journals it (durably) before anything is returned. */
-  private async journalReceipt(receipt: Receipt, payment: VerifiedPayment, result: unknown): Promise<JournaledReceipt> {
-    // The receipt id is its EIP-712 digest: signing the digest is signing the typed data.
-    const id = receiptId(receipt, this.d.chainId, this.d.settlement);
-    const signature = await this.d.operator.sign!({ hash: id });
-    const json: ReceiptJson = receiptToJson(receipt);
-    const inserted = await this.d.journal.recordReceipt({
-      payer: payment.payer,
-      nonce: payment.authorization.nonce,
-      versionId: receipt.versionId,
-      amount: payment.amount,
-      receiptId: id,
-      receipt: json,
-      receiptSignature: signature,
-      authorization: payment.authorization,
-      paymentSignature: payment.signature,
-      result: canonicalJson(result ?? null),
-    });
-    if (!inserted) {
-      // Journaled before (a replay that raced past the in-memory check, or across a restart): withhold the result.
-      throw paymentError("PAYMENT_REPLAYED", `The payment nonce ${payment.authorization.nonce} from ${payment.payer} was already used.`);
+        receipt: issued.json,
+        signature: issued.signature,
+        receiptId: issued.id,
+        payment: finalized.payment,
+      };
+      return { status: 200, headers: { [PAYMENT_RESPONSE_HEADER]: this.d.gate.responseHeader(finalized, issued.id) }, body };
+    } finally {
+      release();
     }
-    return {
-      payer: payment.payer,
-      nonce: payment.authorization.nonce,
-      receiptId: id,
-      receipt: json,
-      receiptSignature: signature,
-      authorization: payment.authorization,
-      paymentSignature: payment.signature,
-      status: "pending",
-      txHash: null,
-      reason: null,
-      createdAt: Date.now(),
-      result: canonicalJson(result ?? null),
-    };
   }
 
   /** Resolves `scope` + `name@version` against the chain; 400 for malformed references, 404/410 otherwise. */
@@ -289,14 +229,13 @@ export class CallService {
   }
 
   private async quote(version: VersionRecord, fn: string, args: unknown, inputHash: Hex, fee: bigint): Promise<Quote> {
-    if (version.accessMode === "per-call") return { royalty: version.price, fee, fuelUsed: 0n };
+    if (version.accessMode === "per-call") return { royalty: version.price, fee, fuel: 0n };
     // per-fuel: fuel is deterministic, so a free dry run quotes the exact amount (its result is not returned).
     const key = `${version.versionId}:${fn}:${inputHash}`;
     const cached = this.quotes.get(key);
     if (cached) return { ...cached, fee };
     const run = await this.run(version.hashes, fn, args);
-    const fuelCost = (run.fuelUsed * version.fuelPricePerMillion + 999_999n) / 1_000_000n;
-    const quote = { royalty: version.price + fuelCost, fee, fuelUsed: run.fuelUsed };
+    const quote = { royalty: perFuelRoyalty(version.price, version.fuelPricePerMillion, run.fuelUsed), fee, fuel: run.fuelUsed };
     if (this.quotes.size >= QUOTE_CACHE_SIZE) this.quotes.delete(this.quotes.keys().next().value!);
     this.quotes.set(key, quote);
     return quote;
@@ -309,6 +248,11 @@ export class CallService {
       throw runtimeToApiError(error);
     }
   }
+}
+
+/** A per-fuel royalty: price + ceil(fuel * fuelPricePerMillion / 1e6). */
+export function perFuelRoyalty(price: bigint, fuelPricePerMillion: bigint, fuel: bigint): bigint {
+  return price + (fuel * fuelPricePerMillion + 999_999n) / 1_000_000n;
 }
 
 /** Arguments in positional order (object form mapped by parameter name) for the input hash. */

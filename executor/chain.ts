@@ -254,6 +254,11 @@ export class RegistryView {
     return info.owner;
   }
 
+  /** A version by id (yanked or not), from synced events. */
+  versionById(versionId: Hex): VersionRecord | undefined {
+    return this.versions.get(versionId);
+  }
+
   /** Every non-yanked version, for /v1/info. */
   liveVersions(): VersionRecord[] {
     return [...this.versions.values()].filter((v) => !v.yanked);

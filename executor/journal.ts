@@ -4,95 +4,139 @@ import type { Address, Hex } from "viem";
 import type { ReceiptJson } from "../sdk/receipt.ts";
 
 /**
- * The durable journal: every payment the executor has seen (unique on payer + nonce, so a payment
- * is accepted once, even across restarts) and every signed receipt with its settlement state.
- * PGlite in the data dir by default; PostgreSQL when a connection string is given.
- *
- * A payment is journaled once its run succeeded, together with the signed receipt (a failed run is
- * never charged and leaves no row): pending -> submitted (tx sent) -> settled | failed (terminal,
- * with the reason Settlement gave).
+ * The durable journal (payments v2). PGlite in the data dir by default; PostgreSQL when a connection
+ * string is given. What it keeps:
+ * - `receipts`: every signed receipt, with the result the payer paid for. Its royalty-line sequence
+ *   numbers are assigned in the same transaction that inserts it (seq is unique, so they stay contiguous:
+ *   a failed insert assigns nothing). A receipt is settled once Settlement.nextSeq(executor) passed it.
+ *   `payment_ref` is unique: one payment (an exact transaction, a channel's cumulative amount) backs
+ *   one receipt at most.
+ * - `channels`: the batch-settlement channel records (latest voucher, charged amount), written in the
+ *   same transaction as the receipts they pay for, so a restart never loses a charge that has a receipt
+ *   and never keeps one that has none.
+ * - `royalty_batches`: every settleRoyalties transaction sent, so an unknown outcome is resolved before
+ *   another batch is built (a batch binds its lines to the seqs it lands on).
+ * - `events`: what the settlers did that an operator must be able to read later (a hostile channel
+ *   dropped, a batch reverted), with the reason.
  */
-export type PaymentStatus = "pending" | "submitted" | "settled" | "failed";
-
-export interface AuthorizationJson {
-  from: Address;
-  to: Address;
-  value: string;
-  validAfter: string;
-  validBefore: string;
-  nonce: Hex;
-}
 
 export interface JournaledReceipt {
-  payer: Address;
-  nonce: Hex;
   receiptId: Hex;
+  seq: bigint;
+  lineCount: number;
+  payer: Address;
+  versionId: Hex;
+  /** Total royalty the receipt owes (own + dependencies). */
+  royalty: bigint;
+  scheme: string;
+  paymentRef: Hex;
   receipt: ReceiptJson;
-  receiptSignature: Hex;
-  authorization: AuthorizationJson;
-  paymentSignature: Hex;
-  status: PaymentStatus;
-  txHash: Hex | null;
-  reason: string | null;
-  createdAt: number;
-  /** Canonical JSON of the result the payer paid for (kept so a crash before the response loses nothing). */
+  signature: Hex;
+  /** Canonical JSON of the result the payer paid for. */
   result: string | null;
+  deadline: bigint;
+  createdAt: number;
 }
 
-export interface NewReceipt {
-  payer: Address;
-  nonce: Hex;
-  versionId: Hex;
-  amount: bigint;
-  receiptId: Hex;
-  receipt: ReceiptJson;
-  receiptSignature: Hex;
-  authorization: AuthorizationJson;
-  paymentSignature: Hex;
-  /** Canonical JSON of the call's result. */
-  result: string;
+/** A receipt to insert; its seq is already assigned by the caller inside the same flush. */
+export type NewReceipt = Omit<JournaledReceipt, "createdAt">;
+
+export interface ChannelRow {
+  channelId: string;
+  record: string;
+}
+
+export type BatchStatus = "submitted" | "settled" | "reverted";
+
+export interface RoyaltyBatchRow {
+  firstSeq: bigint;
+  lineCount: number;
+  total: bigint;
+  txHash: Hex;
+  status: BatchStatus;
+  reason: string | null;
+  createdAt: number;
+}
+
+export interface JournalEvent {
+  kind: string;
+  subject: string;
+  detail: string;
+  at: number;
 }
 
 interface Sql {
   query<T>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  /** Runs `fn` in one transaction (all or nothing). */
+  transaction<T>(fn: (q: Sql["query"]) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS payments (
+CREATE TABLE IF NOT EXISTS receipts (
+  receipt_id TEXT PRIMARY KEY,
+  seq BIGINT NOT NULL,
+  line_count INTEGER NOT NULL,
   payer TEXT NOT NULL,
-  nonce TEXT NOT NULL,
   version_id TEXT NOT NULL,
-  amount TEXT NOT NULL,
+  royalty NUMERIC(78, 0) NOT NULL,
+  scheme TEXT NOT NULL,
+  payment_ref TEXT NOT NULL UNIQUE,
+  receipt TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  result TEXT,
+  deadline BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS receipts_seq ON receipts (seq) WHERE seq > 0;
+CREATE TABLE IF NOT EXISTS channels (
+  channel_id TEXT PRIMARY KEY,
+  record TEXT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS royalty_batches (
+  first_seq BIGINT NOT NULL,
+  line_count INTEGER NOT NULL,
+  total NUMERIC(78, 0) NOT NULL,
+  tx_hash TEXT PRIMARY KEY,
   status TEXT NOT NULL,
-  receipt_id TEXT UNIQUE,
-  receipt TEXT,
-  receipt_signature TEXT,
-  authorization_json TEXT,
-  payment_signature TEXT,
-  tx_hash TEXT,
   reason TEXT,
   created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
-  PRIMARY KEY (payer, nonce)
+  updated_at BIGINT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS payments_status ON payments (status);
-ALTER TABLE payments ADD COLUMN IF NOT EXISTS result TEXT;
+CREATE TABLE IF NOT EXISTS events (
+  id BIGSERIAL PRIMARY KEY,
+  kind TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  at BIGINT NOT NULL
+)
 `;
 
-interface Row {
+interface ReceiptRow {
+  receipt_id: string;
+  seq: string | number;
+  line_count: number;
   payer: string;
-  nonce: string;
+  version_id: string;
+  royalty: string;
+  scheme: string;
+  payment_ref: string;
+  receipt: string;
+  signature: string;
+  result: string | null;
+  deadline: string | number;
+  created_at: string | number;
+}
+
+interface BatchRow {
+  first_seq: string | number;
+  line_count: number;
+  total: string;
+  tx_hash: string;
   status: string;
-  receipt_id: string | null;
-  receipt: string | null;
-  receipt_signature: string | null;
-  authorization_json: string | null;
-  payment_signature: string | null;
-  tx_hash: string | null;
   reason: string | null;
   created_at: string | number;
-  result: string | null;
 }
 
 export class Journal {
@@ -115,127 +159,182 @@ export class Journal {
   }
 
   /**
-   * Journals a signed receipt (status pending) with its payment, unique on payer + nonce: false when
-   * this payment was already journaled (a replay). Resolves only once the row is committed, so it
-   * must complete before the response is sent. Concurrent calls are group-committed: one multi-row
-   * INSERT per event-loop turn instead of one commit per receipt.
+   * Inserts receipts and the channel records they were paid from in one transaction: all or nothing.
+   * Throws on any conflict (a payment reference or seq used twice), so the caller's seqs are never
+   * half-assigned.
    */
-  recordReceipt(r: NewReceipt): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      this.pendingInserts.push({ row: r, resolve, reject });
-      if (this.pendingInserts.length === 1) setImmediate(() => void this.flushInserts());
-    });
-  }
-
-  private pendingInserts: { row: NewReceipt; resolve: (inserted: boolean) => void; reject: (error: unknown) => void }[] = [];
-
-  private async flushInserts(): Promise<void> {
-    const taken = this.pendingInserts.splice(0, 500);
-    if (this.pendingInserts.length > 0) setImmediate(() => void this.flushInserts());
-    // The same payment twice in one batch: only the first can be journaled.
-    const keyOf = (r: NewReceipt) => `${r.payer.toLowerCase()}:${r.nonce.toLowerCase()}`;
-    const seen = new Set<string>();
-    const batch = taken.filter(({ row, resolve }) => {
-      if (seen.has(keyOf(row))) {
-        resolve(false);
-        return false;
-      }
-      seen.add(keyOf(row));
-      return true;
-    });
-    if (batch.length === 0) return;
+  async commitReceipts(receipts: readonly NewReceipt[], channels: readonly ChannelRow[]): Promise<void> {
+    if (receipts.length === 0 && channels.length === 0) return;
     const now = Date.now();
-    const params: unknown[] = [];
-    const tuples = batch.map(({ row: r }) => {
-      const base = params.length;
-      params.push(
-        r.payer.toLowerCase(),
-        r.nonce.toLowerCase(),
-        r.versionId,
-        r.amount.toString(),
-        r.receiptId.toLowerCase(),
-        JSON.stringify(r.receipt),
-        r.receiptSignature,
-        JSON.stringify(r.authorization),
-        r.paymentSignature,
-        now,
-        r.result,
-      );
-      const p = (i: number) => `$${base + i}`;
-      return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, 'pending', ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(10)}, ${p(11)})`;
+    await this.sql.transaction(async (query) => {
+      if (receipts.length > 0) {
+        const params: unknown[] = [];
+        const tuples = receipts.map((r) => {
+          const base = params.length;
+          params.push(
+            r.receiptId.toLowerCase(),
+            r.seq.toString(),
+            r.lineCount,
+            r.payer.toLowerCase(),
+            r.versionId.toLowerCase(),
+            r.royalty.toString(),
+            r.scheme,
+            r.paymentRef.toLowerCase(),
+            JSON.stringify(r.receipt),
+            r.signature,
+            r.result,
+            r.deadline.toString(),
+            now,
+          );
+          return `(${Array.from({ length: 13 }, (_, i) => `$${base + i + 1}`).join(", ")})`;
+        });
+        await query(
+          `INSERT INTO receipts (receipt_id, seq, line_count, payer, version_id, royalty, scheme, payment_ref, receipt, signature, result, deadline, created_at)
+           VALUES ${tuples.join(", ")}`,
+          params,
+        );
+      }
+      if (channels.length > 0) await upsertChannels(query, channels, now);
     });
-    try {
-      const { rows } = await this.sql.query<{ payer: string; nonce: string }>(
-        `INSERT INTO payments (payer, nonce, version_id, amount, status, receipt_id, receipt, receipt_signature,
-           authorization_json, payment_signature, created_at, updated_at, result)
-         VALUES ${tuples.join(", ")}
-         ON CONFLICT DO NOTHING RETURNING payer, nonce`,
-        params,
-      );
-      const inserted = new Set(rows.map((row) => `${row.payer}:${row.nonce}`));
-      for (const { row, resolve } of batch) resolve(inserted.has(keyOf(row)));
-    } catch (error) {
-      for (const { reject } of batch) reject(error);
-    }
   }
 
-  async markSubmitted(receiptIds: Hex[], txHash: Hex): Promise<void> {
-    await this.setStatus(receiptIds, "submitted", txHash, null, ["pending", "submitted"]);
+  /** Channel records changed without a receipt (deposits, claims, dropped channels). */
+  async saveChannels(channels: readonly ChannelRow[]): Promise<void> {
+    if (channels.length === 0) return;
+    await this.sql.transaction((query) => upsertChannels(query, channels, Date.now()));
   }
 
-  async markSettled(receiptIds: Hex[], txHash: Hex | null): Promise<void> {
-    await this.setStatus(receiptIds, "settled", txHash, null, ["pending", "submitted"]);
+  async deleteChannel(channelId: string): Promise<void> {
+    await this.sql.query(`DELETE FROM channels WHERE channel_id = $1`, [channelId.toLowerCase()]);
   }
 
-  async markFailed(receiptIds: Hex[], txHash: Hex | null, reason: string): Promise<void> {
-    await this.setStatus(receiptIds, "failed", txHash, reason, ["pending", "submitted"]);
+  async loadChannels(): Promise<ChannelRow[]> {
+    const { rows } = await this.sql.query<{ channel_id: string; record: string }>(`SELECT channel_id, record FROM channels`);
+    return rows.map((r) => ({ channelId: r.channel_id, record: r.record }));
   }
 
-  private async setStatus(ids: Hex[], status: PaymentStatus, txHash: Hex | null, reason: string | null, from: PaymentStatus[]) {
-    if (ids.length === 0) return;
-    await this.sql.query(
-      `UPDATE payments SET status = $1, tx_hash = COALESCE($2, tx_hash), reason = $3, updated_at = $4
-       WHERE receipt_id = ANY($5) AND status = ANY($6)`,
-      [status, txHash, reason, Date.now(), ids, from],
-    );
+  /** The first seq no journaled receipt uses yet (1 when there is none). */
+  async nextFreeSeq(): Promise<bigint> {
+    const { rows } = await this.sql.query<{ next: string | number | null }>(`SELECT MAX(seq + line_count) AS next FROM receipts WHERE seq > 0`);
+    const next = rows[0]?.next;
+    return next === null || next === undefined ? 1n : BigInt(next);
   }
 
-  /** Receipts not yet settled on-chain, oldest first. */
-  async unsettledReceipts(limit = 10_000): Promise<JournaledReceipt[]> {
-    const { rows } = await this.sql.query<Row>(
-      `SELECT * FROM payments WHERE status IN ('pending', 'submitted') ORDER BY created_at LIMIT $1`,
-      [limit],
+  /** Receipts owing royalty lines from `fromSeq` on, in seq order (at most `limit`). */
+  async receiptsFromSeq(fromSeq: bigint, limit: number): Promise<JournaledReceipt[]> {
+    const { rows } = await this.sql.query<ReceiptRow>(
+      `SELECT * FROM receipts WHERE seq > 0 AND seq + line_count > $1 ORDER BY seq LIMIT $2`,
+      [fromSeq.toString(), limit],
     );
     return rows.map(toReceipt);
   }
 
+  /** Unsettled royalties per version (receipts whose lines are not all below `nextSeq`). */
+  async unsettledByVersion(nextSeq: bigint): Promise<{ versionId: Hex; receipts: number; amount: bigint; oldestDeadline: bigint }[]> {
+    const { rows } = await this.sql.query<{ version_id: string; n: string | number; amount: string; oldest: string | number }>(
+      `SELECT version_id, COUNT(*) AS n, SUM(royalty) AS amount, MIN(deadline) AS oldest FROM receipts
+       WHERE seq > 0 AND seq + line_count > $1 GROUP BY version_id`,
+      [nextSeq.toString()],
+    );
+    return rows.map((r) => ({ versionId: r.version_id as Hex, receipts: Number(r.n), amount: BigInt(r.amount), oldestDeadline: BigInt(r.oldest) }));
+  }
+
   async getReceipt(receiptId: Hex): Promise<JournaledReceipt | undefined> {
-    const { rows } = await this.sql.query<Row>(`SELECT * FROM payments WHERE receipt_id = $1`, [receiptId.toLowerCase()]);
+    const { rows } = await this.sql.query<ReceiptRow>(`SELECT * FROM receipts WHERE receipt_id = $1`, [receiptId.toLowerCase()]);
     return rows[0] ? toReceipt(rows[0]) : undefined;
   }
 
-  async countByStatus(): Promise<Record<string, number>> {
-    const { rows } = await this.sql.query<{ status: string; n: string | number }>(
-      `SELECT status, COUNT(*) AS n FROM payments GROUP BY status`,
+  async countReceipts(): Promise<number> {
+    const { rows } = await this.sql.query<{ n: string | number }>(`SELECT COUNT(*) AS n FROM receipts`);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async recordBatch(batch: Omit<RoyaltyBatchRow, "createdAt" | "status" | "reason">): Promise<void> {
+    const now = Date.now();
+    await this.sql.query(
+      `INSERT INTO royalty_batches (first_seq, line_count, total, tx_hash, status, reason, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, 'submitted', NULL, $5, $5) ON CONFLICT (tx_hash) DO NOTHING`,
+      [batch.firstSeq.toString(), batch.lineCount, batch.total.toString(), batch.txHash.toLowerCase(), now],
     );
-    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  async markBatch(txHash: Hex, status: BatchStatus, reason: string | null): Promise<void> {
+    await this.sql.query(`UPDATE royalty_batches SET status = $1, reason = $2, updated_at = $3 WHERE tx_hash = $4`, [status, reason, Date.now(), txHash.toLowerCase()]);
+  }
+
+  async submittedBatches(): Promise<RoyaltyBatchRow[]> {
+    const { rows } = await this.sql.query<BatchRow>(`SELECT * FROM royalty_batches WHERE status = 'submitted' ORDER BY created_at`);
+    return rows.map(toBatch);
+  }
+
+  async batches(): Promise<RoyaltyBatchRow[]> {
+    const { rows } = await this.sql.query<BatchRow>(`SELECT * FROM royalty_batches ORDER BY created_at`);
+    return rows.map(toBatch);
+  }
+
+  /** The settled batch whose seq range holds `seq`, if this executor journaled it. */
+  async batchCovering(seq: bigint): Promise<RoyaltyBatchRow | undefined> {
+    const { rows } = await this.sql.query<BatchRow>(
+      `SELECT * FROM royalty_batches WHERE status = 'settled' AND first_seq <= $1 AND first_seq + line_count > $1 LIMIT 1`,
+      [seq.toString()],
+    );
+    return rows[0] ? toBatch(rows[0]) : undefined;
+  }
+
+  async recordEvent(kind: string, subject: string, detail: string): Promise<void> {
+    await this.sql.query(`INSERT INTO events (kind, subject, detail, at) VALUES ($1, $2, $3, $4)`, [kind, subject.toLowerCase(), detail, Date.now()]);
+  }
+
+  async events(kind?: string): Promise<JournalEvent[]> {
+    const { rows } = await this.sql.query<{ kind: string; subject: string; detail: string; at: string | number }>(
+      kind ? `SELECT * FROM events WHERE kind = $1 ORDER BY id` : `SELECT * FROM events ORDER BY id`,
+      kind ? [kind] : [],
+    );
+    return rows.map((r) => ({ kind: r.kind, subject: r.subject, detail: r.detail, at: Number(r.at) }));
   }
 }
 
-function toReceipt(row: Row): JournaledReceipt {
+async function upsertChannels(query: Sql["query"], channels: readonly ChannelRow[], now: number): Promise<void> {
+  const params: unknown[] = [];
+  const tuples = channels.map((c) => {
+    const base = params.length;
+    params.push(c.channelId.toLowerCase(), c.record, now);
+    return `($${base + 1}, $${base + 2}, $${base + 3})`;
+  });
+  await query(
+    `INSERT INTO channels (channel_id, record, updated_at) VALUES ${tuples.join(", ")}
+     ON CONFLICT (channel_id) DO UPDATE SET record = EXCLUDED.record, updated_at = EXCLUDED.updated_at`,
+    params,
+  );
+}
+
+function toReceipt(row: ReceiptRow): JournaledReceipt {
   return {
-    payer: row.payer as Address,
-    nonce: row.nonce as Hex,
     receiptId: row.receipt_id as Hex,
-    receipt: JSON.parse(row.receipt ?? "null") as ReceiptJson,
-    receiptSignature: row.receipt_signature as Hex,
-    authorization: JSON.parse(row.authorization_json ?? "null") as AuthorizationJson,
-    paymentSignature: row.payment_signature as Hex,
-    status: row.status as PaymentStatus,
-    txHash: (row.tx_hash as Hex | null) ?? null,
+    seq: BigInt(row.seq),
+    lineCount: Number(row.line_count),
+    payer: row.payer as Address,
+    versionId: row.version_id as Hex,
+    royalty: BigInt(row.royalty),
+    scheme: row.scheme,
+    paymentRef: row.payment_ref as Hex,
+    receipt: JSON.parse(row.receipt) as ReceiptJson,
+    signature: row.signature as Hex,
+    result: row.result,
+    deadline: BigInt(row.deadline),
+    createdAt: Number(row.created_at),
+  };
+}
+
+function toBatch(row: BatchRow): RoyaltyBatchRow {
+  return {
+    firstSeq: BigInt(row.first_seq),
+    lineCount: Number(row.line_count),
+    total: BigInt(row.total),
+    txHash: row.tx_hash as Hex,
+    status: row.status as BatchStatus,
     reason: row.reason,
     createdAt: Number(row.created_at),
-    result: row.result ?? null,
   };
 }
 
@@ -250,10 +349,21 @@ async function openPglite(dataDir: string): Promise<Sql> {
   mkdirSync(dir, { recursive: true });
   const db = new PGlite(dir);
   await db.waitReady;
+  const query = async <T>(text: string, params?: unknown[]) => {
+    const result = await db.query<T>(text, params);
+    return { rows: result.rows };
+  };
   return {
-    query: async <T>(text: string, params?: unknown[]) => {
-      const result = await db.query<T>(text, params);
-      return { rows: result.rows };
+    query,
+    transaction: async <T>(fn: (q: Sql["query"]) => Promise<T>) => {
+      let value!: T;
+      await db.transaction(async (tx) => {
+        value = await fn(async <R>(text: string, params?: unknown[]) => {
+          const result = await tx.query<R>(text, params);
+          return { rows: result.rows };
+        });
+      });
+      return value;
     },
     close: () => db.close(),
   };
@@ -268,6 +378,23 @@ async function openPostgres(connectionString: string, schema: string): Promise<S
     query: async <T>(text: string, params?: unknown[]) => {
       const result = await pool.query(text, params);
       return { rows: result.rows as T[] };
+    },
+    transaction: async (fn) => {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        const out = await fn(async <T>(text: string, params?: unknown[]) => {
+          const result = await client.query(text, params);
+          return { rows: result.rows as T[] };
+        });
+        await client.query("COMMIT");
+        return out;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
     },
     close: () => pool.end(),
   };

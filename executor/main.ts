@@ -9,7 +9,6 @@ import { parseDeployment, type Deployment } from "../sdk/deployment.ts";
 import { loadDeployment } from "../sdk/deployments.ts";
 import { decryptKeystore } from "../sdk/keystore.ts";
 import { startExecutor, DEFAULTS } from "./service.ts";
-import type { SettlementMode } from "./settlement.ts";
 
 const USAGE = `Starts an executor: npm run executor -- [flags]
 
@@ -19,11 +18,16 @@ const USAGE = `Starts an executor: npm run executor -- [flags]
   --data-dir DIR         blobs + PGlite journal (env GLASSBOX_DATA_DIR, default .glassbox/executor)
   --cache-dir DIR        prepared (fuel-instrumented) components by hash, shareable across runs (default DATA_DIR/prepared)
   --port N               (env PORT, default 8402; 0 = any free port)   --host ADDR (default 127.0.0.1)
-  --fee N                fee per call in USDC base units, with --register (default: the on-chain fee, else 1000)
-  --settlement MODE      immediate | batched (default batched)
-  --batch-size N, --batch-interval-ms N
-  --register             register (or update) this executor on-chain at start
+  --register             register this executor on-chain at start (later starts update the endpoint)
+  --fee N                fee per call in USDC base units when registering (default 1000; fixed per registration)
   --endpoint URL         public URL recorded on-chain with --register
+  --bond N               USDC base units to hold as bond in Settlement (topped up at start); paid calls stop
+                         (503 BOND_EXHAUSTED) while unsettled royalties would exceed it
+  --settle-window S      seconds from a receipt to its settlement deadline (default 3600)
+  --royalty-batch-size N royalty lines per settleRoyalties (default 1000)
+  --settle-interval-ms N how often royalties are settled (default 5000)
+  --withdraw-delay S     withdraw delay channel payers must accept (default 900, x402's minimum)
+  --claim-interval-ms N  claim channel vouchers and sweep at least this often (default 60000)
   --allow-capability X   WASI interface components may import (repeatable)
   --fuel N, --timeout-ms N, --memory-mb N, --workers N   sandbox limits per call
   DATABASE_URL           PostgreSQL journal instead of PGlite (schema DATABASE_SCHEMA, default glassbox_executor)
@@ -45,9 +49,12 @@ async function main(): Promise<void> {
       port: { type: "string" },
       host: { type: "string" },
       fee: { type: "string" },
-      settlement: { type: "string" },
-      "batch-size": { type: "string" },
-      "batch-interval-ms": { type: "string" },
+      bond: { type: "string" },
+      "settle-window": { type: "string" },
+      "royalty-batch-size": { type: "string" },
+      "settle-interval-ms": { type: "string" },
+      "withdraw-delay": { type: "string" },
+      "claim-interval-ms": { type: "string" },
       register: { type: "boolean" },
       endpoint: { type: "string" },
       "allow-capability": { type: "string", multiple: true },
@@ -65,8 +72,6 @@ async function main(): Promise<void> {
   const rpcUrl = values.rpc ?? process.env.GLASSBOX_RPC_URL ?? "http://127.0.0.1:8545";
   const deployment = await readDeployment(values.deployments ?? process.env.GLASSBOX_DEPLOYMENTS, rpcUrl);
   const operatorKey = await readKey(values.key ?? process.env.GLASSBOX_OPERATOR_KEY, values.keystore ?? process.env.GLASSBOX_KEYSTORE);
-  const settlement = (values.settlement ?? process.env.GLASSBOX_SETTLEMENT ?? DEFAULTS.settlement) as SettlementMode;
-  if (settlement !== "immediate" && settlement !== "batched") throw new ConfigError(`--settlement must be "immediate" or "batched", got "${settlement}".`);
 
   const executor = await startExecutor({
     rpcUrl,
@@ -77,9 +82,12 @@ async function main(): Promise<void> {
     port: integer("--port", values.port ?? process.env.PORT, DEFAULTS.port),
     hostname: values.host ?? DEFAULTS.host,
     fee: values.fee === undefined ? undefined : BigInt(integer("--fee", values.fee, 0)),
-    settlement,
-    batchSize: integer("--batch-size", values["batch-size"], DEFAULTS.batchSize),
-    batchIntervalMs: integer("--batch-interval-ms", values["batch-interval-ms"], DEFAULTS.batchIntervalMs),
+    ...(values.bond !== undefined ? { bond: BigInt(integer("--bond", values.bond, 0)) } : {}),
+    settleWindowSeconds: integer("--settle-window", values["settle-window"], DEFAULTS.settleWindowSeconds),
+    royaltyBatchSize: integer("--royalty-batch-size", values["royalty-batch-size"], DEFAULTS.royaltyBatchSize),
+    settleIntervalMs: integer("--settle-interval-ms", values["settle-interval-ms"], DEFAULTS.settleIntervalMs),
+    ...(values["withdraw-delay"] !== undefined ? { withdrawDelaySeconds: integer("--withdraw-delay", values["withdraw-delay"], 900) } : {}),
+    claimIntervalMs: integer("--claim-interval-ms", values["claim-interval-ms"], DEFAULTS.claimIntervalMs),
     register: values.register ?? false,
     endpoint: values.endpoint,
     allowedCapabilities: values["allow-capability"] ?? [],

@@ -2,7 +2,7 @@ import {
   createWalletClient,
   http,
   type Abi,
-  type Account,
+  type LocalAccount,
   type Address,
   type Chain,
   type Hex,
@@ -18,8 +18,8 @@ import { nonceManager, privateKeyToAccount } from "viem/accounts";
  * waiting for receipts happens outside the queue.
  */
 export class OperatorSender {
-  readonly account: Account;
-  readonly wallet: WalletClient<Transport, Chain, Account>;
+  readonly account: LocalAccount;
+  readonly wallet: WalletClient<Transport, Chain, LocalAccount>;
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(privateKey: Hex, chain: Chain, rpcUrl: string) {
@@ -37,6 +37,13 @@ export class OperatorSender {
    */
   write(call: { address: Address; abi: Abi; functionName: string; args: readonly unknown[]; gas?: bigint }): Promise<Hex> {
     const run = this.tail.then(() => this.wallet.writeContract({ ...call, chain: this.wallet.chain, account: this.account } as never));
+    this.tail = run.catch(() => {});
+    return run;
+  }
+
+  /** A raw call (x402's facilitators build some calldata themselves), through the same queue. */
+  send(tx: { to: Address; data: Hex }): Promise<Hex> {
+    const run = this.tail.then(() => this.wallet.sendTransaction({ to: tx.to, data: tx.data, chain: this.wallet.chain, account: this.account }));
     this.tail = run.catch(() => {});
     return run;
   }

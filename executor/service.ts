@@ -1,8 +1,9 @@
 import path from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import { pino, type Logger } from "pino";
-import { createPublicClient, defineChain, http, type Abi, type Address, type Hex, type PublicClient } from "viem";
+import { createPublicClient, defineChain, http, type Address, type Hex, type PublicClient } from "viem";
 import { capabilityRegistryAbi } from "../sdk/abi.ts";
+import { PAYMENT_SCHEMES, type InfoBody } from "../sdk/protocol.ts";
 import type { Deployment } from "../sdk/deployment.ts";
 import { createApp } from "./app.ts";
 import { BlobStore } from "./blobs.ts";
@@ -10,10 +11,14 @@ import { CallService } from "./calls.ts";
 import { RegistryView } from "./chain.ts";
 import { shortMessage } from "./errors.ts";
 import type { ComponentHost } from "./host.ts";
+import { ChannelClaimer, withdrawalsPending } from "./channel-claimer.ts";
+import { JournaledChannelStorage } from "./channel-storage.ts";
 import { Journal } from "./journal.ts";
 import { OperatorSender } from "./operator.ts";
-import { Payments } from "./payments.ts";
-import { Settler, type SettlementMode } from "./settlement.ts";
+import { PaymentGate } from "./payment-gate.ts";
+import { ReceiptIssuer } from "./receipts.ts";
+import { RoyaltyBook } from "./royalty-book.ts";
+import { RoyaltySettler } from "./royalty-settler.ts";
 import { BlobService } from "./uploads.ts";
 
 export interface ExecutorConfig {
@@ -28,18 +33,29 @@ export interface ExecutorConfig {
   port?: number;
   /** Bind address (default 127.0.0.1). */
   hostname?: string;
-  settlement?: SettlementMode;
-  /** Register (or update the fee of) this executor on-chain at start. */
+  /** Register this executor on-chain at start (the fee is fixed per registration; later starts update the endpoint). */
   register?: boolean;
-  /** Fee per call in USDC base units, used with `register`. */
+  /** Fee per call in USDC base units, used when registering. */
   fee?: bigint;
   /** Public endpoint recorded on-chain with `register` (default: the listening URL). */
   endpoint?: string;
+  /** Bond to hold in Settlement (USDC base units): topped up to this at start. Paid calls need unsettled royalties <= bond. */
+  bond?: bigint;
+  /** Seconds from a receipt's issuedAt to its settlement deadline (default 1 h; below Settlement's MAX_SETTLE_WINDOW). */
+  settleWindowSeconds?: number;
+  /** Most royalty lines per settleRoyalties transaction. */
+  royaltyBatchSize?: number;
+  /** How often unsettled royalties are settled (ms). */
+  settleIntervalMs?: number;
+  /** The withdraw delay channel payers must accept (seconds, x402 minimum 900): the executor's time to claim. */
+  withdrawDelaySeconds?: number;
+  /** Claim channel vouchers and sweep at least this often (ms). */
+  claimIntervalMs?: number;
+  /** Vouchers per claim transaction. */
+  maxClaimsPerBatch?: number;
   /** PostgreSQL journal instead of PGlite (env DATABASE_URL), in schema `databaseSchema` (env DATABASE_SCHEMA). */
   databaseUrl?: string;
   databaseSchema?: string;
-  batchSize?: number;
-  batchIntervalMs?: number;
   /** Registry event polling interval. */
   pollMs?: number;
   maxCallBodyBytes?: number;
@@ -58,11 +74,14 @@ export interface RunningExecutor {
   url: string;
   port: number;
   operator: Address;
-  mode: SettlementMode;
   journal: Journal;
-  settler: Settler;
+  gate: PaymentGate;
+  settler: RoyaltySettler;
+  claimer: ChannelClaimer;
+  book: RoyaltyBook;
+  receipts: ReceiptIssuer;
   registry: RegistryView;
-  /** Settles everything queued (batched mode) and waits for it. */
+  /** Claims and sweeps channel income, then settles every journaled royalty, and waits for it. */
   drain(): Promise<void>;
   close(): Promise<void>;
 }
@@ -70,9 +89,12 @@ export interface RunningExecutor {
 export const DEFAULTS = {
   port: 8402,
   host: "127.0.0.1",
-  settlement: "batched" as SettlementMode,
-  batchSize: 50,
-  batchIntervalMs: 250,
+  settleWindowSeconds: 3_600,
+  royaltyBatchSize: 1_000,
+  settleIntervalMs: 5_000,
+  claimIntervalMs: 60_000,
+  watchIntervalMs: 5_000,
+  maxClaimsPerBatch: 100,
   pollMs: 500,
   maxCallBodyBytes: 1 << 20,
   maxBlobBytes: 64 << 20,
@@ -98,8 +120,7 @@ export async function startExecutor(config: ExecutorConfig): Promise<RunningExec
   }) as PublicClient;
   const sender = new OperatorSender(config.operatorKey, chain, config.rpcUrl);
   const operator = sender.address;
-  const mode = config.settlement ?? DEFAULTS.settlement;
-  log.info({ operator, chainId: deployment.chainId, contracts: deployment.contracts, mode, dataDir: config.dataDir }, "starting executor");
+  log.info({ operator, chainId: deployment.chainId, contracts: deployment.contracts, dataDir: config.dataDir }, "starting executor");
 
   const journal = await Journal.open({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, databaseSchema: config.databaseSchema });
   const registry = new RegistryView(client, deployment.contracts.registry, operator, BigInt(deployment.startBlock), (error) =>
@@ -109,30 +130,66 @@ export async function startExecutor(config: ExecutorConfig): Promise<RunningExec
 
   const port = config.port ?? DEFAULTS.port;
   const hostname = config.hostname ?? DEFAULTS.host;
+  const { usdc, settlement } = deployment.contracts;
 
-  const settler = new Settler({
-    mode,
+  const channels = new JournaledChannelStorage(journal);
+  const loadedChannels = await channels.load();
+  const book = new RoyaltyBook();
+  const settler = new RoyaltySettler({
     journal,
+    book,
     sender,
     client,
-    settlement: deployment.contracts.settlement,
+    settlement,
+    usdc,
     log,
-    batchSize: config.batchSize ?? DEFAULTS.batchSize,
-    batchIntervalMs: config.batchIntervalMs ?? DEFAULTS.batchIntervalMs,
+    batchSize: config.royaltyBatchSize ?? DEFAULTS.royaltyBatchSize,
+    intervalMs: config.settleIntervalMs ?? DEFAULTS.settleIntervalMs,
+    replenish: async () => {
+      await claimer.claimAndSweep();
+    },
   });
-  await settler.start();
-
-  const payments = new Payments({
-    chainId: deployment.chainId,
-    usdc: deployment.contracts.usdc,
-    settlement: deployment.contracts.settlement,
-    operator,
-    client,
+  await settler.refresh();
+  await book.load(journal, settler.nextSeq);
+  const receipts = new ReceiptIssuer({
     journal,
+    channels,
+    signer: sender.account,
+    chainId: deployment.chainId,
+    settlement,
+    settleWindowSeconds: config.settleWindowSeconds ?? DEFAULTS.settleWindowSeconds,
+    onIssued: (row) => book.issued(row),
   });
-  await payments.init();
-  // Payments journaled but not settled yet are refused as replays (settled ones fail verification).
-  for (const entry of await journal.unsettledReceipts()) payments.release(entry.payer, entry.nonce, true);
+  await receipts.start(settler.nextSeq);
+
+  let claimer: ChannelClaimer;
+  const gate = new PaymentGate({
+    chainId: deployment.chainId,
+    usdc,
+    operator: sender.account,
+    sender,
+    client,
+    channels,
+    ...(config.withdrawDelaySeconds ? { withdrawDelaySeconds: config.withdrawDelaySeconds } : {}),
+    isBlockedChannel: (id) => claimer.isBlocked(id),
+  });
+  await gate.init();
+  claimer = new ChannelClaimer({
+    facilitator: gate.facilitator,
+    channels,
+    journal,
+    network: gate.network,
+    receiver: operator,
+    usdc,
+    log,
+    maxClaimsPerBatch: config.maxClaimsPerBatch ?? DEFAULTS.maxClaimsPerBatch,
+    claimIntervalMs: config.claimIntervalMs ?? DEFAULTS.claimIntervalMs,
+    watchIntervalMs: DEFAULTS.watchIntervalMs,
+    withdrawalsPending: (ids) => withdrawalsPending(client, deployment.contracts.batchSettlement, ids),
+    chainReachable: () => gate.chainReachable(),
+  });
+  await claimer.start();
+  if (loadedChannels > 0) log.info({ channels: loadedChannels }, "channels loaded from the journal");
 
   const host =
     config.componentHost ?? (await (await import("./engine.ts")).createRuntimeHost({
@@ -152,35 +209,29 @@ export async function startExecutor(config: ExecutorConfig): Promise<RunningExec
   const prepared = await blobs.prepareStored();
   if (prepared > 0) log.info({ prepared }, "prepared stored components");
 
-  const calls = new CallService({
-    registry,
-    host,
-    payments,
-    journal,
-    settler,
-    mode,
-    operator: sender.account,
-    chainId: deployment.chainId,
-    settlement: deployment.contracts.settlement,
-    log,
-  });
+  const calls = new CallService({ registry, host, gate, receipts, royalties: book, chainId: deployment.chainId, log });
 
-  const app = createApp({
-    calls,
-    blobs,
-    journal,
-    log,
-    maxCallBodyBytes: config.maxCallBodyBytes ?? DEFAULTS.maxCallBodyBytes,
-    maxBlobBytes: config.maxBlobBytes ?? DEFAULTS.maxBlobBytes,
-    info: async () => ({
+  const info = async (): Promise<InfoBody> => {
+    const versions = new Map(registry.liveVersions().map((v) => [v.versionId.toLowerCase(), v]));
+    const unsettled = book.byVersion().map((u) => {
+      const v = versions.get(u.versionId.toLowerCase()) ?? registry.versionById(u.versionId);
+      return { versionId: u.versionId, name: v?.name ?? "", version: v?.version ?? "", receipts: u.receipts, amount: u.amount.toString() };
+    });
+    return {
       operator,
+      address: operator,
       chainId: deployment.chainId,
-      network: payments.network,
+      network: gate.network,
       contracts: deployment.contracts,
       registered: registry.executor.active,
-      feePerCall: registry.executor.feePerCall.toString(),
+      fee: registry.executor.feePerCall.toString(),
       endpoint: registry.executor.endpoint,
-      settlementMode: mode,
+      bond: book.bond.toString(),
+      schemes: [...PAYMENT_SCHEMES],
+      channels: { contract: deployment.contracts.batchSettlement, withdrawDelaySeconds: gate.withdrawDelaySeconds },
+      settleWindowSeconds: receipts.settleWindowSeconds,
+      unsettledRoyalties: { total: book.total.toString(), receipts: book.count, versions: unsettled },
+      nextSeq: settler.nextSeq.toString(),
       packages: registry
         .liveVersions()
         .filter((v) => host.isReady(v.hashes))
@@ -194,16 +245,28 @@ export async function startExecutor(config: ExecutorConfig): Promise<RunningExec
           componentHash: v.hashes.componentHash,
           functions: (host.functions(v.hashes) ?? []).map((f) => f.name),
         })),
-    }),
+    };
+  };
+
+  const app = createApp({
+    calls,
+    blobs,
+    journal,
+    log,
+    maxCallBodyBytes: config.maxCallBodyBytes ?? DEFAULTS.maxCallBodyBytes,
+    maxBlobBytes: config.maxBlobBytes ?? DEFAULTS.maxBlobBytes,
+    settledBelow: () => settler.nextSeq,
+    info,
     health: async () => {
-      const chainReachable = await payments.chainReachable();
+      const chainReachable = await gate.chainReachable();
       return {
         ok: chainReachable,
         chainReachable,
         registered: registry.executor.active,
-        settlementMode: mode,
-        queuedSettlements: settler.queueLength,
-        journal: await journal.countByStatus(),
+        bond: book.bond.toString(),
+        unsettledRoyalties: book.total.toString(),
+        unsettledReceipts: book.count,
+        receipts: await journal.countReceipts(),
       };
     },
   });
@@ -216,24 +279,36 @@ export async function startExecutor(config: ExecutorConfig): Promise<RunningExec
   const boundPort = typeof address === "object" && address ? address.port : port;
   const url = `http://${hostname}:${boundPort}`;
   if (config.register) await ensureRegistered(config, config.endpoint ?? url, registry, sender, client, log);
-  log.info({ url, operator, feePerCall: registry.executor.feePerCall.toString(), registered: registry.executor.active }, "executor listening");
+  await settler.ensureApproval().catch((error) => log.warn({ err: shortMessage(error) }, "approving Settlement failed; will retry when settling"));
+  if (config.bond !== undefined) settler.setBondTarget(config.bond);
+  await settler.topUpBond();
+  await settler.start();
+  log.info({ url, operator, feePerCall: registry.executor.feePerCall.toString(), bond: book.bond.toString(), registered: registry.executor.active }, "executor listening");
 
   let closed = false;
   return {
     url,
     port: boundPort,
     operator,
-    mode,
     journal,
+    gate,
     settler,
+    claimer,
+    book,
+    receipts,
     registry,
-    drain: () => settler.drain(),
+    drain: async () => {
+      await claimer.claimAndSweep();
+      await settler.drain();
+    },
     close: async () => {
       if (closed) return;
       closed = true;
       await new Promise<void>((resolve) => server.close(() => resolve()));
       registry.stop();
       await settler.stop();
+      await claimer.stop();
+      await channels.flush().catch((error) => log.warn({ err: shortMessage(error) }, "channel records not written at stop"));
       await host.close();
       await journal.close();
       log.info("executor stopped");
@@ -241,7 +316,7 @@ export async function startExecutor(config: ExecutorConfig): Promise<RunningExec
   };
 }
 
-/** Registers the operator as an executor (or updates its fee) so Settlement accepts its receipts. */
+/** Registers the operator as an executor (fee fixed per registration), or updates its endpoint. */
 async function ensureRegistered(
   config: ExecutorConfig,
   endpoint: string,
@@ -251,18 +326,19 @@ async function ensureRegistered(
   log: Logger,
 ) {
   const current = await registry.refreshExecutor();
-  // Without --fee, a registered executor keeps its on-chain fee.
-  const fee = config.fee ?? (current.active ? current.feePerCall : DEFAULTS.fee);
-  const registryCall = { address: config.deployment.contracts.registry, abi: capabilityRegistryAbi as Abi };
+  const registryCall = { address: config.deployment.contracts.registry, abi: capabilityRegistryAbi };
   let hash: Hex | undefined;
   if (!current.active) {
-    hash = await sender.write({ ...registryCall, functionName: "registerExecutor", args: [endpoint, fee] });
-  } else if (current.feePerCall !== fee || current.endpoint !== endpoint) {
-    hash = await sender.write({ ...registryCall, functionName: "updateExecutor", args: [endpoint, fee] });
+    hash = await sender.write({ ...registryCall, functionName: "registerExecutor", args: [endpoint, config.fee ?? DEFAULTS.fee] });
+  } else {
+    if (config.fee !== undefined && config.fee !== current.feePerCall) {
+      log.warn({ registered: current.feePerCall.toString(), asked: config.fee.toString() }, "the executor fee is fixed per registration: keeping the registered fee");
+    }
+    if (current.endpoint !== endpoint) hash = await sender.write({ ...registryCall, functionName: "updateExecutor", args: [endpoint] });
   }
   if (hash) {
     await client.waitForTransactionReceipt({ hash });
     await registry.refreshExecutor();
-    log.info({ endpoint, feePerCall: fee.toString() }, current.active ? "executor registration updated" : "executor registered on-chain");
+    log.info({ endpoint, feePerCall: registry.executor.feePerCall.toString() }, current.active ? "executor endpoint updated" : "executor registered on-chain");
   }
 }

@@ -56,7 +56,12 @@ export type ErrorCode =
   | "PAYMENT_WRONG_AMOUNT"
   | "PAYMENT_WRONG_PAYEE"
   | "PAYMENT_WRONG_VERSION"
+  | "PAYMENT_SCHEME_UNSUPPORTED"
+  | "PAYMENT_CHANNEL_STALE"
+  | "PAYMENT_CHANNEL_BUSY"
+  | "PAYMENT_CHANNEL_UNDERFUNDED"
   | "SETTLEMENT_FAILED"
+  | "BOND_EXHAUSTED"
   | "EXECUTION_FAILED"
   | "OUT_OF_FUEL"
   | "TIMEOUT"
@@ -87,23 +92,79 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; hint?: string; details?: Record<string, unknown> };
 }
 
-/** POST /v1/call answer (200). `receipt`, `signature` and `receiptId` are present for paid calls. */
+/** The x402 schemes an executor accepts, in the order its 402 lists them (channels first). */
+export const PAYMENT_SCHEMES = ["batch-settlement", "exact"] as const;
+export type PaymentScheme = (typeof PAYMENT_SCHEMES)[number];
+
+/** How a paid call was paid, in the 200 answer (the PAYMENT-RESPONSE header carries the same facts). */
+export interface CallPayment {
+  scheme: PaymentScheme;
+  /** USDC base units charged: exactly the quote. */
+  amount: string;
+  /** exact: the transferWithAuthorization transaction. batch-settlement: the deposit transaction, if this call opened or topped up the channel. */
+  transaction?: Hex;
+  /** batch-settlement: the channel and the cumulative amount charged in it after this call. */
+  channelId?: Hex;
+  chargedCumulativeAmount?: string;
+}
+
+/** POST /v1/call answer (200). `receipt`, `signature`, `receiptId` and `payment` are present for paid calls. */
 export interface CallResponseBody {
   result: unknown;
   fuelUsed: string;
   receipt?: ReceiptJson;
   signature?: Hex;
   receiptId?: Hex;
+  payment?: CallPayment;
 }
+
+/**
+ * Where a receipt's royalties stand: `unsettled` until the executor's settleRoyalties batch covers its
+ * sequence number (then `settled`); `no-royalty` when it owes none (seq 0).
+ */
+export type ReceiptStatus = "unsettled" | "settled" | "no-royalty";
 
 /** GET /v1/receipts/<id> answer; `result` only for a request signed by the payer. */
 export interface ReceiptResponseBody {
   receiptId: Hex;
   receipt: ReceiptJson;
   signature: Hex;
-  status: string;
+  status: ReceiptStatus;
+  /** The settleRoyalties transaction that settled it, once known to this executor. */
   txHash: Hex | null;
-  reason: string | null;
   resultAvailable: boolean;
   result?: unknown;
+}
+
+/** Royalties this executor owes and has not settled yet, per version. */
+export interface UnsettledRoyalty {
+  versionId: Hex;
+  name: string;
+  version: string;
+  receipts: number;
+  amount: string;
+}
+
+/** GET /v1/info answer (the payment-relevant part; `packages` lists what it serves). */
+export interface InfoBody {
+  operator: Hex;
+  address: Hex;
+  chainId: number;
+  network: string;
+  contracts: Record<string, Hex>;
+  registered: boolean;
+  /** Executor fee per call in USDC base units (immutable per registration). */
+  fee: string;
+  endpoint: string;
+  /** USDC the executor holds as bond in Settlement. */
+  bond: string;
+  /** In accepts order: batch-settlement (channels) first, then exact. */
+  schemes: PaymentScheme[];
+  /** The channel contract (receiver = this executor) and its withdraw delay, for batch-settlement. */
+  channels: { contract: Hex; withdrawDelaySeconds: number };
+  /** Seconds between a receipt's issuedAt and its deadline. */
+  settleWindowSeconds: number;
+  unsettledRoyalties: { total: string; receipts: number; versions: UnsettledRoyalty[] };
+  nextSeq: string;
+  packages: unknown[];
 }

@@ -12,7 +12,6 @@ import { bold, CliError, count, cyan, dim, ExitCode, flushOutput, green, type Ou
 export interface DevOptions {
   stateDir: string;
   samples: boolean;
-  settlement: "batched" | "immediate";
 }
 
 /** Sample capabilities, upstreams before their forks. */
@@ -100,7 +99,6 @@ export async function dev(opts: DevOptions, command: Command): Promise<void> {
   out.info(`Starting the local stack ${dim(`(logs in ${path.join(path.resolve(opts.stateDir), "logs")})`)}`);
   const starting = startDevStack({
     stateDir: opts.stateDir,
-    settlementMode: opts.settlement,
     signal: aborter.signal,
     log: (line) => out.info(`${green("✔")} ${line}`),
     whileIndexerStarts: async (services) => {

@@ -117,19 +117,29 @@ export class TestStack {
     return this.client.readContract({ address: this.deployment.contracts.settlement, abi: settlementAbi, functionName: "balanceOf", args: [account] });
   }
 
-  async isSettled(payer: Address, nonce: Hex): Promise<boolean> {
-    return this.client.readContract({ address: this.deployment.contracts.settlement, abi: settlementAbi, functionName: "isSettled", args: [payer, nonce] });
+  /** Settlement.nextSeq(executor): royalty lines below it are settled. */
+  async nextSeq(executor: Address): Promise<bigint> {
+    return this.client.readContract({ address: this.deployment.contracts.settlement, abi: settlementAbi, functionName: "nextSeq", args: [executor] });
   }
 
-  /** Every Settled event of the Settlement contract, as receiptIds (for exactly-once counts). */
-  async settledReceiptIds(): Promise<Hex[]> {
+  async bondOf(executor: Address): Promise<bigint> {
+    return this.client.readContract({ address: this.deployment.contracts.settlement, abi: settlementAbi, functionName: "bondOf", args: [executor] });
+  }
+
+  /** Every RoyaltiesSettled event (for exactly-once counts: the seq ranges must tile 1..n without overlap). */
+  async royaltyBatches(): Promise<{ executor: Address; firstSeq: bigint; count: bigint; total: bigint; transactionHash: Hex }[]> {
     const logs = await this.client.getContractEvents({
       address: this.deployment.contracts.settlement,
       abi: settlementAbi,
-      eventName: "Settled",
+      eventName: "RoyaltiesSettled",
       fromBlock: BigInt(this.deployment.startBlock),
     });
-    return logs.map((l) => l.args.receiptId!);
+    return logs.map((l) => ({ executor: l.args.executor!, firstSeq: BigInt(l.args.firstSeq!), count: BigInt(l.args.count!), total: l.args.total!, transactionHash: l.transactionHash }));
+  }
+
+  /** Mints `amount` to the operator, so it can post a bond (and pay royalties before its first claim). */
+  async fundOperator(amount: bigint): Promise<void> {
+    await this.mint(this.operator.address, amount);
   }
 
   /** Registers the package if needed and publishes a version whose hashes are the real artefacts'. */

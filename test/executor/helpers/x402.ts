@@ -2,6 +2,7 @@ import { wrapFetchWithPaymentFromConfig, decodePaymentResponseHeader } from "@x4
 import { decodePaymentRequiredHeader, encodePaymentSignatureHeader } from "@x402/core/http";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements } from "@x402/core/types";
 import { toClientEvmSigner } from "@x402/evm";
+import { BatchSettlementEvmScheme } from "@x402/evm/batch-settlement/client";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
 import type { Address, Hex, LocalAccount, PublicClient } from "viem";
 import { signTransferAuthorization } from "../../helpers/payments.ts";
@@ -17,13 +18,28 @@ export function payingFetch(account: LocalAccount, client: PublicClient, usdc: A
   }) as typeof fetch;
 }
 
+/**
+ * An unmodified @x402/fetch client paying through a batch-settlement channel (the stock client: it
+ * deposits `deposit` on first use, then signs a cumulative voucher per call).
+ */
+export function channelFetch(account: LocalAccount, client: PublicClient, usdc: Address, chainId: number, deposit: bigint): typeof fetch {
+  const network = `eip155:${chainId}` as const;
+  const signer = toClientEvmSigner(account, client);
+  return wrapFetchWithPaymentFromConfig(fetch, {
+    schemes: [{ network, client: new BatchSettlementEvmScheme(signer, { depositStrategy: () => deposit.toString() }) }],
+    spendControls: { allowedAssets: [{ network, asset: usdc, maxAmountPerPayment: "100000000000" }] },
+  }) as typeof fetch;
+}
+
 /** Reads the 402 challenge of a call (no payment). */
 export async function challengeOf(url: string, args: unknown): Promise<{ response: Response; required: PaymentRequired; requirement: PaymentRequirements }> {
   const response = await fetch(url, { method: "POST", body: JSON.stringify(args), headers: { "content-type": "application/json" } });
   const header = response.headers.get("PAYMENT-REQUIRED");
   if (response.status !== 402 || !header) throw new Error(`expected a 402 challenge, got ${response.status}: ${await response.text()}`);
   const required = decodePaymentRequiredHeader(header);
-  return { response, required, requirement: required.accepts[0]! };
+  // The exact entry (channels come first in accepts).
+  const requirement = required.accepts.find((a) => a.scheme === "exact") ?? required.accepts[0]!;
+  return { response, required, requirement };
 }
 
 /**
@@ -35,7 +51,7 @@ export async function craftPayment(
   required: PaymentRequired,
   opts: { chainId: number; to?: Address; value?: bigint; validBefore?: bigint; nonce?: Hex; accepted?: Partial<PaymentRequirements> } ,
 ): Promise<string> {
-  const requirement = required.accepts[0]!;
+  const requirement = required.accepts.find((a) => a.scheme === "exact")!;
   const { authorization, signature } = await signTransferAuthorization(payer, {
     usdc: requirement.asset as Address,
     chainId: opts.chainId,
