@@ -17,7 +17,7 @@ import schema, {
 } from "ponder:schema";
 import { Hono, type Context } from "hono";
 import { and, asc, desc, eq, graphql, client, inArray, or, sql } from "ponder";
-import { isAddress, type Address, type Hex } from "viem";
+import { isAddress, type Address } from "viem";
 import type { ExecutorEntry } from "../../../sdk/catalog-api.ts";
 import { PACKAGE_NAME_PATTERN } from "../../../sdk/ids.ts";
 import { ACCESS_MODES } from "../../lib/catalog.ts";
@@ -248,7 +248,7 @@ async function executorEntries(rows: (typeof executors.$inferSelect)[]): Promise
 
 function addressParam(value: string, parameter: string): Address {
   if (!isAddress(value, { strict: false })) {
-    throw new BadParameterError(parameter, `"${value}" is not an address: expected 0x followed by 40 hex digits.`);
+    throw new BadParameterError(parameter, `"${parameter}" must be an address (0x followed by 40 hex digits), got ${JSON.stringify(value)}.`);
   }
   return value.toLowerCase() as Address;
 }
