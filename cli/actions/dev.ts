@@ -8,11 +8,13 @@ import { globalOptions, outputFor } from "../context.ts";
 import type { DevServices } from "../dev-stack.ts";
 import { capabilityFiles, componentBytes, loadProject, recordVerification, testProject, verifiedComponent, type CapabilityProject } from "../project.ts";
 import { bold, CliError, count, cyan, dim, ExitCode, flushOutput, green, type Output } from "../ui.ts";
+import { parseBaseUnits } from "../validate.ts";
 
 export interface DevOptions {
   stateDir: string;
   samples: boolean;
-  settlement: "batched" | "immediate";
+  bond: string;
+  settleWindow: string;
 }
 
 /** Sample capabilities, upstreams before their forks. */
@@ -100,7 +102,8 @@ export async function dev(opts: DevOptions, command: Command): Promise<void> {
   out.info(`Starting the local stack ${dim(`(logs in ${path.join(path.resolve(opts.stateDir), "logs")})`)}`);
   const starting = startDevStack({
     stateDir: opts.stateDir,
-    settlementMode: opts.settlement,
+    executorBond: parseBaseUnits(opts.bond, "--bond"),
+    settleWindowSeconds: Number(parseBaseUnits(opts.settleWindow, "--settle-window")),
     signal: aborter.signal,
     log: (line) => out.info(`${green("✔")} ${line}`),
     whileIndexerStarts: async (services) => {

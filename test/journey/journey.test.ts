@@ -64,7 +64,7 @@ async function settledCount(): Promise<number> {
 
 beforeAll(async () => {
   home = await mkdtemp(path.join(tmpdir(), "glassbox-journey-"));
-  stack = await startTestStack({ stateDir: path.join(home, "stack"), settlementMode: "batched" });
+  stack = await startTestStack({ stateDir: path.join(home, "stack") });
 }, 240_000);
 
 afterAll(async () => {

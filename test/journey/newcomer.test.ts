@@ -90,7 +90,7 @@ beforeAll(async () => {
   // The README's install step, into a private global prefix: it links the bin and runs `prepare`.
   const linked = await run("npm", ["link", "--offline", "--no-audit", "--no-fund"], REPO_ROOT);
   expect(linked.code, linked.stderr).toBe(0);
-  stack = await startTestStack({ stateDir: path.join(home, "stack"), settlementMode: "batched" });
+  stack = await startTestStack({ stateDir: path.join(home, "stack") });
   // What `npm start` records for every other command: no connection flags from here on.
   const { rpcUrl, chainId, deploymentsFile, indexerUrl, executorUrl } = stack;
   const state: DevState = { pid: process.pid, rpcUrl, chainId, deploymentsFile, indexerUrl, executorUrl, startedAt: new Date().toISOString() };
