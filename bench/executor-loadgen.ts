@@ -1,13 +1,16 @@
 /**
  * Load generator worker for bench/executor.ts: runs the clients off the executor's event loop.
  * Plain erasable TypeScript (Node strips the types in worker threads). Input: workerData
- * { requests: { url, body, headers }[], concurrency }; output: { latencies, statuses, bodies, elapsedMs }.
+ * { requests: { url, body, headers }[], concurrency, lanes? }; output: { latencies, statuses, bodies, elapsedMs }.
+ * With `lanes` (one list of request indexes per client), client k sends exactly lane k, in order (a payment
+ * channel takes one call at a time, each voucher following the previous one).
  */
 import { parentPort, workerData } from "node:worker_threads";
 
 interface Job {
   requests: { url: string; body: string; headers: Record<string, string> }[];
   concurrency: number;
+  lanes?: number[][];
 }
 
 const job = workerData as Job;
@@ -17,9 +20,12 @@ const bodies: string[] = [];
 let next = 0;
 const started = performance.now();
 await Promise.all(
-  Array.from({ length: job.concurrency }, async () => {
-    while (next < job.requests.length) {
-      const request = job.requests[next++]!;
+  Array.from({ length: job.concurrency }, async (_, client) => {
+    const lane = job.lanes?.[client];
+    let own = 0;
+    const take = (): number | undefined => (lane ? lane[own++] : next < job.requests.length ? next++ : undefined);
+    for (let index = take(); index !== undefined; index = take()) {
+      const request = job.requests[index]!;
       const t0 = performance.now();
       try {
         const response = await fetch(request.url, { method: "POST", body: request.body, headers: { "content-type": "application/json", ...request.headers } });

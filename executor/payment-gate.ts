@@ -302,14 +302,15 @@ export class PaymentGate {
       return withReason("PAYMENT_CHANNEL_STALE", `The voucher's cumulative amount does not follow this channel's state (${reason}).`, "The 402 carries the channel state: a stock client resyncs and pays again.");
     }
     if (reason.includes("channel_busy")) return withReason("PAYMENT_CHANNEL_BUSY", "Another call on this channel is being paid right now; channel calls are one at a time.", "Retry when the other call has answered.");
-    if (reason.includes("exceeds_balance") || reason.includes("channel_not_found") || reason.includes("insufficient_balance") || reason.includes("deposit_below_min")) {
+    const channel = payload.accepted.scheme === "batch-settlement";
+    if (channel && (reason.includes("exceeds_balance") || reason.includes("channel_not_found") || reason.includes("insufficient_balance") || reason.includes("deposit_below_min"))) {
       return withReason("PAYMENT_CHANNEL_UNDERFUNDED", `The channel does not hold enough for this call (${reason}).`, "Top up the channel (deposit) and pay again.");
     }
     if (reason.includes("receiver") || reason.includes("recipient_mismatch")) return withReason("PAYMENT_WRONG_PAYEE", `The payment must pay this executor ${this.payee} (${reason}).`);
     if (reason.includes("valid_before") || reason.includes("expired")) return withReason("PAYMENT_EXPIRED", `The payment authorization expired (${reason}).`);
     if (reason.includes("value_mismatch") || reason.includes("amount")) return withReason("PAYMENT_WRONG_AMOUNT", `Wrong payment amount (${reason})${detail}.`);
     if (reason.includes("nonce_already_used")) return withReason("PAYMENT_REPLAYED", `The authorization was already used on the token (${reason}).`);
-    if (reason.includes("insufficient_funds")) return this.underfunded(payload, reason);
+    if (reason.includes("insufficient_funds") || reason.includes("insufficient_balance")) return this.underfunded(payload, reason);
     if (reason.includes("simulation_failed") || reason.includes("transaction_failed")) return this.diagnoseExact(payload, reason, detail);
     if (reason.includes("signature")) return withReason("PAYMENT_INVALID", `The payment signature does not verify (${reason}).`);
     return withReason("PAYMENT_INVALID", `The payment was refused (${reason})${detail}.`);

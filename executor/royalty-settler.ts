@@ -42,7 +42,8 @@ export class RoyaltySettler {
   private running: Promise<void> | undefined;
   private stopped = false;
   private chainNextSeq = 1n;
-  readonly stats = { batches: 0, lines: 0, reverted: 0 };
+  /** Since start, for /v1/health and benchmarks: batches sent, lines settled, batches refused or reverted, runs deferred (chain down). */
+  readonly stats = { batches: 0, lines: 0, reverted: 0, deferred: 0 };
 
   constructor(private readonly o: RoyaltySettlerOptions) {}
 
@@ -129,6 +130,7 @@ export class RoyaltySettler {
         if (!settled) return;
       }
     } catch (error) {
+      this.stats.deferred++;
       this.o.log.warn({ err: shortMessage(error) }, "royalty settlement deferred");
     }
   }

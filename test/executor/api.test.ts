@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getAddress, type Hex } from "viem";
+import { localUsdcAbi } from "../../sdk/abi.ts";
 import { canonicalJson } from "../../sdk/canonical-json.ts";
 import { sha256Hex } from "../../sdk/ids.ts";
 import { PAYER_SIGNATURE_HEADER, receiptResultMessage } from "../../sdk/protocol.ts";
@@ -42,13 +43,15 @@ beforeAll(async () => {
   paid11 = await stack.publish({ name: "acme/calc", version: "1.1.0", mode: "per-call", price: PRICE, artifacts: calc });
   free = await stack.publish({ name: "acme/calc-free", version: "1.0.0", mode: "free", artifacts: calc });
   fuel = await stack.publish({ name: "acme/calc-fuel", version: "1.0.0", mode: "per-fuel", price: 100n, fuelPricePerMillion: 50n, artifacts: calc });
+  await stack.fundOperator(1_000_000n);
   executor = await startExecutor({
     rpcUrl: stack.chain.rpcUrl,
     deployment: stack.deployment,
     operatorKey: stack.operatorKey,
     dataDir: await stack.tempDir(),
     port: 0,
-    settlement: "immediate",
+    bond: 1_000_000n,
+    settleIntervalMs: 3_600_000,
     register: true,
     fee: FEE,
     logLevel: "warn",
@@ -65,9 +68,9 @@ afterAll(async () => {
 describe("discovery", () => {
   it("reports health and info with the on-chain registration", async () => {
     const health = await (await fetch(`${executor.url}/v1/health`)).json();
-    expect(health).toMatchObject({ ok: true, chainReachable: true, registered: true, settlementMode: "immediate" });
+    expect(health).toMatchObject({ ok: true, chainReachable: true, registered: true, bond: "1000000" });
     const info = (await (await fetch(`${executor.url}/v1/info`)).json()) as Record<string, unknown> & { packages: { name: string; version: string }[] };
-    expect(info).toMatchObject({ operator: stack.operator.address, chainId: 31337, feePerCall: "500", registered: true, contracts: stack.deployment.contracts });
+    expect(info).toMatchObject({ operator: stack.operator.address, chainId: 31337, fee: "500", registered: true, contracts: stack.deployment.contracts });
     expect(info.packages.map((p) => `${p.name}@${p.version}`).sort()).toEqual(["acme/calc-free@1.0.0", "acme/calc-fuel@1.0.0", "acme/calc@1.0.0", "acme/calc@1.1.0"]);
   });
 
@@ -209,7 +212,7 @@ describe("free calls and bad input", () => {
 });
 
 describe("paid calls over x402", () => {
-  it("answers 402 with a standard PAYMENT-REQUIRED challenge: price + fee, USDC, payTo Settlement", async () => {
+  it("answers 402 with a standard PAYMENT-REQUIRED challenge: price + fee, USDC, payTo the executor (channels first, exact second)", async () => {
     const { response, required, requirement } = await challengeOf(`${executor.url}/v1/call/acme/calc@1.0.0/add`, [1, 2]);
     expect(response.status).toBe(402);
     expect(required.x402Version).toBe(2);
@@ -218,9 +221,10 @@ describe("paid calls over x402", () => {
       network: "eip155:31337",
       amount: (PRICE + FEE).toString(),
       asset: stack.deployment.contracts.usdc,
-      payTo: stack.deployment.contracts.settlement,
-      extra: { name: "USD Coin", version: "2", versionId: paid.versionId },
+      payTo: stack.operator.address,
+      extra: { name: "USD Coin", version: "2" },
     });
+    expect(required.accepts.map((a) => a.scheme)).toEqual(["batch-settlement", "exact"]);
     expect(required.resource.url).toContain("/v1/call/acme/calc@1.0.0/add");
     const body = (await response.json()) as { error: { code: string; message: string }; accepts: unknown[] };
     expect(body.error.code).toBe("PAYMENT_REQUIRED");
@@ -228,15 +232,15 @@ describe("paid calls over x402", () => {
     expect(body.accepts).toEqual(required.accepts);
   });
 
-  it("an unmodified @x402/fetch client pays, gets the result, a signed receipt, and the payment settles on-chain", async () => {
+  it("an unmodified @x402/fetch client pays (exact), gets the result and a signed receipt; the royalty settles on-chain", async () => {
     const pay = payingFetch(stack.payer, stack.client, stack.deployment.contracts.usdc, 31337);
     const before = await stack.usdcBalance(stack.payer.address);
     const maintainerBefore = await stack.settlementBalance(stack.maintainer.address);
     const response = await pay(`${executor.url}/v1/call/acme/calc@latest/add`, { method: "POST", body: JSON.stringify([20, 22]), headers: { "content-type": "application/json" } });
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { result: number; fuelUsed: string; receipt: ReceiptJson; signature: Hex; receiptId: Hex; settlement: { status: string; transaction: Hex } };
+    const body = (await response.json()) as { result: number; fuelUsed: string; receipt: ReceiptJson; signature: Hex; receiptId: Hex; payment: { scheme: string; transaction: Hex } };
     expect(body.result).toBe(42);
-    expect(body.settlement.status).toBe("settled");
+    expect(body.payment.scheme).toBe("exact");
     const receipt = receiptFromJson(body.receipt);
     expect(receipt).toMatchObject({ versionId: paid11.versionId, functionName: "add", payer: stack.payer.address, executor: stack.operator.address, royalty: PRICE, executorFee: FEE });
     expect(receipt.inputHash).toBe(sha256Hex(canonicalJson([20, 22])));
@@ -244,14 +248,17 @@ describe("paid calls over x402", () => {
     expect(await recoverReceiptSigner(receipt, body.signature, 31337, stack.deployment.contracts.settlement)).toBe(stack.operator.address);
 
     const paymentResponse = decodePaymentResponseHeader(response.headers.get("PAYMENT-RESPONSE")!);
-    expect(paymentResponse).toMatchObject({ success: true, transaction: body.settlement.transaction, network: "eip155:31337", payer: stack.payer.address });
-    expect(await stack.isSettled(stack.payer.address, receipt.paymentNonce)).toBe(true);
+    expect(paymentResponse).toMatchObject({ success: true, transaction: body.payment.transaction, network: "eip155:31337" });
+    expect(receipt.paymentRef).toBe(body.payment.transaction);
     expect(await stack.usdcBalance(stack.payer.address)).toBe(before - PRICE - FEE);
-    expect(await stack.settlementBalance(stack.maintainer.address)).toBe(maintainerBefore + PRICE);
 
     const receiptUrl = `${executor.url}/v1/receipts/${body.receiptId}`;
+    expect(((await (await fetch(receiptUrl)).json()) as { status: string }).status).toBe("unsettled");
+    await executor.drain();
+    expect(await stack.settlementBalance(stack.maintainer.address)).toBe(maintainerBefore + PRICE);
     const journaled = (await (await fetch(receiptUrl)).json()) as { status: string; txHash: Hex; resultAvailable: boolean; result?: unknown };
-    expect(journaled).toMatchObject({ status: "settled", txHash: body.settlement.transaction, resultAvailable: true });
+    expect(journaled).toMatchObject({ status: "settled", resultAvailable: true });
+    expect(journaled.txHash).toMatch(/^0x[0-9a-f]{64}$/);
     expect(journaled).not.toHaveProperty("result");
 
     // The result is journaled with the receipt: the payer (only) can read it back, e.g. after a dropped connection.
@@ -270,12 +277,12 @@ describe("paid calls over x402", () => {
     const pay = payingFetch(stack.payer, stack.client, stack.deployment.contracts.usdc, 31337);
     const response = await pay(`${executor.url}/v1/call/acme/calc-fuel@1.0.0/spin`, { method: "POST", body: "[1000]" });
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { fuelUsed: string; receipt: ReceiptJson; settlement: { status: string } };
+    const body = (await response.json()) as { fuelUsed: string; receipt: ReceiptJson };
     const fuelUsed = BigInt(body.fuelUsed);
     const royalty = 100n + (fuelUsed * 50n + 999_999n) / 1_000_000n;
     expect(BigInt(requirement.amount)).toBe(royalty + FEE);
     expect(BigInt(body.receipt.royalty)).toBe(royalty);
-    expect(body.settlement.status).toBe("settled");
+    expect(BigInt(body.receipt.fuel)).toBe(fuelUsed);
   });
 
   it("402 PAYMENT_REPLAYED when the same payment is sent again, even concurrently", async () => {
@@ -312,12 +319,6 @@ describe("paid calls over x402", () => {
     expect(await errorOf(await post("/v1/call/acme/calc@1.0.0/add", [1, 1], { "PAYMENT-SIGNATURE": header }))).toMatchObject({ status: 402, code: "PAYMENT_WRONG_AMOUNT" });
   });
 
-  it("402 PAYMENT_WRONG_VERSION for a payment made for another version", async () => {
-    const { required } = await challengeOf(`${executor.url}/v1/call/acme/calc@1.0.0/add`, [1, 1]);
-    const header = await craftPayment(stack.payer, required, { chainId: 31337 });
-    expect(await errorOf(await post("/v1/call/acme/calc@1.1.0/add", [1, 1], { "PAYMENT-SIGNATURE": header }))).toMatchObject({ status: 402, code: "PAYMENT_WRONG_VERSION" });
-  });
-
   it("402 PAYMENT_WRONG_PAYEE for an authorization paying another address", async () => {
     const { required } = await challengeOf(`${executor.url}/v1/call/acme/calc@1.0.0/add`, [1, 1]);
     const header = await craftPayment(stack.payer, required, { chainId: 31337, to: stack.stranger.address });
@@ -342,7 +343,7 @@ describe("paid calls over x402", () => {
     const response = await post("/v1/call/acme/calc@1.0.0/boom", [], { "PAYMENT-SIGNATURE": header });
     expect(await errorOf(response)).toMatchObject({ status: 422, code: "COMPONENT_TRAP" });
     const nonce = JSON.parse(Buffer.from(header, "base64").toString()).payload.authorization.nonce as Hex;
-    expect(await stack.isSettled(stack.payer.address, nonce)).toBe(false);
+    expect(await stack.client.readContract({ address: stack.deployment.contracts.usdc, abi: localUsdcAbi, functionName: "authorizationState", args: [stack.payer.address, nonce] })).toBe(false);
     expect(await stack.usdcBalance(stack.payer.address)).toBe(before);
     // The authorization was never used: sending it again runs again (and fails again, still free).
     expect(await errorOf(await post("/v1/call/acme/calc@1.0.0/boom", [], { "PAYMENT-SIGNATURE": header }))).toMatchObject({ status: 422, code: "COMPONENT_TRAP" });
@@ -355,17 +356,18 @@ describe("versions", () => {
     const next = await stack.publish({ name: "acme/calc", version: "1.2.0", mode: "per-call", price: PRICE, artifacts: calc });
     await executor.registry.sync(); // the poller would see it within pollMs
     const challenge = await challengeOf(`${executor.url}/v1/call/acme/calc@latest/add`, [1, 1]);
-    expect(challenge.requirement.extra.versionId).toBe(next.versionId);
+    expect(challenge.required.resource.description).toContain("acme/calc@1.2.0");
+    expect(next.versionId).toMatch(/^0x/);
     await stack.yank(next.versionId);
     await executor.registry.sync();
     const afterYank = await challengeOf(`${executor.url}/v1/call/acme/calc@latest/add`, [1, 1]);
-    expect(afterYank.requirement.extra.versionId).toBe(paid11.versionId);
+    expect(afterYank.required.resource.description).toContain("acme/calc@1.1.0");
     expect(await errorOf(await post("/v1/call/acme/calc@1.2.0/add", [1, 1]))).toMatchObject({ status: 410, code: "VERSION_YANKED" });
   });
 
   it("trusts the chain for prices: a different executor fee changes the quote", async () => {
     const { requirement } = await challengeOf(`${executor.url}/v1/call/acme/calc@1.0.0/add`, [1, 1]);
-    expect(getAddress(requirement.payTo)).toBe(stack.deployment.contracts.settlement);
+    expect(getAddress(requirement.payTo)).toBe(stack.operator.address);
     expect(requirement.amount).toBe((PRICE + FEE).toString());
   });
 });

@@ -56,7 +56,6 @@ beforeAll(async () => {
     operatorKey: stack.operatorKey,
     dataDir: await stack.tempDir(),
     port: 0,
-    settlement: "immediate",
     logger: pino({ level: "info" }, capture),
     // 16 MiB per instance, with the embedded PGlite journal in the same process.
     limits: { fuel: 50_000_000, memoryLimitBytes: 16 * 1024 * 1024 },

@@ -3,38 +3,33 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { keccak256, toHex, type Hex } from "viem";
-import { Journal, type NewReceipt } from "../../executor/journal.ts";
+import { JournaledChannelStorage } from "../../executor/channel-storage.ts";
+import { Journal } from "../../executor/journal.ts";
+import { ReceiptIssuer, type ReceiptDraft } from "../../executor/receipts.ts";
+import { recoverReceiptSigner, receiptFromJson } from "../../sdk/receipt.ts";
+import { devAccount } from "../helpers/chain.ts";
 import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from "../helpers/postgres.ts";
 
 const PAYER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC" as const;
+const SETTLEMENT = "0x5FbDB2315678afecb367f032d93F642f64180aa3" as const;
+const operator = devAccount(3);
 const dirs: string[] = [];
 const schemas: string[] = [];
 
-function receipt(i: number, nonce: Hex = keccak256(toHex(`nonce-${i}-${Math.random()}`))): NewReceipt {
-  const receiptId = keccak256(toHex(`receipt-${nonce}`));
+function draft(i: number, paymentRef: Hex = keccak256(toHex(`payment-${i}-${Math.random()}`)), royalty = 1_000n): ReceiptDraft {
   return {
-    payer: PAYER,
-    nonce,
     versionId: keccak256(toHex("version")),
-    amount: 1500n,
-    receiptId,
-    receipt: {
-      versionId: keccak256(toHex("version")),
-      functionName: "add",
-      payer: PAYER,
-      executor: "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
-      royalty: "1000",
-      executorFee: "500",
-      inputHash: keccak256(toHex("in")),
-      outputHash: keccak256(toHex("out")),
-      fuelUsed: "42",
-      paymentNonce: nonce,
-      timestamp: "1700000000",
-    },
-    receiptSignature: "0x01",
-    authorization: { from: PAYER, to: PAYER, value: "1500", validAfter: "0", validBefore: "9999999999", nonce },
-    paymentSignature: "0x02",
-    result: JSON.stringify({ sum: i }),
+    functionName: "add",
+    payer: PAYER,
+    royalty,
+    executorFee: 500n,
+    fuel: 0n,
+    inputHash: keccak256(toHex(`in-${i}`)),
+    outputHash: keccak256(toHex(`out-${i}`)),
+    dependencies: [],
+    paymentRef,
+    scheme: "exact",
+    result: String(i),
   };
 }
 
@@ -62,38 +57,49 @@ const backends: { name: string; open: () => Promise<{ open: () => Promise<Journa
   },
 ];
 
+async function issuerOn(journal: Journal, chainNextSeq = 1n): Promise<ReceiptIssuer> {
+  const issuer = new ReceiptIssuer({ journal, channels: new JournaledChannelStorage(journal), signer: operator, chainId: 31337, settlement: SETTLEMENT, settleWindowSeconds: 3600 });
+  await issuer.start(chainNextSeq);
+  return issuer;
+}
+
 // PostgreSQL on 127.0.0.1:5432 is a documented prerequisite of the suite (README): no silent skip.
 for (const backend of backends) {
-  describe(`journal on ${backend.name}`, () => {
-    it("journals each payment once (also within one group commit) and survives a reopen", async () => {
+  describe(`receipts journal on ${backend.name}`, () => {
+    it("assigns contiguous seqs across group commits and reopens, signs every receipt, and skips seq for fee-only receipts", async () => {
       const db = await backend.open();
       let journal = await db.open();
-      const first = receipt(0);
-      expect(await journal.recordReceipt(first)).toBe(true);
-      expect(await journal.recordReceipt({ ...first, receiptId: keccak256(toHex("other")) })).toBe(false);
-
-      // 40 concurrent inserts, two of them for the same payment: one group commit, exactly one wins.
-      const dup = receipt(99);
-      const many = Array.from({ length: 38 }, (_, i) => receipt(i + 1));
-      const results = await Promise.all([...many, dup, { ...dup, receiptId: keccak256(toHex("dup2")) }].map((r) => journal.recordReceipt(r)));
-      expect(results.slice(0, 38).every(Boolean)).toBe(true);
-      expect(results.slice(38).filter(Boolean)).toHaveLength(1);
-
-      await journal.markSubmitted([first.receiptId, many[0]!.receiptId], "0xaa");
-      await journal.markSettled([first.receiptId], "0xaa");
-      await journal.markFailed([many[0]!.receiptId], "0xaa", "VersionYanked(0x..)");
+      let issuer = await issuerOn(journal);
+      const first = await Promise.all([0, 1, 2, 3].map((i) => issuer.issue(draft(i))));
+      const feeOnly = await issuer.issue(draft(4, undefined, 0n));
+      expect(first.map((r) => r.receipt.seq)).toEqual([1n, 2n, 3n, 4n]);
+      expect(feeOnly.receipt.seq).toBe(0n);
+      for (const r of first) expect(await recoverReceiptSigner(r.receipt, r.signature, 31337, SETTLEMENT)).toBe(operator.address);
       await journal.close();
 
       journal = await db.open();
-      expect(await journal.countByStatus()).toEqual({ pending: 38, settled: 1, failed: 1 });
-      const stored = await journal.getReceipt(first.receiptId);
-      expect(stored).toMatchObject({ status: "settled", txHash: "0xaa", receipt: first.receipt, authorization: first.authorization, result: '{"sum":0}' });
-      expect((await journal.getReceipt(many[0]!.receiptId))!.reason).toBe("VersionYanked(0x..)");
-      const unsettled = await journal.unsettledReceipts();
-      expect(unsettled).toHaveLength(38);
-      // A terminal state is never left again.
-      await journal.markSettled([many[0]!.receiptId], "0xbb");
-      expect((await journal.getReceipt(many[0]!.receiptId))!.status).toBe("failed");
+      issuer = await issuerOn(journal);
+      expect((await issuer.issue(draft(5))).receipt.seq).toBe(5n);
+      const stored = await journal.getReceipt(first[2]!.id);
+      expect(receiptFromJson(stored!.receipt)).toEqual(first[2]!.receipt);
+      expect(stored!.result).toBe("2");
+      expect((await journal.receiptsFromSeq(3n, 10)).map((r) => r.seq)).toEqual([3n, 4n, 5n]);
+      await journal.close();
+    });
+
+    it("a failed commit assigns nothing: the seqs after it stay contiguous, and a payment backs one receipt only", async () => {
+      const db = await backend.open();
+      const journal = await db.open();
+      const issuer = await issuerOn(journal, 7n);
+      const ref = keccak256(toHex("one payment"));
+      const ok = await issuer.issue(draft(0, ref));
+      expect(ok.receipt.seq).toBe(7n);
+      // The same payment reference again (a replay that raced past every other check): the whole group fails.
+      const results = await Promise.allSettled([issuer.issue(draft(1)), issuer.issue(draft(2, ref))]);
+      expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+      const next = await issuer.issue(draft(3));
+      expect(next.receipt.seq).toBe(8n);
+      expect(await journal.countReceipts()).toBe(2);
       await journal.close();
     });
   });

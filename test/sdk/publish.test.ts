@@ -66,7 +66,6 @@ beforeAll(async () => {
     operatorKey: stack.operatorKey,
     dataDir: await stack.tempDir(),
     port: 0,
-    settlement: "immediate",
     register: true,
     logLevel: "warn",
     // Only on-demand syncs: a poll must not hide a stale view of the registry.

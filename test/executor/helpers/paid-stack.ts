@@ -2,6 +2,7 @@ import type { Hex } from "viem";
 import { buildWatComponent } from "../../../runtime/builder/index.ts";
 import { startExecutor, type ExecutorConfig, type RunningExecutor } from "../../../executor/service.ts";
 import type { CallResponseBody, ErrorBody } from "../../../sdk/protocol.ts";
+import { devAccount, devPrivateKey } from "../../helpers/chain.ts";
 import type { CalcArtifacts, TestStack } from "./stack.ts";
 
 const WIT = `package glassbox:meter@1.0.0;
@@ -49,14 +50,23 @@ export async function buildMeter(): Promise<CalcArtifacts> {
 
 export const METER = { world: "meter-world", interfaceName: "meter" } as const;
 
-/** An executor registered with `fee`, bonded with `bond` (the operator is funded for it first). */
-export async function startPaidExecutor(stack: TestStack, opts: Partial<ExecutorConfig> & { fee: bigint; bond: bigint; dataDir?: string }): Promise<RunningExecutor> {
-  const bonded = await stack.bondOf(stack.operator.address);
-  if (opts.bond > bonded) await stack.fundOperator(opts.bond - bonded);
+/**
+ * An executor registered with `fee`, bonded with `bond` (the operator is funded for it first); the
+ * operator is dev account `operatorIndex` (default: the stack's operator).
+ */
+export async function startPaidExecutor(
+  stack: TestStack,
+  opts: Partial<ExecutorConfig> & { fee: bigint; bond: bigint; dataDir?: string; operatorIndex?: number },
+): Promise<RunningExecutor> {
+  const { operatorIndex, ...config } = opts;
+  const operatorKey = operatorIndex === undefined ? stack.operatorKey : devPrivateKey(operatorIndex);
+  const operator = operatorIndex === undefined ? stack.operator.address : devAccount(operatorIndex).address;
+  const bonded = await stack.bondOf(operator);
+  if (opts.bond > bonded) await stack.mint(operator, opts.bond - bonded);
   return startExecutor({
     rpcUrl: stack.chain.rpcUrl,
     deployment: stack.deployment,
-    operatorKey: stack.operatorKey,
+    operatorKey,
     dataDir: opts.dataDir ?? (await stack.tempDir()),
     port: 0,
     register: true,
@@ -64,7 +74,7 @@ export async function startPaidExecutor(stack: TestStack, opts: Partial<Executor
     // Settled by hand in tests (drain), so counts are exact.
     settleIntervalMs: 3_600_000,
     claimIntervalMs: 3_600_000,
-    ...opts,
+    ...config,
   });
 }
 

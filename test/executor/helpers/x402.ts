@@ -37,7 +37,9 @@ export async function challengeOf(url: string, args: unknown): Promise<{ respons
   const header = response.headers.get("PAYMENT-REQUIRED");
   if (response.status !== 402 || !header) throw new Error(`expected a 402 challenge, got ${response.status}: ${await response.text()}`);
   const required = decodePaymentRequiredHeader(header);
-  return { response, required, requirement: required.accepts[0]! };
+  // The exact entry (channels come first in accepts).
+  const requirement = required.accepts.find((a) => a.scheme === "exact") ?? required.accepts[0]!;
+  return { response, required, requirement };
 }
 
 /**
@@ -49,7 +51,7 @@ export async function craftPayment(
   required: PaymentRequired,
   opts: { chainId: number; to?: Address; value?: bigint; validBefore?: bigint; nonce?: Hex; accepted?: Partial<PaymentRequirements> } ,
 ): Promise<string> {
-  const requirement = required.accepts[0]!;
+  const requirement = required.accepts.find((a) => a.scheme === "exact")!;
   const { authorization, signature } = await signTransferAuthorization(payer, {
     usdc: requirement.asset as Address,
     chainId: opts.chainId,
