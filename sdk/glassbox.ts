@@ -3,7 +3,7 @@ import { capabilityRegistryAbi, localUsdcAbi, settlementAbi } from "./abi.ts";
 import type { AccountResponse, PackageResponse, SearchResponse } from "./catalog-api.ts";
 import type { Deployment } from "./deployment.ts";
 import { packageIdOf, parsePackageRef, versionIdOf } from "./ids.ts";
-import { PAYER_SIGNATURE_HEADER, receiptResultMessage } from "./protocol.ts";
+import { PAYER_SIGNATURE_HEADER, receiptResultMessage, ROUTES, type InfoBody } from "./protocol.ts";
 import { outputHashOf, receiptFromJson, type Receipt, type ReceiptJson } from "./receipt.ts";
 import type { ClientChannelStorage } from "@x402/evm/batch-settlement/client";
 import { callCapability, type CallOutcome, type ChannelPaymentOptions, type PayScheme } from "./client/call.ts";
@@ -252,6 +252,11 @@ export class Glassbox {
       read.readContract({ ...settlement, functionName: "nextSeq", args: [operator] }),
     ]);
     return { active: executor.active, retired: executor.retired, fee: executor.feePerCall, endpoint: executor.endpoint, bond, exitAt: BigInt(exitAt), nextSeq: BigInt(nextSeq) };
+  }
+
+  /** An executor's /v1/info (fee, bond, schemes, unsettled royalties per version); undefined when unreachable. */
+  async executorInfo(executorUrl: string): Promise<InfoBody | undefined> {
+    return getJson<InfoBody>(`${executorUrl}${ROUTES.info}`).catch(() => undefined);
   }
 
   // ── plumbing ─────────────────────────────────────────────────────────────────────────────

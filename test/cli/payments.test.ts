@@ -135,12 +135,19 @@ describe("glassbox call, channel and receipts on payments v2", () => {
     expect(pending.code, pending.stderr).toBe(0);
     expect(pending.json.receipts).toHaveLength(5);
     expect(pending.json.counts).toEqual({ pending: 5 });
+    // The maintainer sees what the executor owes it and has not settled; the operator its fee and bond.
+    const owed = await glassbox(["earnings"], { account: 1 });
+    expect(owed.code, owed.stderr).toBe(0);
+    expect(owed.json.pendingRoyalties.versions).toMatchObject([{ name: "acme/meter", version: "1.0.0", receipts: 5, amount: (5n * PRICE).toString() }]);
+    const operator = await glassbox(["earnings"], { account: 3 });
+    expect(operator.json.executor).toMatchObject({ fee: FEE.toString(), bond: BOND.toString(), active: true });
     const maintainerBefore = await stack.settlementBalance(stack.maintainer.address);
     await executor.drain();
     const settled = await glassbox(["receipts"]);
     expect(settled.json.counts).toEqual({ settled: 5 });
     for (const r of settled.json.receipts) expect(r.lines[0].settled).toMatchObject({ matches: true });
     expect(await stack.settlementBalance(stack.maintainer.address)).toBe(maintainerBefore + 5n * PRICE);
+    expect((await glassbox(["earnings"], { account: 1 })).json.pendingRoyalties.versions).toEqual([]);
   });
 
   it("an executor that stops before settling: overdue and mismatched receipts are paid from its bond, bounty to the payer", async () => {
