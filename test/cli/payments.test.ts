@@ -168,7 +168,9 @@ describe("glassbox call, channel and receipts on payments v2", () => {
     expect(byId(beforeDeadline)[first.json.receiptId].state).toBe("mismatched");
     expect(byId(beforeDeadline)[second.json.receiptId].state).toBe("pending");
 
-    await advance(SETTLE_WINDOW + 1);
+    // Past the deadline the executor signed, on the chain's clock (the one Settlement judges by).
+    const chainNow = (await stack.client.getBlock()).timestamp;
+    await advance(Number(BigInt(second.json.receipt.deadline) - chainNow) + 1);
     const overdue = await glassbox(["receipts"]);
     expect(byId(overdue)[second.json.receiptId].state).toBe("overdue");
     const human = await glassbox(["receipts"], { json: false });
@@ -206,7 +208,8 @@ describe("glassbox call, channel and receipts on payments v2", () => {
     expect(started.json).toMatchObject({ action: "initiate", amount: available.toString(), channel: { withdrawal: { amount: available.toString(), ready: false } } });
     const early = await glassbox(["channel", "close"]);
     expect(early.json).toMatchObject({ action: "wait", finalizeAfter: started.json.finalizeAfter });
-    await advance(WITHDRAW_DELAY + 1);
+    const chainNow = (await stack.client.getBlock()).timestamp;
+    await advance(Number(BigInt(started.json.finalizeAfter) - chainNow) + 1);
     const before = await stack.usdcBalance(stack.payer.address);
     const finalized = await glassbox(["channel", "close"]);
     expect(finalized.code, finalized.stderr).toBe(0);
