@@ -7,10 +7,24 @@ import { CliError, ExitCode } from "./ui.ts";
 /** The clone the CLI runs from (also when installed with `npm link`: the link points here). */
 export const REPO_ROOT = PACKAGE_ROOT;
 
+/** The CLI's config dir: GLASSBOX_HOME, else ~/.glassbox. */
+export function glassboxHome(): string {
+  return process.env.GLASSBOX_HOME || path.join(homedir(), ".glassbox");
+}
+
 /** Where `glassbox dev` records the running local stack, so every other command finds it. */
 export function devStatePath(): string {
-  const home = process.env.GLASSBOX_HOME ?? path.join(homedir(), ".glassbox");
-  return path.join(home, "dev.json");
+  return path.join(glassboxHome(), "dev.json");
+}
+
+/** The stock x402 client's channel records of one payer on one chain (they survive across runs). */
+export function channelStorageDir(chainId: number, payer: string): string {
+  return path.join(glassboxHome(), "channels", String(chainId), payer.toLowerCase());
+}
+
+/** The payer's verified receipts on one chain (one JSON Lines file per payer). */
+export function receiptStoreDir(chainId: number): string {
+  return path.join(glassboxHome(), "receipts", String(chainId));
 }
 
 export interface DevState {

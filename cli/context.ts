@@ -3,7 +3,9 @@ import type { LocalAccount } from "viem";
 import { DeploymentError, parseDeployment, type Deployment } from "../sdk/deployment.ts";
 import { Glassbox } from "../sdk/glassbox.ts";
 import { readFile } from "node:fs/promises";
-import { resolveConnection, type Connection } from "./config.ts";
+import { FileClientChannelStorage } from "@x402/evm/batch-settlement/client/file-storage";
+import { FileReceiptStore } from "../sdk/client/receipt-file-store.ts";
+import { channelStorageDir, receiptStoreDir, resolveConnection, type Connection } from "./config.ts";
 import { CliError, ExitCode, Output } from "./ui.ts";
 import { loadAccount } from "./wallet.ts";
 
@@ -55,6 +57,9 @@ export async function connect(command: Command, opts: { wallet: "required" | "op
     ...(account ? { account } : {}),
     ...(connection.indexerUrl ? { indexerUrl: connection.indexerUrl } : {}),
     ...(connection.executorUrl ? { executorUrl: connection.executorUrl } : {}),
+    // Channels and receipts live in the config dir, per chain and payer, so they survive across runs.
+    ...(account ? { channelStorage: new FileClientChannelStorage({ directory: channelStorageDir(deployment.chainId, account.address) }) } : {}),
+    receiptStore: new FileReceiptStore(receiptStoreDir(deployment.chainId)),
   });
   return account ? { glassbox, connection, account } : { glassbox, connection };
 }

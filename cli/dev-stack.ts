@@ -34,8 +34,12 @@ export interface DevStackOptions {
   /** USDC minted to each dev account, base units. */
   faucetAmount?: bigint;
   executorFee?: bigint;
-  /** The executor's bond in Settlement, base units (default 100 USDC; posted once the operator is funded). */
+  /** The executor's bond in Settlement, base units (default 100 USDC): paid calls stop while unsettled royalties would exceed it. */
   executorBond?: bigint;
+  /** Seconds from a receipt to its royalty settlement deadline. */
+  settleWindowSeconds?: number;
+  /** How often the executor settles royalties (ms). */
+  settleIntervalMs?: number;
   /** One line per service as it becomes ready, with the seconds it took. */
   log?: (line: string) => void;
   /**
@@ -196,13 +200,14 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     // From here on nothing waits for anything else: funding, indexer and executor start together.
     await seeding;
     started = Date.now();
+    const faucet = options.faucetAmount ?? 1_000_000_000n; // 1,000 USDC
+    const minter = createChainClients(rpcUrl, deployment.chainId, devAccount(DEV_ROLES.deployer));
+    const mint = (index: number) => sendContractTx(minter, "Funding dev wallets", { address: deployment.contracts.usdc, abi: localUsdcAbi, functionName: "mint", args: [devAccount(index).address, faucet] });
+    // The operator first: the executor posts its bond from it as it starts.
+    await mint(DEV_ROLES.operator);
     const funding = (async () => {
-      const faucet = options.faucetAmount ?? 1_000_000_000n; // 1,000 USDC
-      const minter = createChainClients(rpcUrl, deployment.chainId, devAccount(DEV_ROLES.deployer));
       // One sender: its transactions go one at a time (automine cannot queue a sender's nonces).
-      for (let i = 0; i < 10; i++) {
-        await sendContractTx(minter, "Funding dev wallets", { address: deployment.contracts.usdc, abi: localUsdcAbi, functionName: "mint", args: [devAccount(i).address, faucet] });
-      }
+      for (let i = 0; i < 10; i++) if (i !== DEV_ROLES.operator) await mint(i);
       log(`funded     dev accounts 0-9 with ${Number(faucet) / 1e6} USDC each · ${since(started)}`);
     })();
 
@@ -243,6 +248,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         "--port", String(executorPort),
         "--fee", String(options.executorFee ?? 100n),
         "--bond", String(options.executorBond ?? 100_000_000n),
+        "--settle-window", String(options.settleWindowSeconds ?? 3_600),
+        "--settle-interval-ms", String(options.settleIntervalMs ?? 2_000),
         "--endpoint", executorUrl,
         "--register",
       ],

@@ -19,9 +19,26 @@ const EXIT_BY_CODE: Record<string, ExitCode> = {
   BAD_REQUEST: ExitCode.invalid,
   INVALID_ARGUMENTS: ExitCode.invalid,
   UNCLAIMABLE_RECIPIENT: ExitCode.invalid,
+  EXECUTOR_UNREACHABLE: ExitCode.unavailable,
+  RECEIPT_INVALID: ExitCode.failure,
 };
 
-const REFUSALS = new Set(["VERSION_YANKED", "VERSION_EXISTS", "NOT_PACKAGE_OWNER", "UPLOAD_UNAUTHORIZED", "COMPONENT_REJECTED"]);
+const REFUSALS = new Set([
+  "VERSION_YANKED",
+  "VERSION_EXISTS",
+  "NOT_PACKAGE_OWNER",
+  "UPLOAD_UNAUTHORIZED",
+  "COMPONENT_REJECTED",
+  "DEPOSIT_REQUIRED",
+  "DEPOSIT_DECLINED",
+  "DEPOSIT_TOO_SMALL",
+  "DEPOSIT_ABOVE_LIMIT",
+  "CHANNELS_UNSUPPORTED",
+  "WITHDRAWAL_PENDING",
+  "WITHDRAWAL_NOT_READY",
+  "NO_WITHDRAWAL",
+  "NOTHING_TO_WITHDRAW",
+]);
 
 /** Prints an error the way a person (or, with --json, a program) wants it, and picks the exit code. */
 export function reportError(error: unknown, json: boolean): ExitCode {

@@ -3,9 +3,13 @@ import { capabilityRegistryAbi, localUsdcAbi, settlementAbi } from "./abi.ts";
 import type { AccountResponse, PackageResponse, SearchResponse } from "./catalog-api.ts";
 import type { Deployment } from "./deployment.ts";
 import { packageIdOf, parsePackageRef, versionIdOf } from "./ids.ts";
-import { PAYER_SIGNATURE_HEADER, receiptResultMessage } from "./protocol.ts";
+import { PAYER_SIGNATURE_HEADER, receiptResultMessage, ROUTES, type InfoBody } from "./protocol.ts";
 import { outputHashOf, receiptFromJson, type Receipt, type ReceiptJson } from "./receipt.ts";
-import { callCapability, type CallOutcome } from "./client/call.ts";
+import type { ClientChannelStorage } from "@x402/evm/batch-settlement/client";
+import { callCapability, type CallOutcome, type ChannelPaymentOptions, type PayScheme } from "./client/call.ts";
+import { ChannelManager } from "./client/channels.ts";
+import { ReceiptAuditor, type ReceiptAudit, type SlashSubmission } from "./client/receipt-audit.ts";
+import { InMemoryReceiptStore, type ReceiptStore, type StoredReceipt } from "./client/receipt-store.ts";
 import { CatalogClient, type SearchFilters } from "./client/catalog.ts";
 import { createChainClients, sendContractTx, type ChainClients } from "./client/chain.ts";
 import { GlassboxError } from "./client/errors.ts";
@@ -26,6 +30,22 @@ export interface GlassboxOptions {
    * wallet's EIP-1193 provider, so transactions are sent (and signed) by the wallet.
    */
   clients?: ChainClients;
+  /**
+   * The stock x402 client's channel storage (channel state between calls). In memory by default; the CLI
+   * keeps one FileClientChannelStorage per payer so channels survive across runs.
+   */
+  channelStorage?: ClientChannelStorage;
+  /** Where every verified receipt is kept (in memory by default; the CLI keeps files). */
+  receiptStore?: ReceiptStore;
+}
+
+/** Options of Glassbox.call. */
+export interface CallOptions extends ChannelPaymentOptions {
+  executorUrl?: string;
+  /** Refuse to pay more than this per call (USDC base units). */
+  maxPayment?: bigint;
+  /** `channel` (default: x402 batch-settlement, a deposit once then a voucher per call) or `exact`. */
+  scheme?: PayScheme;
 }
 
 export interface ExecutorInfo {
@@ -44,6 +64,9 @@ export class Glassbox {
   readonly chain: ChainClients;
   readonly registry: RegistryReader;
   readonly catalog?: CatalogClient;
+  /** The payer's channels to executors (open, top up, status, close). */
+  readonly channels: ChannelManager;
+  readonly receiptStore: ReceiptStore;
   private readonly publisher: Publisher;
 
   constructor(readonly options: GlassboxOptions) {
@@ -51,6 +74,8 @@ export class Glassbox {
     this.registry = new RegistryReader(this.chain, options.deployment);
     this.publisher = new Publisher(this.chain, options.deployment);
     if (options.indexerUrl) this.catalog = new CatalogClient(options.indexerUrl);
+    this.channels = new ChannelManager(this.chain, options.deployment, options.channelStorage);
+    this.receiptStore = options.receiptStore ?? new InMemoryReceiptStore();
   }
 
   get deployment(): Deployment {
@@ -126,10 +151,10 @@ export class Glassbox {
   }
 
   /**
-   * Calls `function` of `ref` (scope/name[@version], default latest) with positional arguments,
-   * paying over x402 when the version is paid, and verifies the returned receipt.
+   * Calls `function` of `ref` (scope/name[@version], default latest) with positional arguments, paying over
+   * x402 when the version is paid (a channel by default: see CallOptions), and verifies and keeps the receipt.
    */
-  async call(ref: string, functionName: string, args: unknown[], opts: { executorUrl?: string; maxPayment?: bigint } = {}): Promise<CallOutcome & { version: VersionView }> {
+  async call(ref: string, functionName: string, args: unknown[], opts: CallOptions = {}): Promise<CallOutcome & { version: VersionView }> {
     const { name, version: requested } = parsePackageRef(ref);
     const version = await this.registry.resolveVersion(name, requested);
     if (version.yanked) {
@@ -139,12 +164,11 @@ export class Glassbox {
     if (!executorUrl) {
       throw new GlassboxError("NO_EXECUTOR", `No running executor serves ${name}@${version.version}.`, "Pass --executor URL, or ask the maintainer to upload it to an executor.");
     }
-    const outcome = await callCapability(
-      this.deployment,
-      this.options.account,
-      { executorUrl, version, functionName, args, ...(opts.maxPayment !== undefined ? { maxPayment: opts.maxPayment } : {}) },
-      (operator) => this.chain.publicClient.readContract({ address: this.deployment.contracts.registry, abi: capabilityRegistryAbi, functionName: "isActiveExecutor", args: [operator] }),
-    );
+    const { executorUrl: _chosen, ...payment } = opts;
+    const outcome = await callCapability(this.deployment, this.chain, this.options.account, { ...payment, executorUrl, version, functionName, args }, {
+      ...(this.options.channelStorage ? { channelStorage: this.options.channelStorage } : {}),
+      receiptStore: this.receiptStore,
+    });
     return { ...outcome, version };
   }
 
@@ -195,6 +219,46 @@ export class Glassbox {
     return { amount, transaction };
   }
 
+  /** The receipts this wallet (or `payer`) keeps. */
+  receipts(payer?: Address): Promise<StoredReceipt[]> {
+    return this.receiptStore.list(payer ?? this.requireAccount().address);
+  }
+
+  /** Checks each kept receipt against the chain: settled as signed, pending, overdue, mismatched, overcharged. */
+  async auditReceipts(payer?: Address): Promise<ReceiptAudit[]> {
+    const auditor = new ReceiptAuditor(this.chain, this.deployment);
+    const audits: ReceiptAudit[] = [];
+    for (const entry of await this.receipts(payer)) {
+      if (entry.chainId !== this.deployment.chainId || entry.settlement.toLowerCase() !== this.deployment.contracts.settlement.toLowerCase()) continue;
+      audits.push(await auditor.audit(entry));
+    }
+    return audits;
+  }
+
+  /** Submits the proofs an audit supports (slashOverdue / slashMismatch / slashOvercharge); anyone may, the bounty goes to the payer. */
+  submitReceiptProofs(audit: ReceiptAudit): Promise<SlashSubmission[]> {
+    this.requireAccount();
+    return new ReceiptAuditor(this.chain, this.deployment).submit(audit);
+  }
+
+  /** An executor's on-chain standing: registered fee, bond, exit. */
+  async executorStanding(operator: Address): Promise<{ active: boolean; retired: boolean; fee: bigint; endpoint: string; bond: bigint; exitAt: bigint; nextSeq: bigint }> {
+    const read = this.chain.publicClient;
+    const settlement = { address: this.deployment.contracts.settlement, abi: settlementAbi } as const;
+    const [executor, bond, exitAt, nextSeq] = await Promise.all([
+      read.readContract({ address: this.deployment.contracts.registry, abi: capabilityRegistryAbi, functionName: "getExecutor", args: [operator] }),
+      read.readContract({ ...settlement, functionName: "bondOf", args: [operator] }),
+      read.readContract({ ...settlement, functionName: "exitAt", args: [operator] }),
+      read.readContract({ ...settlement, functionName: "nextSeq", args: [operator] }),
+    ]);
+    return { active: executor.active, retired: executor.retired, fee: executor.feePerCall, endpoint: executor.endpoint, bond, exitAt: BigInt(exitAt), nextSeq: BigInt(nextSeq) };
+  }
+
+  /** An executor's /v1/info (fee, bond, schemes, unsettled royalties per version); undefined when unreachable. */
+  async executorInfo(executorUrl: string): Promise<InfoBody | undefined> {
+    return getJson<InfoBody>(`${executorUrl}${ROUTES.info}`).catch(() => undefined);
+  }
+
   // ── plumbing ─────────────────────────────────────────────────────────────────────────────
 
   private requireCatalog(): CatalogClient {
@@ -213,6 +277,9 @@ export class Glassbox {
 }
 
 export { GlassboxError } from "./client/errors.ts";
-export type { CallOutcome } from "./client/call.ts";
+export type { CallOutcome, DepositOffer, DepositDecision, PayScheme } from "./client/call.ts";
+export type { ChannelStatus } from "./client/channels.ts";
+export type { ReceiptAudit, ReceiptState, SlashSubmission } from "./client/receipt-audit.ts";
+export type { ReceiptStore, StoredReceipt } from "./client/receipt-store.ts";
 export type { CapabilityFiles, PublishResult, UploadResult } from "./client/publish.ts";
 export type { VersionView, PackageView } from "./client/registry.ts";

@@ -1,4 +1,4 @@
-import { hashTypedData, recoverTypedDataAddress, type Address, type Hex } from "viem";
+import { encodeAbiParameters, hashTypedData, keccak256, recoverTypedDataAddress, type Address, type Hex } from "viem";
 import { canonicalJson } from "./canonical-json.ts";
 import { sha256Hex } from "./ids.ts";
 
@@ -181,4 +181,12 @@ export function inputHashOf(args: readonly unknown[]): Hex {
 /** outputHash of a receipt: sha256 of the canonical JSON of the result value returned to the caller. */
 export function outputHashOf(result: unknown): Hex {
   return sha256Hex(canonicalJson(result === undefined ? null : result));
+}
+
+/**
+ * A batch-settlement receipt's paymentRef: keccak256(abi.encode(channelId, cumulative amount charged in the
+ * channel after this call)), so the payer can tie a receipt to the voucher it signed.
+ */
+export function channelPaymentRef(channelId: Hex, chargedCumulativeAmount: bigint): Hex {
+  return keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "uint256" }], [channelId, chargedCumulativeAmount]));
 }

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { ExecutorEntry, PackageResponse } from "../../sdk/catalog-api.ts";
+import type { PackageResponse } from "../../sdk/catalog-api.ts";
 import { ACCESS_MODES, type AccessMode } from "../../sdk/manifest.ts";
 import { readPublicBlob } from "../../sdk/client/blobs.ts";
 import { connect, outputFor } from "../context.ts";
@@ -67,10 +67,35 @@ export async function info(name: string, command: Command): Promise<void> {
   const spec = latest ? await readPublicBlob(sources, latest.hashes.witHash) : undefined;
   const testsText = latest ? await readPublicBlob(sources, latest.hashes.testsHash) : undefined;
   const tests = testsText ? (JSON.parse(testsText) as { cases?: unknown[] }) : undefined;
-  out.result(() => formatInfo(info, executors.executors, spec, tests?.cases?.length), { ...info, executors: executors.executors, spec: spec ?? null, tests: tests ?? null });
+  // Payments v2 facts per executor, from the chain (fee, bond) and the executor itself (royalties it owes and has not settled).
+  const payments: ExecutorPayments[] = [];
+  for (const e of executors.executors.filter((x) => x.active)) {
+    const standing = await glassbox.executorStanding(e.address).catch(() => undefined);
+    const live = await glassbox.executorInfo(e.endpoint);
+    const pending = live?.unsettledRoyalties.versions.filter((v) => v.name === info.package.name) ?? null;
+    payments.push({
+      endpoint: e.endpoint,
+      operator: e.address,
+      fee: standing?.fee.toString() ?? e.feePerCall,
+      bond: standing?.bond.toString() ?? null,
+      schemes: live?.schemes ?? null,
+      pendingRoyalties: pending ? pending.reduce((sum, v) => sum + BigInt(v.amount), 0n).toString() : null,
+    });
+  }
+  out.result(() => formatInfo(info, payments, spec, tests?.cases?.length), { ...info, executors: executors.executors, payments, spec: spec ?? null, tests: tests ?? null });
 }
 
-function formatInfo(info: PackageResponse, executors: ExecutorEntry[], spec?: string, testCases?: number): string {
+/** An executor as a payer judges it: fee, bond behind its receipts, schemes, royalties of this package it still owes. */
+interface ExecutorPayments {
+  endpoint: string;
+  operator: string;
+  fee: string;
+  bond: string | null;
+  schemes: string[] | null;
+  pendingRoyalties: string | null;
+}
+
+function formatInfo(info: PackageResponse, executors: ExecutorPayments[], spec?: string, testCases?: number): string {
   const latest = info.versions.find((v) => v.latest) ?? info.versions.at(-1);
   const pkg = info.package;
   const lines = [bold(pkg.name), `  owner ${pkg.owner} · forks must pay upstream ≥ ${pkg.minForkShareBps / 100}%`];
@@ -89,7 +114,15 @@ function formatInfo(info: PackageResponse, executors: ExecutorEntry[], spec?: st
   }
   if (info.upstream?.length) lines.push("", bold("Upstream"), ...info.upstream.map((u) => `  ${u.name}@${u.version} gets ${u.upstreamShareBps / 100}%`));
   if (info.forks?.length) lines.push("", bold("Forks"), ...info.forks.map((f) => `  ${f.name} pays ${f.upstreamShareBps / 100}% upstream`));
-  const active = executors.filter((e) => e.active);
-  lines.push("", bold("Executors"), ...(active.length ? active.map((e) => `  ${e.endpoint} ${dim(`fee ${formatUsdc(e.feePerCall)}`)}`) : [dim("  none registered")]));
+  lines.push(
+    "",
+    bold("Executors"),
+    ...(executors.length
+      ? executors.map((e) => {
+          const facts = [`fee ${formatUsdc(e.fee)}`, e.bond !== null ? `bond ${formatUsdc(e.bond)}` : "", e.schemes ? e.schemes.join(" + ") : "unreachable", e.pendingRoyalties !== null ? `royalties owed, not settled yet: ${formatUsdc(e.pendingRoyalties)}` : ""];
+          return `  ${e.endpoint} ${dim(facts.filter(Boolean).join(" · "))}`;
+        })
+      : [dim("  none registered")]),
+  );
   return lines.join("\n");
 }

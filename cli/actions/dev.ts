@@ -8,10 +8,13 @@ import { globalOptions, outputFor } from "../context.ts";
 import type { DevServices } from "../dev-stack.ts";
 import { capabilityFiles, componentBytes, loadProject, recordVerification, testProject, verifiedComponent, type CapabilityProject } from "../project.ts";
 import { bold, CliError, count, cyan, dim, ExitCode, flushOutput, green, type Output } from "../ui.ts";
+import { parseBaseUnits } from "../validate.ts";
 
 export interface DevOptions {
   stateDir: string;
   samples: boolean;
+  bond: string;
+  settleWindow: string;
 }
 
 /** Sample capabilities, upstreams before their forks. */
@@ -99,6 +102,8 @@ export async function dev(opts: DevOptions, command: Command): Promise<void> {
   out.info(`Starting the local stack ${dim(`(logs in ${path.join(path.resolve(opts.stateDir), "logs")})`)}`);
   const starting = startDevStack({
     stateDir: opts.stateDir,
+    executorBond: parseBaseUnits(opts.bond, "--bond"),
+    settleWindowSeconds: Number(parseBaseUnits(opts.settleWindow, "--settle-window")),
     signal: aborter.signal,
     log: (line) => out.info(`${green("✔")} ${line}`),
     whileIndexerStarts: async (services) => {
@@ -136,7 +141,8 @@ export async function dev(opts: DevOptions, command: Command): Promise<void> {
         "",
         bold("Try it (in another terminal; `npm link` once puts glassbox on your PATH):"),
         `  ${cyan("glassbox search markdown")}`,
-        `  ${cyan(`glassbox call acme/markdown to-html "# Hello *agents*" --dev-account ${agent}`)}`,
+        `  ${cyan(`glassbox call acme/markdown to-html "# Hello *agents*" --dev-account ${agent} --deposit 100000`)}`,
+        `  ${cyan(`glassbox receipts --dev-account ${agent}`)}`,
         `  ${cyan(`glassbox earnings ${devAccount(DEV_ROLES.maintainer).address}`)}`,
         "",
         dim("Ctrl-C stops everything."),

@@ -6,12 +6,48 @@ import { bold, dim, green } from "../ui.ts";
 import { formatUsdc } from "../../sdk/units.ts";
 import { resolveAddress } from "../validate.ts";
 
+/** Royalties an executor owes and has not settled yet, for the packages `who` owns. */
+interface PendingRoyalties {
+  executorUrl: string;
+  versions: { name: string; version: string; versionId: string; receipts: number; amount: string }[];
+}
+
+/** As an executor operator: its registered fee, bond and royalty sequence. */
+interface ExecutorFacts {
+  fee: string;
+  bond: string;
+  exitAt: number;
+  nextSeq: string;
+  active: boolean;
+}
+
 export async function earnings(address: string | undefined, command: Command): Promise<void> {
   const out = outputFor(command);
-  const { glassbox, account } = await connect(command, { wallet: address ? "none" : "required" });
+  const { glassbox, account, connection } = await connect(command, { wallet: address ? "none" : "required" });
   const who = resolveAddress(address ?? account!.address);
   const { claimable, account: history } = await glassbox.earnings(who);
-  out.result(() => formatEarnings(who, claimable, history), { address: who, claimable: claimable.toString(), account: history ?? null });
+  const standing = await glassbox.executorStanding(who);
+  const executor: ExecutorFacts | null =
+    standing.active || standing.retired || standing.bond > 0n
+      ? { fee: standing.fee.toString(), bond: standing.bond.toString(), exitAt: Number(standing.exitAt), nextSeq: standing.nextSeq.toString(), active: standing.active }
+      : null;
+  let pending: PendingRoyalties | null = null;
+  const info = connection.executorUrl ? await glassbox.executorInfo(connection.executorUrl) : undefined;
+  if (info && connection.executorUrl) {
+    const owned = [];
+    for (const v of info.unsettledRoyalties.versions) {
+      const pkg = await glassbox.registry.getPackage(v.name).catch(() => undefined);
+      if (pkg?.owner.toLowerCase() === who.toLowerCase()) owned.push({ name: v.name, version: v.version, versionId: v.versionId, receipts: v.receipts, amount: v.amount });
+    }
+    pending = { executorUrl: connection.executorUrl, versions: owned };
+  }
+  out.result(() => formatEarnings(who, claimable, history, executor, pending), {
+    address: who,
+    claimable: claimable.toString(),
+    account: history ?? null,
+    executor,
+    pendingRoyalties: pending,
+  });
 }
 
 export async function claim(opts: { to?: string }, command: Command): Promise<void> {
@@ -26,8 +62,16 @@ export async function claim(opts: { to?: string }, command: Command): Promise<vo
   });
 }
 
-function formatEarnings(address: Address, claimable: bigint, history: AccountResponse | undefined): string {
+function formatEarnings(address: Address, claimable: bigint, history: AccountResponse | undefined, executor: ExecutorFacts | null, pending: PendingRoyalties | null): string {
   const lines = [bold(address), `  claimable now: ${green(formatUsdc(claimable))}`];
+  if (pending && pending.versions.length > 0) {
+    const total = pending.versions.reduce((sum, v) => sum + BigInt(v.amount), 0n);
+    lines.push(`  pending royalties: ${formatUsdc(total)} ${dim(`(owed by ${pending.executorUrl}, not settled yet: they become claimable when it settles)`)}`);
+    for (const v of pending.versions) lines.push(`    ${`${v.name}@${v.version}`.padEnd(26)} ${formatUsdc(v.amount).padEnd(14)} ${dim(`${v.receipts} receipts`)}`);
+  }
+  if (executor) {
+    lines.push(`  as an executor: fee ${formatUsdc(executor.fee)} per call · bond ${formatUsdc(executor.bond)}${executor.exitAt ? ` · exit from ${new Date(executor.exitAt * 1000).toISOString()}` : ""} · ${BigInt(executor.nextSeq) - 1n} royalty lines settled${executor.active ? "" : " · retired"}`);
+  }
   if (history) {
     lines.push(`  earned in total: ${formatUsdc(history.credited)} · claimed: ${formatUsdc(history.claimed)}`);
     for (const e of history.earnings) {

@@ -63,8 +63,13 @@ function exampleCall(manifest: Manifest, tests: Uint8Array, chainId: number): st
   return `${[example?.function ?? "<function>", ...args].join(" ")}${payerFlag(manifest, chainId)}`;
 }
 
-/** The wallet a caller pays with: the local stack's agent account, else a keystore. */
+/**
+ * The wallet a caller pays with (the local stack's agent account, else a keystore) and the channel deposit
+ * its first call makes: 0.10 USDC, or ten calls' royalties when that is more.
+ */
 function payerFlag(manifest: Manifest, chainId: number): string {
   if (manifest.access.mode === "free") return "";
-  return chainId === LOCAL_CHAIN_ID ? ` --dev-account ${DEV_ROLES.agent}` : " --keystore <file>";
+  const tenCalls = BigInt(manifest.access.price) * 10n;
+  const deposit = tenCalls > 100_000n ? tenCalls : 100_000n;
+  return `${chainId === LOCAL_CHAIN_ID ? ` --dev-account ${DEV_ROLES.agent}` : " --keystore <file>"} --deposit ${deposit}`;
 }

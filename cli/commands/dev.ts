@@ -10,5 +10,7 @@ export function registerDevCommand(program: Command): void {
     .description("Start the whole local stack: chain, contracts, funded wallets, indexer, executor, sample capabilities")
     .option("--state-dir <dir>", "where logs and databases go (wiped at start)", path.join(REPO_ROOT, ".glassbox", "dev"))
     .option("--no-samples", "do not publish the sample capabilities")
+    .option("--bond <units>", "USDC the executor bonds in Settlement (base units)", "100000000")
+    .option("--settle-window <seconds>", "time the executor has to settle each receipt's royalties", "3600")
     .action(async (opts, command: Command) => (await import("../actions/dev.ts")).dev(opts, command));
 }

@@ -52,19 +52,20 @@ function sdkFor(account: ReturnType<typeof devAccount> | ReturnType<typeof priva
 
 const reader = () => sdkFor(agent);
 
-async function settledCount(): Promise<number> {
-  const logs = await reader().chain.publicClient.getContractEvents({
+/** Royalty lines the executor has settled on-chain (Settlement.nextSeq counts from 1). */
+async function settledLines(): Promise<bigint> {
+  const next = await reader().chain.publicClient.readContract({
     address: stack.deployment.contracts.settlement,
     abi: settlementAbi,
-    eventName: "Settled",
-    fromBlock: BigInt(stack.deployment.startBlock),
+    functionName: "nextSeq",
+    args: [devAccount(DEV_ROLES.operator).address],
   });
-  return logs.length;
+  return BigInt(next) - 1n;
 }
 
 beforeAll(async () => {
   home = await mkdtemp(path.join(tmpdir(), "glassbox-journey-"));
-  stack = await startTestStack({ stateDir: path.join(home, "stack"), settlementMode: "batched" });
+  stack = await startTestStack({ stateDir: path.join(home, "stack") });
 }, 240_000);
 
 afterAll(async () => {
@@ -127,19 +128,34 @@ describe("the journey of every user", () => {
     expect(component.status).toBe(403);
   });
 
-  it("the agent calls it, pays in USDC through @x402/fetch, and gets a verified receipt", async () => {
+  it("the agent calls it through a channel (stock @x402/fetch), agreeing to the deposit, and gets a verified receipt", async () => {
     const sdk = sdkFor(agent);
     const before = await sdk.usdcBalance(agent.address);
-    const outcome = await sdk.call("acme/markdown", "to-html", ["# Hello <script>alert(1)</script> *agents*"]);
+    // Without a deposit amount or an answer, the SDK locks nothing.
+    const refused = await sdk.call("acme/markdown", "to-html", ["# no deposit"]).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(GlassboxError);
+    expect((refused as GlassboxError).code).toBe("DEPOSIT_REQUIRED");
+    const offers: bigint[] = [];
+    const outcome = await sdk.call("acme/markdown", "to-html", ["# Hello <script>alert(1)</script> *agents*"], {
+      onDeposit: (offer) => {
+        offers.push(offer.minimum);
+        return 50_000n;
+      },
+    });
+    expect(offers).toEqual([prices.markdown + fee]);
     expect(outcome.result).toContain("<h1>");
     expect(String(outcome.result)).not.toContain("<script>");
     expect(outcome.paid).toBe(true);
+    expect(outcome.payment).toMatchObject({ scheme: "batch-settlement", amount: (prices.markdown + fee).toString() });
+    expect(outcome.deposit?.amount).toBe(50_000n);
     expect(outcome.receipt?.royalty).toBe(prices.markdown);
     expect(outcome.receipt?.executorFee).toBe(fee);
     expect(outcome.receipt?.executor).toBe(devAccount(DEV_ROLES.operator).address);
     expect(outcome.receipt?.payer).toBe(agent.address);
-    const after = await pollUntil("the payment to settle", () => sdk.usdcBalance(agent.address), (b) => b === before - prices.markdown - fee);
-    expect(after).toBe(before - prices.markdown - fee);
+    // The deposit left the wallet; the call is a voucher against it.
+    expect(await sdk.usdcBalance(agent.address)).toBe(before - 50_000n);
+    const channel = await sdk.channels.status(agent.address, stack.executorUrl);
+    expect(channel).toMatchObject({ balance: 50_000n, charged: prices.markdown + fee, available: 50_000n - prices.markdown - fee });
     // The result is journaled with the receipt: the payer can read it back later (and only the payer).
     const recovered = await sdk.recoverResult(stack.executorUrl, outcome.receiptId!);
     expect(recovered.result).toBe(outcome.result);
@@ -157,16 +173,29 @@ describe("the journey of every user", () => {
     expect(fork?.upstreamShareBps).toBe(2000);
   });
 
-  it("the agent calls the fork through the CLI", async () => {
-    const called = await glassbox(["call", "forker/markdown-plus", "to-html", "## Forked"], { account: DEV_ROLES.agent });
+  it("the agent calls the fork through the CLI, paying with exact", async () => {
+    const before = await reader().usdcBalance(agent.address);
+    const called = await glassbox(["call", "forker/markdown-plus", "to-html", "## Forked", "--scheme", "exact"], { account: DEV_ROLES.agent });
     expect(called.code, called.stderr).toBe(0);
     expect(called.json.result).toContain("<h2");
     expect(called.json.paid).toBe(true);
     expect(called.json.receipt.royalty).toBe(prices.plus.toString());
+    expect(called.json.payment).toMatchObject({ scheme: "exact", amount: (prices.plus + fee).toString() });
+    expect(await reader().usdcBalance(agent.address)).toBe(before - prices.plus - fee);
   });
 
-  it("settlement happens and the catalog shows usage and earnings for all three", async () => {
-    await pollUntil("both calls settled on-chain", settledCount, (n) => n >= 2);
+  it("the executor settles both receipts exactly as signed (the CLI checks them on-chain)", async () => {
+    await pollUntil("both royalty lines settled on-chain", settledLines, (n) => n >= 2n);
+    // The SDK's receipt (kept in memory) and the CLI's (kept in the config dir) both check out.
+    const sdkAudits = await sdkFor(agent).auditReceipts();
+    expect(sdkAudits).toHaveLength(0); // a fresh SDK object keeps no receipts: each store is its owner's
+    const receipts = await glassbox(["receipts"], { account: DEV_ROLES.agent });
+    expect(receipts.code, receipts.stderr).toBe(0);
+    expect(receipts.json.counts).toEqual({ settled: 1 });
+    expect(receipts.json.receipts[0].lines[0].settled.matches).toBe(true);
+  });
+
+  it("the catalog shows usage and earnings for all three", async () => {
     const upstream = await pollUntil(
       "acme/markdown usage",
       () => sdkFor(agent).info<any>("acme/markdown"),
@@ -186,7 +215,8 @@ describe("the journey of every user", () => {
       maintainer: (prices.markdown * 9000n) / 10_000n + (upstreamFromFork * 9000n) / 10_000n,
       coMaintainer: (prices.markdown * 1000n) / 10_000n + (upstreamFromFork * 1000n) / 10_000n,
       forkAuthor: prices.plus - upstreamFromFork,
-      operator: 2n * fee,
+      // The executor is paid its fee directly (it is the x402 payee); Settlement holds royalties only.
+      operator: 0n,
     };
     await pollUntil("credits", () => sdk.claimable(forkAuthor.address), (b) => b === expected.forkAuthor);
     expect(await sdk.claimable(maintainer.address)).toBe(expected.maintainer);
@@ -204,9 +234,6 @@ describe("the journey of every user", () => {
     });
     const forkAccount = await account(forkAuthor.address, expected.forkAuthor);
     expect(byName(forkAccount)["forker/markdown-plus"]).toMatchObject({ royalty: expected.forkAuthor.toString(), upstream: "0" });
-    const operatorAccount = await account(devAccount(DEV_ROLES.operator).address, expected.operator);
-    expect(byName(operatorAccount)["acme/markdown"].executorFee).toBe(fee.toString());
-    expect(byName(operatorAccount)["forker/markdown-plus"].executorFee).toBe(fee.toString());
     const human = await glassbox(["earnings", maintainer.address]);
     expect(human.json.account.earnings.length).toBe(1);
 
@@ -222,9 +249,11 @@ describe("the journey of every user", () => {
       expect(await sdk.usdcBalance(wallet)).toBe(before + amount);
       expect(await sdk.claimable(wallet)).toBe(0n);
     }
-    // Money in == money credited: what Settlement holds is exactly what is still owed.
+    // Money in == money owed + bonds: what Settlement holds is exactly what is still owed plus the executor's bond.
     const held = await sdk.usdcBalance(stack.deployment.contracts.settlement);
-    expect(held).toBe(expected.coMaintainer + expected.operator);
+    const { bond } = await sdk.executorStanding(devAccount(DEV_ROLES.operator).address);
+    expect(bond).toBe(100_000_000n);
+    expect(held).toBe(expected.coMaintainer + expected.operator + bond);
   });
 
   describe("the refusals a user would hit", () => {
@@ -251,14 +280,16 @@ describe("the journey of every user", () => {
       expect(await reader().registry.getPackage("forker/cheap-markdown")).toBeUndefined();
     });
 
-    it("calling with an insufficient USDC balance takes nothing", async () => {
+    it("calling with an insufficient USDC balance takes nothing, through a channel or with exact", async () => {
       const broke = privateKeyToAccount(generatePrivateKey());
-      const settledBefore = await settledCount();
-      const error = await sdkFor(broke).call("acme/markdown", "to-html", ["# no money"]).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(GlassboxError);
-      expect((error as GlassboxError).message).toMatch(/insufficient|balance|funds/i);
+      const settledBefore = await settledLines();
+      for (const opts of [{ deposit: 10_000n }, { scheme: "exact" as const }]) {
+        const error = await sdkFor(broke).call("acme/markdown", "to-html", ["# no money"], opts).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(GlassboxError);
+        expect((error as GlassboxError).message).toMatch(/insufficient|balance|funds|transfer amount exceeds/i);
+      }
       expect(await reader().usdcBalance(broke.address)).toBe(0n);
-      expect(await settledCount()).toBe(settledBefore);
+      expect(await settledLines()).toBe(settledBefore);
     });
 
     it("calling a yanked version", async () => {

@@ -15,6 +15,8 @@ import type { DevStack } from "../../cli/dev-stack.ts";
 import { startTestStack } from "../helpers/dev-stack.ts";
 import { waitFor } from "../../cli/dev/wait.ts";
 import { devAccount } from "../../sdk/dev-accounts.ts";
+import { localUsdcAbi } from "../../sdk/abi.ts";
+import { createPublicClient, http, type Address } from "viem";
 
 const maintainer = devAccount(1);
 const forkAuthor = devAccount(2);
@@ -62,6 +64,14 @@ function suggested(output: string, marker: RegExp): string {
   return match[1].trim();
 }
 
+const agent = devAccount(3);
+
+/** A wallet's USDC, read on-chain. */
+async function usdcBalance(address: Address): Promise<bigint> {
+  const client = createPublicClient({ transport: http(stack.rpcUrl) });
+  return client.readContract({ address: stack.deployment.contracts.usdc, abi: localUsdcAbi, functionName: "balanceOf", args: [address] });
+}
+
 async function claimable(address: string): Promise<bigint> {
   const earnings = await glassbox(["earnings", address, "--json"]);
   expect(earnings.code, earnings.stderr).toBe(0);
@@ -90,7 +100,7 @@ beforeAll(async () => {
   // The README's install step, into a private global prefix: it links the bin and runs `prepare`.
   const linked = await run("npm", ["link", "--offline", "--no-audit", "--no-fund"], REPO_ROOT);
   expect(linked.code, linked.stderr).toBe(0);
-  stack = await startTestStack({ stateDir: path.join(home, "stack"), settlementMode: "batched" });
+  stack = await startTestStack({ stateDir: path.join(home, "stack") });
   // What `npm start` records for every other command: no connection flags from here on.
   const { rpcUrl, chainId, deploymentsFile, indexerUrl, executorUrl } = stack;
   const state: DevState = { pid: process.pid, rpcUrl, chainId, deploymentsFile, indexerUrl, executorUrl, startedAt: new Date().toISOString() };
@@ -148,11 +158,26 @@ describe("a newcomer's journey through the installed CLI, outside the repository
     expect(again.stdout).toMatch(/Already registered newbie\/word-tools@0\.1\.0 with these exact files/);
     expect(again.stdout).toContain("(it had every file already)");
     const tryLine = suggested(again.stdout, /Try: (.*)/);
-    expect(tryLine).toBe("glassbox call newbie/word-tools@0.1.0 word-count 'the quick brown fox' --dev-account 3");
+    expect(tryLine).toBe("glassbox call newbie/word-tools@0.1.0 word-count 'the quick brown fox' --dev-account 3 --deposit 100000");
+    const agentBefore = await usdcBalance(agent.address);
     const tried = await shell(tryLine);
     expect(tried.code, tried.stdout).toBe(0);
     expect(tried.stdout).toMatch(/^4$/m);
     expect(tried.stdout).toContain("✔ receipt verified");
+    // The first call opened a channel with the deposit the Try: line gave; the call itself was a voucher.
+    expect(tried.stdout).toMatch(/deposited 0\.1 USDC into the channel/);
+    expect(await usdcBalance(agent.address)).toBe(agentBefore - 100_000n);
+    const channel = await glassbox(["channel", "status", ...PAY, "--json"]);
+    expect(channel.code, channel.stderr).toBe(0);
+    expect(json(channel)).toMatchObject({ balance: "100000", charged: (PRICE + FEE).toString(), available: (100_000n - PRICE - FEE).toString() });
+  });
+
+  it("call --scheme exact pays one transfer of exactly the price and the fee", async () => {
+    const before = await usdcBalance(agent.address);
+    const exact = await glassbox(["call", "newbie/word-tools", "word-count", "one two", ...PAY, "--scheme", "exact", "--json"]);
+    expect(exact.code, exact.stderr).toBe(0);
+    expect(json(exact)).toMatchObject({ result: 2, paid: true, payment: { scheme: "exact", amount: (PRICE + FEE).toString() } });
+    expect(await usdcBalance(agent.address)).toBe(before - PRICE - FEE);
   });
 
   it("call: JSON arguments are parsed, plain text is taken as typed, and a result::err exits 7 and stays paid", async () => {
@@ -215,11 +240,26 @@ describe("a newcomer's journey through the installed CLI, outside the repository
     expect(json(called)).toMatchObject({ result: 3, paid: true, receipt: { royalty: PRICE.toString(), executorFee: FEE.toString() } });
   });
 
+  it("receipts: every paid call's receipt is kept, and the executor settles each as signed", async () => {
+    const settled = await waitFor(
+      async () => {
+        const run = await glassbox(["receipts", ...PAY, "--json"]);
+        const counts = json(run).counts;
+        if (run.code !== 0 || counts.settled !== 6) throw new Error(run.stdout + run.stderr);
+        return json(run);
+      },
+      { timeoutMs: 60_000, intervalMs: 1000, what: "the royalties to settle" },
+    );
+    expect(settled.receipts).toHaveLength(6);
+    const human = await glassbox(["receipts", ...PAY]);
+    expect(human.stdout).toMatch(/6 settled/);
+  });
+
   it("the catalog counts the calls and the fork, in the right grammar", async () => {
     const found = await waitFor(
       async () => {
         const search = await glassbox(["search", "word-tools"]);
-        if (!/newbie\/word-tools@0\.1\.0[\s\S]*4 paid calls by 1 payer · 1 fork\b/.test(search.stdout)) throw new Error(search.stdout + search.stderr);
+        if (!/newbie\/word-tools@0\.1\.0[\s\S]*5 paid calls by 1 payer · 1 fork\b/.test(search.stdout)) throw new Error(search.stdout + search.stderr);
         return search;
       },
       { timeoutMs: 60_000, intervalMs: 500, what: "the calls in the catalog" },
@@ -228,9 +268,10 @@ describe("a newcomer's journey through the installed CLI, outside the repository
   });
 
   it("earnings, then claim: the maintainer gets its royalties and 20% of the fork's, the fork author the rest", async () => {
-    // Parent: word-count, greet "Ada", greet " " and greet "" (error answers, paid). Fork: word-count, 20% upstream.
+    // Parent: word-count (channel), word-count (exact), greet "Ada", greet " " and greet "" (error answers, paid).
+    // Fork: word-count, 20% upstream.
     const upstream = (PRICE * 2000n) / 10_000n;
-    const expected = { maintainer: 4n * PRICE + upstream, forkAuthor: PRICE - upstream };
+    const expected = { maintainer: 5n * PRICE + upstream, forkAuthor: PRICE - upstream };
     await waitFor(async () => {
       const now = { maintainer: await claimable(maintainer.address), forkAuthor: await claimable(forkAuthor.address) };
       if (now.maintainer !== expected.maintainer || now.forkAuthor !== expected.forkAuthor) throw new Error(`claimable ${now.maintainer} and ${now.forkAuthor}`);
@@ -242,7 +283,7 @@ describe("a newcomer's journey through the installed CLI, outside the repository
     });
     const earnings = await glassbox(["earnings", "--dev-account", "1"]);
     expect(earnings.code, earnings.stderr).toBe(0);
-    expect(earnings.stdout).toContain("claimable now: 0.0042 USDC");
+    expect(earnings.stdout).toContain("claimable now: 0.0052 USDC");
     for (const [account, amount] of [
       ["1", expected.maintainer],
       ["2", expected.forkAuthor],

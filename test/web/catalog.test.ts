@@ -87,7 +87,7 @@ async function connect(page: Page): Promise<void> {
 beforeAll(async () => {
   home = await mkdtemp(path.join(tmpdir(), "glassbox-web-"));
   shots = path.join(home, "screenshots");
-  [stack, browser] = await Promise.all([startTestStack({ stateDir: path.join(home, "stack"), settlementMode: "batched" }), launchBrowser()]);
+  [stack, browser] = await Promise.all([startTestStack({ stateDir: path.join(home, "stack") }), launchBrowser()]);
   if (!stack.webUrl) throw new Error("the dev stack did not serve the web catalog (see its log above)");
   await publishSample("markdown", maintainer);
   await publishSample("markdown-plus", forkAuthor);
