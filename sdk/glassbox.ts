@@ -5,7 +5,7 @@ import type { Deployment } from "./deployment.ts";
 import { packageIdOf, parsePackageRef, versionIdOf } from "./ids.ts";
 import { PAYER_SIGNATURE_HEADER, receiptResultMessage, ROUTES, type InfoBody } from "./protocol.ts";
 import { outputHashOf, receiptFromJson, type Receipt, type ReceiptJson } from "./receipt.ts";
-import type { ClientChannelStorage } from "@x402/evm/batch-settlement/client";
+import { InMemoryClientChannelStorage, type ClientChannelStorage } from "@x402/evm/batch-settlement/client";
 import { callCapability, type CallOutcome, type ChannelPaymentOptions, type PayScheme } from "./client/call.ts";
 import { ChannelManager } from "./client/channels.ts";
 import { ReceiptAuditor, type ReceiptAudit, type SlashSubmission } from "./client/receipt-audit.ts";
@@ -67,6 +67,8 @@ export class Glassbox {
   /** The payer's channels to executors (open, top up, status, close). */
   readonly channels: ChannelManager;
   readonly receiptStore: ReceiptStore;
+  /** Shared by every call and by `channels`, so a channel opened by one call is the next call's channel. */
+  private readonly channelStorage: ClientChannelStorage;
   private readonly publisher: Publisher;
 
   constructor(readonly options: GlassboxOptions) {
@@ -74,7 +76,8 @@ export class Glassbox {
     this.registry = new RegistryReader(this.chain, options.deployment);
     this.publisher = new Publisher(this.chain, options.deployment);
     if (options.indexerUrl) this.catalog = new CatalogClient(options.indexerUrl);
-    this.channels = new ChannelManager(this.chain, options.deployment, options.channelStorage);
+    this.channelStorage = options.channelStorage ?? new InMemoryClientChannelStorage();
+    this.channels = new ChannelManager(this.chain, options.deployment, this.channelStorage);
     this.receiptStore = options.receiptStore ?? new InMemoryReceiptStore();
   }
 
@@ -166,7 +169,7 @@ export class Glassbox {
     }
     const { executorUrl: _chosen, ...payment } = opts;
     const outcome = await callCapability(this.deployment, this.chain, this.options.account, { ...payment, executorUrl, version, functionName, args }, {
-      ...(this.options.channelStorage ? { channelStorage: this.options.channelStorage } : {}),
+      channelStorage: this.channelStorage,
       receiptStore: this.receiptStore,
     });
     return { ...outcome, version };

@@ -201,7 +201,10 @@ export function indexerScenario(kind: IndexerDatabase["kind"]): void {
       expect(md.package.forkCount).toBe(1);
       expect(md.forks).toEqual([expect.objectContaining({ name: "bob/markdown-plus", parentVersion: "1.1.0", upstreamShareBps: 2_000 })]);
 
-      const broken = await poll("acme/broken", () => pkg("acme/broken").catch(() => undefined));
+      const broken = await poll("acme/broken with its version", async () => {
+        const p = await pkg("acme/broken").catch(() => undefined);
+        return p && p.versions.length === 1 ? p : undefined;
+      });
       expect(broken.versions[0]!.manifest).toEqual(expect.objectContaining({ valid: false, raw: "{ this is not json" }));
       expect(broken.versions[0]!.manifest.error).toMatch(/not valid JSON/);
 
