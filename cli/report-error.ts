@@ -21,7 +21,19 @@ const EXIT_BY_CODE: Record<string, ExitCode> = {
   UNCLAIMABLE_RECIPIENT: ExitCode.invalid,
 };
 
-const REFUSALS = new Set(["VERSION_YANKED", "VERSION_EXISTS", "NOT_PACKAGE_OWNER", "UPLOAD_UNAUTHORIZED", "COMPONENT_REJECTED"]);
+const REFUSALS = new Set([
+  "VERSION_YANKED",
+  "VERSION_EXISTS",
+  "NOT_PACKAGE_OWNER",
+  "UPLOAD_UNAUTHORIZED",
+  "COMPONENT_REJECTED",
+  "DEPENDENCY_YANKED",
+  "DEPENDENCY_MISSING",
+  "DEPENDENCY_TOO_EXPENSIVE",
+  "DEPENDENCY_UNKNOWN",
+  "DEPENDENCY_UNRESOLVED",
+  "DEPENDENCY_CYCLE",
+]);
 
 /** Prints an error the way a person (or, with --json, a program) wants it, and picks the exit code. */
 export function reportError(error: unknown, json: boolean): ExitCode {
