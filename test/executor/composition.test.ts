@@ -201,3 +201,47 @@ describe("free composed calls through POST /v1/call", () => {
     expect(sha256Hex(dependent.component)).not.toBe(sha256Hex(anchors.component));
   });
 });
+
+describe("published source: a public blob, free to read, pinned by the on-chain manifest", () => {
+  it("round trip: pack, publish its hash, upload, download from the executor, unpack the same files", async () => {
+    const { packSource, unpackSource } = await import("../../sdk/source-archive.ts");
+    const files = [
+      { path: "src/index.js", bytes: new TextEncoder().encode("export const slug = {};\n") },
+      { path: "README.md", bytes: new TextEncoder().encode("# slug\n") },
+      { path: `deep/${"d".repeat(90)}/${"f".repeat(90)}.txt`, bytes: new Uint8Array([0, 1, 2, 255]) },
+    ];
+    const archive = packSource(files);
+    expect(packSource([...files].reverse())).toEqual(archive); // deterministic: same files, same bytes, same hash
+    const published = await stack.publish({ name: "acme/slug-source", version: "1.0.0", mode: "free", artifacts: slug, world: "slug-world", interfaceName: "slug", source: archive });
+    expect(JSON.parse(published.manifestText)).toMatchObject({ sourceHash: sha256Hex(archive) });
+    const hash = sha256Hex(archive);
+    expect((await fetch(`${executor.url}/v1/blobs/${hash}`)).status).toBe(404); // registered, not uploaded yet
+    expect((await stack.upload(executor.url, executor.operator, archive, stack.stranger)).status).toBe(403); // only the owner uploads
+    expect((await stack.upload(executor.url, executor.operator, archive)).status).toBe(201);
+    const served = await fetch(`${executor.url}/v1/blobs/${hash}`); // no payment, no signature
+    expect(served.headers.get("content-type")).toBe("application/gzip");
+    const bytes = new Uint8Array(await served.arrayBuffer());
+    expect(sha256Hex(bytes)).toBe(hash);
+    expect(unpackSource(bytes).sort((a, b) => a.path.localeCompare(b.path))).toEqual([...files].sort((a, b) => a.path.localeCompare(b.path)));
+  });
+
+  it("a hostile archive is refused when read: paths out of the folder, links", async () => {
+    const { packSource, unpackSource, SourceArchiveError } = await import("../../sdk/source-archive.ts");
+    expect(() => packSource([{ path: "../escape", bytes: new Uint8Array() }])).toThrow(SourceArchiveError);
+    expect(() => packSource([{ path: "/abs", bytes: new Uint8Array() }])).toThrow(/not a safe relative path/);
+    const { gzipSync, gunzipSync } = await import("node:zlib");
+    const tar = new Uint8Array(gunzipSync(packSource([{ path: "a", bytes: new Uint8Array([1]) }])));
+    const evil = tar.slice();
+    evil.set(new TextEncoder().encode("../../etc/passwd\0"), 0);
+    const fixSum = (block: Uint8Array) => {
+      block.fill(0x20, 148, 156);
+      block.set(new TextEncoder().encode(`${block.subarray(0, 512).reduce((n, b) => n + b, 0).toString(8).padStart(6, "0")}\0 `), 148);
+    };
+    fixSum(evil);
+    expect(() => unpackSource(new Uint8Array(gzipSync(evil)))).toThrow(/not a safe relative path/);
+    const link = tar.slice();
+    link[156] = 0x32; // symlink
+    fixSum(link);
+    expect(() => unpackSource(new Uint8Array(gzipSync(link)))).toThrow(/not a regular file/);
+  });
+});

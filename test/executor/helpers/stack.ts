@@ -55,6 +55,8 @@ export interface PublishInput {
   interfaceName?: string;
   /** Declared dependencies (composition). */
   dependencies?: Dependency[];
+  /** A published source tarball: its sha256 goes into the manifest (sourceHash). */
+  source?: Uint8Array;
 }
 
 export interface Published {
@@ -159,6 +161,7 @@ export class TestStack {
       splits: [{ recipient: owner.address, bps: 10_000 }],
       minForkShareBps: 0,
       ...(input.dependencies?.length ? { dependencies: input.dependencies } : {}),
+      ...(input.source ? { source: { entry: "calc.js", publish: true }, sourceHash: sha256Hex(input.source) } : {}),
     };
     const manifestText = canonicalManifestJson(manifest);
     const hashes = {
