@@ -1,4 +1,5 @@
 /** The stable JSON shapes of the API (documented in docs/indexer-api.md). Amounts are decimal strings. */
+import { compositionOf } from "./manifest.ts";
 export interface SearchRow {
   id: string;
   name: string;
@@ -77,6 +78,7 @@ interface VersionRow {
   distinctPayers: number;
 }
 
+/** Dependencies and published source come from the raw manifest (the on-chain text), parsed on read. */
 export function versionJson(v: VersionRow, isLatestCallable: boolean) {
   return {
     versionId: v.id,
@@ -102,6 +104,7 @@ export function versionJson(v: VersionRow, isLatestCallable: boolean) {
       witInterface: v.witInterface,
       functions: v.functions,
       capabilities: v.capabilities,
+      ...compositionOf(v.manifest),
     },
     publishedBlock: v.publishedBlock.toString(),
     publishedAt: v.publishedAt.toString(),
