@@ -152,7 +152,7 @@ export async function callComposed(
     const linked: Record<string, HostInterface> = {};
     for (const link of list) {
       const component = await load(link.prepared);
-      const instance = await component.newInstance({ ...limits, grants: link.grants }, { linked: await linkAll(link.dependencies, depth + 1), fuel, pages });
+      const instance = await component.newInstance({ ...limits, grants: link.grants }, { linked: await linkAll(link.dependencies, depth + 1), fuel, pages, snapshot: false });
       instances.push(instance);
       linked[unversioned(link.importName)] = meteredInterface(instance.exports, link.ref, meter);
     }
@@ -160,7 +160,7 @@ export async function callComposed(
   };
 
   const linked = await linkAll(links, 1);
-  const instance = await root.newInstance(limits, { linked, fuel, pages });
+  const instance = await root.newInstance(limits, { linked, fuel, pages, snapshot: false });
   instances.push(instance);
   const basePages = instances.reduce((n, i) => n + i.basePages(), 0n);
   if (basePages * BigInt(PAGE) > BigInt(limits.memoryLimitBytes)) throw new MemoryLimitError(limits.memoryLimitBytes, "(instantiation)");

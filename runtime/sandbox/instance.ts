@@ -63,6 +63,8 @@ export interface InstanceOptions {
   fuel?: WebAssembly.Global;
   /** The memory-page budget to draw from (composition: the memory cap holds for the whole composition). */
   pages?: WebAssembly.Global;
+  /** Snapshot the instance for reuse (default true; composition's one-call instances skip the copy). */
+  snapshot?: boolean;
 }
 
 /** What a composed call's run needs beyond its root instance (composition.ts). */
@@ -290,7 +292,7 @@ export class LoadedComponent {
     state.instance = instance;
     if (BigInt(instance.memoryBytes() / PAGE) > limitPages(limits)) throw new MemoryLimitError(limits.memoryLimitBytes, "(instantiation)");
     // Host calls during instantiation belong to every fresh instance's initial state alike.
-    if (this.prepared.snapshot.safe && !state.denied) instance.takeSnapshot();
+    if (this.prepared.snapshot.safe && !state.denied && options.snapshot !== false) instance.takeSnapshot();
     return instance;
   }
 
