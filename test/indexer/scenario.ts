@@ -37,10 +37,19 @@ interface PackageResponse {
     yanked: boolean;
     callable: boolean;
     hashes: Record<string, string>;
-    manifest: { valid: boolean; error: string | null; raw: string; keywords: string[]; functions: { name: string; signature: string | null }[] };
+    manifest: {
+      valid: boolean;
+      error: string | null;
+      raw: string;
+      keywords: string[];
+      functions: { name: string; signature: string | null }[];
+      dependencies: { package: string; range: string; maxRoyaltyPerCall: string }[];
+    };
     usage: { paidCalls: string; distinctPayers: number; royaltyRevenue: string };
   }[];
   forks: { name: string; parentVersion: string; upstreamShareBps: number }[];
+  dependencies: { name: string; version: string; versionId: string | null; range: string; maxRoyaltyPerCall: string }[];
+  dependents: { name: string; version: string; versionId: string; range: string }[];
   upstream: { name: string; version: string; upstreamShareBps: number }[];
   earnings: { paidCalls: string; distinctPayers: number; royaltyRevenue: string; recipients: { account: string; royalty: string; upstream: string; total: string }[] };
 }
@@ -199,7 +208,12 @@ export function indexerScenario(kind: IndexerDatabase["kind"]): void {
       const b = bob();
       await b.registerFork("bob/markdown-plus", markdown110, 2_000);
       await b.publishVersion("bob/markdown-plus", "1.0.0", {
-        manifest: { ...testManifest({ name: "bob/markdown-plus", version: "1.0.0", recipient: b.address }), description: "Markdown with diagrams" },
+        manifest: {
+          ...testManifest({ name: "bob/markdown-plus", version: "1.0.0", recipient: b.address }),
+          description: "Markdown with diagrams",
+          // Composition: a wrapping fork imports its parent (the catalog shows dependencies and dependents).
+          dependencies: [{ package: "acme/markdown", version: "^1.0.0", maxRoyaltyPerCall: "1000" }],
+        },
       });
       await alice().registerPackage("acme/broken");
       await alice().publishVersion("acme/broken", "1.0.0", { manifestText: "{ this is not json" });
@@ -232,6 +246,10 @@ export function indexerScenario(kind: IndexerDatabase["kind"]): void {
       });
       expect(plus.upstream).toEqual([expect.objectContaining({ name: "acme/markdown", version: "1.1.0", upstreamShareBps: 2_000 })]);
       expect(plus.package.fork).toEqual(expect.objectContaining({ upstreamShareBps: 2_000, depth: 1 }));
+      // The declared range resolves to the newest non-yanked version in it.
+      expect(plus.dependencies).toEqual([{ name: "acme/markdown", version: "1.1.0", versionId: markdown110, range: "^1.0.0", maxRoyaltyPerCall: "1000" }]);
+      expect(plus.versions[0]!.manifest.dependencies).toEqual([{ package: "acme/markdown", range: "^1.0.0", maxRoyaltyPerCall: "1000" }]);
+      expect(plus.dependents).toEqual([]);
 
       // Credited events follow the Settled events of the batch: wait for the last ones (the fork's upstream share).
       const md = await poll("acme/markdown usage and credits", async () => {
@@ -242,6 +260,8 @@ export function indexerScenario(kind: IndexerDatabase["kind"]): void {
       expect(md.earnings.royaltyRevenue).toBe((3n * PRICE).toString());
       expect(md.package.forkCount).toBe(1);
       expect(md.forks).toEqual([expect.objectContaining({ name: "bob/markdown-plus", parentVersion: "1.1.0", upstreamShareBps: 2_000 })]);
+      expect(md.dependents).toEqual([{ name: "bob/markdown-plus", version: "1.0.0", versionId: plus100, range: "^1.0.0" }]);
+      expect(md.dependencies).toEqual([]);
       expect(md.versions[1]!.usage).toEqual(expect.objectContaining({ paidCalls: "3", distinctPayers: 2 }));
       // Alice gets 3 royalties plus 20% of the fork's call; bob keeps 80%.
       const aliceEarning = 3n * PRICE + (PRICE * 2_000n) / 10_000n;
