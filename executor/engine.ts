@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Hex } from "viem";
-import type { FunctionSignature } from "../sdk/wit.ts";
+import { isDeepStrictEqual } from "node:util";
+import { describeImportedInterface, describeWorld, formatSignature, type FunctionSignature, type InterfaceDescription } from "../sdk/wit.ts";
 import type { VersionRecord } from "./chain.ts";
 import { resolveDependencies, type DependencyCatalog } from "./dependencies.ts";
 import { ApiError } from "./errors.ts";
@@ -9,6 +10,7 @@ import {
   ComponentPool,
   ComponentRuntimeError,
   TestsFailedError,
+  WitMismatchError,
   argumentsToGuest,
   formatTestReport,
   grantedCapabilities,
@@ -38,6 +40,36 @@ export interface RuntimeHostOptions {
 interface ReadyComponent {
   prepared: PreparedComponent;
   grants: string[];
+}
+
+/**
+ * Each imported dependency interface, as the dependent's WIT declares it (a nested package block),
+ * must match the dependency's published interface function for function: otherwise values would
+ * cross the link under two different types.
+ */
+function checkDependencyTypes(input: PrepareInput, interfaceOf: (ref: ComponentRef) => InterfaceDescription | undefined): void {
+  const imports = new Set(describeWorld(input.witSource, input.world).imports.map(unversioned));
+  for (const dependency of input.dependencies ?? []) {
+    if (!imports.has(unversioned(dependency.interfaceName))) continue;
+    const label = `${dependency.name}@${dependency.version}`;
+    const declared = describeImportedInterface(input.witSource, dependency.interfaceName);
+    if (!declared) {
+      throw new WitMismatchError(`The WIT imports "${dependency.interfaceName}" (${label}) but does not declare it: add its interface in a nested "package ... { }" block, as published by ${label}.`, { interface: dependency.interfaceName });
+    }
+    const provided = interfaceOf(dependency.hashes);
+    for (const fn of declared.functions) {
+      const actual = provided?.functions.find((f) => f.name === fn.name);
+      if (!actual) {
+        throw new WitMismatchError(`The WIT imports "${fn.name}" from "${dependency.interfaceName}", which ${label} does not export.`, { interface: dependency.interfaceName, function: fn.name, dependency: dependency.name });
+      }
+      if (!isDeepStrictEqual({ params: fn.params, result: fn.result }, { params: actual.params, result: actual.result })) {
+        throw new WitMismatchError(
+          `The WIT imports ${fn.name}: ${formatSignature(fn)} from "${dependency.interfaceName}", but ${label} exports ${fn.name}: ${formatSignature(actual)}.`,
+          { interface: dependency.interfaceName, function: fn.name, dependency: dependency.name, expected: formatSignature(actual) },
+        );
+      }
+    }
+  }
 }
 
 /** Every dependency of a resolved tree, depth-first. */
@@ -122,6 +154,7 @@ export async function createRuntimeHost(options: RuntimeHostOptions): Promise<Co
 
   return {
     async prepare(input: PrepareInput): Promise<PreparedInfo> {
+      checkDependencyTypes(input, (ref) => ready.get(refKey(ref))?.prepared.interface);
       const verified = await verifyComponent({
         bytes: input.component,
         expectedHash: input.componentHash,

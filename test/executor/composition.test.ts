@@ -5,6 +5,7 @@
  * of two dependencies included.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildComponent } from "../../runtime/builder/index.ts";
 import { sha256Hex } from "../../sdk/ids.ts";
 import { startExecutor, type RunningExecutor } from "../../executor/service.ts";
 import { ANCHORS_WIT, SLUG_WIT, TOC_WIT, buildAnchorsComponent, buildSlugComponent, buildTocComponent } from "../fixtures/components/fixtures.ts";
@@ -92,6 +93,17 @@ describe("upload checks for a component that imports another capability", () => 
     expect(refusal).toMatchObject({ status: 422, code: "COMPONENT_REJECTED", details: { runtimeCode: "undeclared_import" } });
     expect(refusal.message).toMatch(/imports "fixture:slug\/slug@1\.0\.0".*nor the interface of a declared dependency/);
   });
+
+  it("refuses a dependent whose WIT declares the dependency's interface with other types", async () => {
+    const wit = ANCHORS_WIT.replace("slugify: func(text: string) -> string;", "slugify: func(text: string) -> u32;");
+    const source = 'import { slugify } from "fixture:slug/slug@1.0.0";\nexport const anchors = { anchor: (t) => `#${slugify(t)}`, anchors: (ts) => ts, checked: (t) => t, spin() {}, boom: (t) => t };\n';
+    const built = await buildComponent({ witSource: wit, world: "anchors-world", source, language: "js", backend: "qjs", cacheDir: null });
+    const mismatched: CalcArtifacts = { wit, component: built.bytes, tests: JSON.stringify({ world: "anchors-world", interface: "anchors", cases: [] }) };
+    await stack.publish({ name: "acme/anchors-mismatch", version: "1.0.0", mode: "free", artifacts: mismatched, world: "anchors-world", interfaceName: "anchors", dependencies: [slugDependency] });
+    const refusal = await errorOf(await uploadComponent(mismatched));
+    expect(refusal).toMatchObject({ status: 422, code: "COMPONENT_REJECTED", details: { runtimeCode: "wit_mismatch" } });
+    expect(refusal.message).toMatch(/imports slugify: func\(text: string\) -> u32 from "fixture:slug\/slug@1\.0\.0", but acme\/slug@1\.0\.0 exports slugify: func\(text: string\) -> string/);
+  }, 60_000);
 
   it("refuses a dependency whose every version in range is yanked", async () => {
     await stack.publish({ name: "acme/slug-old", version: "1.0.0", mode: "free", artifacts: slug, world: "slug-world", interfaceName: "slug" });

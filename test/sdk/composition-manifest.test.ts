@@ -86,3 +86,39 @@ describe("semver ranges", () => {
     expect(newestSatisfying(["1.0.0", "1.4.0", "2.0.0", "1.10.0"], "^1.0.0")).toBe("1.10.0");
   });
 });
+
+describe("WIT: the interfaces a world imports from another package", () => {
+  it("reads a nested package block's interface with its types; the main package's exports are unaffected", async () => {
+    const { describeImportedInterface, describeInterface } = await import("../../sdk/wit.ts");
+    const wit = `package acme:toc@1.0.0;
+
+package acme:slug@1.2.0 {
+  interface slug {
+    record options { lower: bool }
+    slugify: func(text: string, options: options) -> result<string, string>;
+  }
+}
+
+interface toc {
+  toc: func(markdown: string) -> string;
+}
+
+world toc-world {
+  import acme:slug/slug@1.2.0;
+  export toc;
+}
+`;
+    const imported = describeImportedInterface(wit, "acme:slug/slug@1.2.0");
+    expect(imported?.qualifiedName).toBe("acme:slug/slug@1.2.0");
+    expect(imported?.functions[0]).toEqual({
+      name: "slugify",
+      params: [
+        { name: "text", type: { kind: "string" } },
+        { name: "options", type: { kind: "record", name: "options", fields: [{ name: "lower", type: { kind: "bool" } }] } },
+      ],
+      result: { kind: "result", ok: { kind: "string" }, err: { kind: "string" } },
+    });
+    expect(describeImportedInterface(wit, "acme:other/x@1.0.0")).toBeUndefined();
+    expect(describeInterface(wit, "toc-world").qualifiedName).toBe("acme:toc/toc@1.0.0");
+  });
+});
