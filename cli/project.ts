@@ -68,12 +68,21 @@ export async function buildProject(project: CapabilityProject): Promise<BuildRes
   return { ...result, outputPath };
 }
 
-/** Verifies the built component against the WIT and the manifest's imports, then runs tests.json. */
-export async function testProject(project: CapabilityProject, bytes: Uint8Array): Promise<TestReport> {
+/**
+ * A test report; `deferred` are the cases that reach a dependency with no local copy: the executor
+ * runs them at upload with the dependency linked (and refuses the component if one fails).
+ */
+export type ProjectTestReport = TestReport & { deferred: { name: string; dependency: string }[] };
+
+/** Verifies the built component against the WIT and the manifest's imports, then runs tests.json (dependencies linked from local copies). */
+export async function testProject(project: CapabilityProject, bytes: Uint8Array): Promise<ProjectTestReport> {
   const { manifest } = project;
   const testsText = await readRequired(project.path(manifest.tests), "tests");
   const { prepareComponent, runTestVectors, verifyComponent } = await sandbox();
   const { TestVectorFormatError } = await import("../sdk/test-vectors.ts");
+  const { describeWorld } = await import("../sdk/wit.ts");
+  // Locally the project's WIT is trusted for what its dependencies provide; the executor checks it on-chain.
+  const dependencyInterfaces = manifest.dependencies?.length ? describeWorld(project.witSource, manifest.wit.world).imports.filter((name) => !name.startsWith("wasi:")) : [];
   await verifyComponent({
     bytes,
     expectedHash: sha256Hex(bytes),
@@ -82,6 +91,7 @@ export async function testProject(project: CapabilityProject, bytes: Uint8Array)
     interfaceName: manifest.wit.interface,
     requestedCapabilities: manifest.capabilities,
     allowedCapabilities: manifest.capabilities,
+    dependencyInterfaces,
   });
   const prepared = await prepareComponent(bytes, {
     witSource: project.witSource,
@@ -89,12 +99,75 @@ export async function testProject(project: CapabilityProject, bytes: Uint8Array)
     interfaceName: manifest.wit.interface,
     cacheDir: path.join(project.dir, ".glassbox", "cache", "prepared"),
   });
+  const { links, missing } = await localDependencyLinks(project, prepared.imports, [project.dir]);
+  let report: TestReport;
   try {
-    return await runTestVectors(prepared, testsText);
+    report = await runTestVectors(prepared, testsText, { dependencies: links });
   } catch (error) {
     if (error instanceof TestVectorFormatError) throw new CliError(`${manifest.tests}: ${error.message}`, ExitCode.invalid);
     throw error;
   }
+  // A case that called a dependency with no local copy was denied it: the executor runs it at upload.
+  const deferredCase = (c: TestReport["cases"][number]): string | undefined => {
+    if (!("failure" in c.actual) || c.actual.failure.code !== "capability_denied") return undefined;
+    const message = c.actual.failure.message;
+    return missing.find((m) => message.includes(`"${m.interfaceName}"`))?.package;
+  };
+  const deferred = report.cases.flatMap((c) => {
+    const dependency = deferredCase(c);
+    return dependency ? [{ name: c.name, dependency }] : [];
+  });
+  const cases = report.cases.filter((c) => deferredCase(c) === undefined);
+  const passed = cases.filter((c) => c.passed).length;
+  return { ...report, cases, total: cases.length, passed, failed: cases.length - passed, deferred };
+}
+
+/**
+ * Links the project's dependencies from local copies: a sibling folder (next to the project) whose
+ * glassbox.json names the dependency at a version in range, built and prepared here (and its own
+ * dependencies likewise). A dependency without a local copy is `missing`.
+ */
+async function localDependencyLinks(
+  project: CapabilityProject,
+  imports: string[],
+  trail: string[],
+): Promise<{ links: import("../runtime/sandbox/index.ts").DependencyLink[]; missing: { package: string; interfaceName: string }[] }> {
+  const declared = project.manifest.dependencies ?? [];
+  const links: import("../runtime/sandbox/index.ts").DependencyLink[] = [];
+  const missing: { package: string; interfaceName: string }[] = [];
+  if (declared.length === 0) return { links, missing };
+  const { prepareComponent, unversioned } = await sandbox();
+  const { satisfiesRange } = await import("../sdk/semver.ts");
+  const { describeWorld } = await import("../sdk/wit.ts");
+  const parentDir = path.dirname(project.dir);
+  const siblings = (await readdir(parentDir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => path.join(parentDir, e.name));
+  const importedInterfaces = describeWorld(project.witSource, project.manifest.wit.world).imports.filter((name) => !name.startsWith("wasi:"));
+  for (const dependency of declared) {
+    let copy: CapabilityProject | undefined;
+    for (const dir of siblings) {
+      if (trail.includes(dir)) continue;
+      const candidate = await loadProject(dir).catch(() => undefined);
+      if (candidate?.manifest.name === dependency.package && satisfiesRange(candidate.manifest.version, dependency.version)) copy = candidate;
+    }
+    if (!copy) {
+      // Which import it provides is known from its published WIT only; locally, any import nothing else provides.
+      for (const name of importedInterfaces) missing.push({ package: dependency.package, interfaceName: unversioned(name) });
+      continue;
+    }
+    const bytes = await componentBytes(copy, true);
+    const prepared = await prepareComponent(bytes, {
+      witSource: copy.witSource,
+      world: copy.manifest.wit.world,
+      interfaceName: copy.manifest.wit.interface,
+      cacheDir: path.join(project.dir, ".glassbox", "cache", "prepared"),
+    });
+    const importName = imports.find((name) => unversioned(name) === unversioned(prepared.interface.qualifiedName));
+    if (!importName) continue;
+    const nested = await localDependencyLinks(copy, prepared.imports, [...trail, copy.dir]);
+    missing.push(...nested.missing);
+    links.push({ importName, ref: `${copy.manifest.name}@${copy.manifest.version}`, prepared, grants: [], dependencies: nested.links });
+  }
+  return { links, missing };
 }
 
 /** The component bytes: built from source when there is a source, else read from `component`. */
@@ -107,14 +180,38 @@ export async function componentBytes(project: CapabilityProject, build: boolean)
   }
 }
 
-/** What publish and upload send: the manifest, the component bytes and the public WIT and tests files. */
+/** What publish and upload send: the manifest, the component bytes, the public WIT and tests files, and the source when published. */
 export async function capabilityFiles(project: CapabilityProject, component: Uint8Array): Promise<CapabilityFiles> {
   return {
     manifest: project.manifest,
     component,
     wit: new TextEncoder().encode(project.witSource),
     tests: new Uint8Array(await readFile(project.path(project.manifest.tests))),
+    ...(project.manifest.source?.publish ? { source: await sourceArchive(project) } : {}),
   };
+}
+
+/** Outputs, caches and dependencies are not source. */
+const NOT_SOURCE = /(^|\/)(dist|\.glassbox|node_modules|\.git)(\/|$)/;
+
+/** The project's files as published source (`source.publish`): everything but outputs, caches, dependencies and the built component. */
+export async function sourceArchive(project: CapabilityProject): Promise<Uint8Array> {
+  const { packSource, SourceArchiveError } = await import("../sdk/source-archive.ts");
+  const component = path.relative(project.dir, project.path(project.manifest.component)).split(path.sep).join("/");
+  const entries = await readdir(project.dir, { recursive: true, withFileTypes: true });
+  const files = [];
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const relative = path.relative(project.dir, path.join(entry.parentPath, entry.name)).split(path.sep).join("/");
+    if (NOT_SOURCE.test(relative) || relative === component) continue;
+    files.push({ path: relative, bytes: new Uint8Array(await readFile(path.join(entry.parentPath, entry.name))) });
+  }
+  try {
+    return packSource(files);
+  } catch (error) {
+    if (error instanceof SourceArchiveError) throw new CliError(`The source of ${project.manifest.name} cannot be published: ${error.message}`, ExitCode.invalid, 'Remove the offending files, or set "source.publish" to false.');
+    throw error;
+  }
 }
 
 /** What a build and test of the project depends on, as one hash (see verifiedComponent). */

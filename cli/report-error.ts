@@ -38,6 +38,12 @@ const REFUSALS = new Set([
   "WITHDRAWAL_NOT_READY",
   "NO_WITHDRAWAL",
   "NOTHING_TO_WITHDRAW",
+  "DEPENDENCY_YANKED",
+  "DEPENDENCY_MISSING",
+  "DEPENDENCY_TOO_EXPENSIVE",
+  "DEPENDENCY_UNKNOWN",
+  "DEPENDENCY_UNRESOLVED",
+  "DEPENDENCY_CYCLE",
 ]);
 
 /** Prints an error the way a person (or, with --json, a program) wants it, and picks the exit code. */

@@ -163,12 +163,15 @@ export class RegistryView {
         const list = this.versionsByPackage.get(record.packageId) ?? [];
         list.push(record);
         this.versionsByPackage.set(record.packageId, list);
-        for (const [kind, hash] of [
+        const files: [BlobKind, Hex][] = [
           ["component", hashes.componentHash],
           ["wit", hashes.witHash],
           ["tests", hashes.testsHash],
           ["manifest", hashes.manifestHash],
-        ] as const) {
+        ];
+        // The published source's hash is in the manifest, which is on-chain (its sha256 is manifestHash).
+        if (manifest?.sourceHash) files.push(["source", manifest.sourceHash]);
+        for (const [kind, hash] of files) {
           const key = hash.toLowerCase();
           this.blobs.set(key, [...(this.blobs.get(key) ?? []), { kind, versionId: record.versionId }]);
         }
@@ -218,6 +221,19 @@ export class RegistryView {
       return { record: live.find((v) => v.version === newest), packageKnown: true };
     }
     return { record: list.find((v) => v.version === version), packageKnown: true };
+  }
+
+  /** Every published version of a package, yanked ones included (syncs first when the name is unknown); undefined for an unknown package. */
+  async versionsOf(name: string): Promise<VersionRecord[] | undefined> {
+    if (!this.packages.has(name)) await this.sync();
+    const pkg = this.packages.get(name);
+    return pkg ? [...(this.versionsByPackage.get(pkg.packageId) ?? [])] : undefined;
+  }
+
+  /** The version that published this manifest (from synced events only: never waits). */
+  versionOfManifest(manifestHash: Hex): VersionRecord | undefined {
+    const use = this.blobs.get(manifestHash.toLowerCase())?.find((u) => u.kind === "manifest");
+    return use ? this.versions.get(use.versionId) : undefined;
   }
 
   /** Which versions use this sha256 as component, WIT, tests or manifest (syncs on a miss). */

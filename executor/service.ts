@@ -196,6 +196,7 @@ export async function startExecutor(config: ExecutorConfig): Promise<RunningExec
       cacheDir: config.preparedCacheDir ?? path.join(config.dataDir, "prepared"),
       allowedCapabilities: config.allowedCapabilities ?? [],
       packageOf: (manifestHash) => registry.packageOfManifest(manifestHash),
+      catalog: registry,
       log,
       pool: {
         ...(config.limits?.workers ? { size: config.limits.workers } : {}),

@@ -21,11 +21,14 @@ export interface UploadResult {
 
 /**
  * Blob uploads and downloads. An upload is accepted when sha256(bytes) is the hash in the path, that
- * hash is registered on-chain as some version's component, WIT, tests or manifest, and the upload is
+ * hash is registered on-chain as some version's component, WIT, tests, manifest or published source
+ * (its sha256 is in the on-chain manifest), and the upload is
  * signed (EIP-191, sdk/upload.ts) by that package's current owner: both as of the upload (the
  * registry synced to its head, owners read fresh), never from a cached view. Components are verified
  * and prepared by the runtime before they are stored. WIT, tests and manifests are public; component
- * bytes are never served (knowledge is free, utility is paid).
+ * bytes are never served (knowledge is free, utility is paid). A component that imports other
+ * capabilities is accepted only when each import is a declared dependency resolving to a published,
+ * non-yanked version this executor already holds (dependencies.ts); its tests run with them linked.
  */
 export class BlobService {
   constructor(
@@ -103,6 +106,9 @@ export class BlobService {
       throw new ApiError(409, "COMPONENT_REJECTED", `Upload the WIT of ${label(version)} (${version.hashes.witHash}) before its component: the component is verified against it.`, `PUT /v1/blobs/${version.hashes.witHash} first.`);
     }
     const tests = await this.o.blobs.get(version.hashes.testsHash);
+    // Composition: every declared dependency must resolve to a published, non-yanked version this
+    // executor already holds (DEPENDENCY_* refusals name it); the executor pulls nothing.
+    const dependencies = await this.o.host.resolveDependencies(version);
     try {
       await this.o.host.prepare({
         ...(tests ? { testsJson: new TextDecoder().decode(tests) } : {}),
@@ -113,26 +119,37 @@ export class BlobService {
         world: manifest.wit.world,
         interfaceName: manifest.wit.interface,
         capabilities: manifest.capabilities,
+        dependencies,
       });
     } catch (error) {
       throw uploadRefusal(error, label(version));
     }
   }
 
-  /** Re-prepares every stored component whose WIT is stored too (after a restart). */
+  /**
+   * Re-prepares every stored component whose WIT is stored too (after a restart). A dependent needs
+   * its dependencies prepared first, so passes repeat while they make progress.
+   */
   async prepareStored(): Promise<number> {
     let count = 0;
-    for (const version of this.o.registry.liveVersions()) {
-      const hash = version.hashes.componentHash;
-      if (this.o.host.isReady(version.hashes) || !this.o.blobs.has(hash) || !this.o.blobs.has(version.hashes.witHash)) continue;
-      const bytes = await this.o.blobs.get(hash);
-      try {
-        await this.prepare(version, bytes!);
-        count++;
-      } catch (error) {
-        this.o.log.warn({ version: label(version), err: (error as Error).message }, "stored component could not be prepared");
+    let failures = new Map<string, string>();
+    for (let progress = true; progress; ) {
+      progress = false;
+      failures = new Map();
+      for (const version of this.o.registry.liveVersions()) {
+        const hash = version.hashes.componentHash;
+        if (this.o.host.isReady(version.hashes) || !this.o.blobs.has(hash) || !this.o.blobs.has(version.hashes.witHash)) continue;
+        const bytes = await this.o.blobs.get(hash);
+        try {
+          await this.prepare(version, bytes!);
+          count++;
+          progress = true;
+        } catch (error) {
+          failures.set(label(version), (error as Error).message);
+        }
       }
     }
+    for (const [version, err] of failures) this.o.log.warn({ version, err }, "stored component could not be prepared");
     return count;
   }
 
@@ -148,7 +165,9 @@ export class BlobService {
     const manifestUse = uses.find((u) => u.kind === "manifest");
     if (!bytes && manifestUse) bytes = new TextEncoder().encode(manifestUse.version.manifestText); // on-chain already
     if (!bytes) throw new ApiError(404, "BLOB_NOT_FOUND", `The ${kind} blob ${hash} is registered but was not uploaded to this executor.`);
-    return { bytes, contentType: kind === "wit" ? "text/plain; charset=utf-8" : "application/json" };
+    // Published source is public too: reading code to learn is never charged.
+    const contentType = kind === "wit" ? "text/plain; charset=utf-8" : kind === "source" ? "application/gzip" : "application/json";
+    return { bytes, contentType };
   }
 }
 

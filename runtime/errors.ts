@@ -80,13 +80,18 @@ export class WitMismatchError extends ComponentRuntimeError {
 
 export class UndeclaredImportError extends ComponentRuntimeError {
   override name = "UndeclaredImportError";
-  constructor(imports: string[], requested: string[], allowed: string[]) {
+  constructor(imports: string[], requested: string[], allowed: string[], dependencyInterfaces: string[] = []) {
+    const wasi = imports.every((i) => i.startsWith("wasi:"));
     super(
       "undeclared_import",
       `Component imports ${imports.map((i) => `"${i}"`).join(", ")}, which ${imports.length === 1 ? "is" : "are"} not both requested in the manifest ` +
-        `(requested: ${requested.join(", ") || "none"}) and allowed by this executor (allowed: ${allowed.join(", ") || "none"}): ` +
-        `declare the capability in the manifest or rebuild without it.`,
-      { details: { imports, requested, allowed }, hint: "Declare the capability in the manifest's capabilities, or rebuild without the import." },
+        `(requested: ${requested.join(", ") || "none"}) and allowed by this executor (allowed: ${allowed.join(", ") || "none"}), ` +
+        `nor the interface of a declared dependency (dependencies provide: ${dependencyInterfaces.join(", ") || "none"}): ` +
+        (wasi ? "declare the capability in the manifest or rebuild without it." : 'declare the package that exports it in the manifest\'s "dependencies", or rebuild without it.'),
+      {
+        details: { imports, requested, allowed, dependencyInterfaces },
+        hint: wasi ? "Declare the capability in the manifest's capabilities, or rebuild without the import." : 'Add the package whose interface this is to "dependencies" in glassbox.json (and publish a new version).',
+      },
     );
   }
 }

@@ -75,6 +75,10 @@ export interface VersionDetail {
     witInterface: string | null;
     functions: { name: string; signature: string | null }[];
     capabilities: string[];
+    /** Declared dependencies (composition): package, semver range, most royalty per call accepted. */
+    dependencies: { package: string; range: string; maxRoyaltyPerCall: string }[];
+    /** sha256 of the published source tarball (`glassbox source`), or null. */
+    sourceHash: Hex | null;
   };
   publishedBlock: string;
   publishedAt: string;
@@ -141,9 +145,13 @@ export interface PackageResponse {
   upstream: { packageId: Hex; name: string; versionId: Hex; version: string; yanked: boolean; upstreamShareBps: number }[];
   earnings: { paidCalls: string; royaltyRevenue: string; recipients: PackageEarner[] };
   pendingRoyalties: PendingRoyalties;
-  /** Present once the catalog indexes composition: the versions this package imports, and who imports it. */
-  dependencies?: { name: string; version: string; versionId: Hex }[];
-  dependents?: { name: string; version: string; versionId: Hex }[];
+  /**
+   * Composition: what the callable version imports (each declared range with the newest non-yanked
+   * version in it, `version` = the range and `versionId` null when none is published), and every
+   * version of another package that declares this one as a dependency.
+   */
+  dependencies?: { name: string; version: string; versionId: Hex | null; range: string; maxRoyaltyPerCall: string }[];
+  dependents?: { name: string; version: string; versionId: Hex; range: string }[];
 }
 
 export interface ActivityResponse {

@@ -1,11 +1,27 @@
 import { getAddress, isAddress, type Address } from "viem";
 import { canonicalJson } from "./canonical-json.ts";
 import { PACKAGE_NAME_PATTERN, parsePackageRef } from "./ids.ts";
+import { isSemverRange } from "./semver.ts";
 
 /** How a version is paid for; matches ICapabilityRegistry.AccessMode (Free=0, PerCall=1, PerFuel=2). */
 export type AccessMode = "free" | "per-call" | "per-fuel";
 export const ACCESS_MODES: readonly AccessMode[] = ["free", "per-call", "per-fuel"];
 export const ACCESS_MODE_CODE: Record<AccessMode, number> = { free: 0, "per-call": 1, "per-fuel": 2 };
+
+/**
+ * Another published capability this one imports (composition): its WIT world imports that package's
+ * interface, and every call made to it pays the dependency its own price.
+ */
+export interface Dependency {
+  /** "scope/name" of the dependency. */
+  package: string;
+  /** npm-style semver range ("^1.0.0", "~1.2.0", "1.0.0"): the executor links the newest published, non-yanked match. */
+  version: string;
+  /** The most royalty one call to it may cost, in USDC base units (decimal string); a dearer match is refused. */
+  maxRoyaltyPerCall: string;
+}
+
+export const MAX_DEPENDENCIES = 16;
 
 export interface Split {
   recipient: Address;
@@ -31,8 +47,16 @@ export interface Manifest {
   license: string;
   repository?: string;
   wit: { file: string; world: string; interface: string };
-  /** Build input: a JS/TS module implementing the WIT world. Optional for prebuilt components. */
-  source?: { entry: string; backend?: "qjs" | "starlingmonkey" };
+  /**
+   * Build input: a JS/TS module implementing the WIT world. Optional for prebuilt components.
+   * `publish: true` publishes the project's source as a public tarball (free to read, a starting
+   * point for forks); its sha256 goes into `sourceHash` at publish, so the chain pins it.
+   */
+  source?: { entry: string; backend?: "qjs" | "starlingmonkey"; publish?: boolean };
+  /** sha256 of the published source tarball (filled in at publish when `source.publish` is set). */
+  sourceHash?: `0x${string}`;
+  /** Published capabilities this one imports; omitted when none. */
+  dependencies?: Dependency[];
   /** Path of the built component (.wasm). */
   component: string;
   /** Path of the JSON test vectors. */
@@ -137,14 +161,50 @@ export function validateManifest(input: unknown, source = "glassbox.json"): Mani
 
   let sourceField: Manifest["source"];
   if (m.source !== undefined) {
-    if (typeof m.source !== "object" || m.source === null) fail("source", "must be an object { entry, backend? }");
+    if (typeof m.source !== "object" || m.source === null) fail("source", "must be an object { entry, backend?, publish? }");
     else {
       const s = m.source as Record<string, unknown>;
       const entry = str("source.entry", s.entry);
       if (s.backend !== undefined && s.backend !== "qjs" && s.backend !== "starlingmonkey") {
         fail("source.backend", `must be "qjs" or "starlingmonkey", got ${JSON.stringify(s.backend)}`);
       }
-      if (entry) sourceField = s.backend === undefined ? { entry } : { entry, backend: s.backend as "qjs" | "starlingmonkey" };
+      if (s.publish !== undefined && typeof s.publish !== "boolean") fail("source.publish", `must be true or false, got ${JSON.stringify(s.publish)}`);
+      if (entry) {
+        sourceField = s.backend === undefined ? { entry } : { entry, backend: s.backend as "qjs" | "starlingmonkey" };
+        if (s.publish === true) sourceField.publish = true;
+      }
+    }
+  }
+  let sourceHash: Manifest["sourceHash"];
+  if (m.sourceHash !== undefined) {
+    if (typeof m.sourceHash !== "string" || !/^0x[0-9a-f]{64}$/.test(m.sourceHash)) fail("sourceHash", `must be a 0x-prefixed lowercase sha256 (64 hex digits), got ${JSON.stringify(m.sourceHash)}`);
+    else if (sourceField?.publish !== true) fail("sourceHash", 'is only for a manifest whose "source.publish" is true');
+    else sourceHash = m.sourceHash as `0x${string}`;
+  }
+
+  const dependencies: Dependency[] = [];
+  if (m.dependencies !== undefined) {
+    if (!Array.isArray(m.dependencies)) fail("dependencies", 'must be an array of { package, version, maxRoyaltyPerCall }, e.g. [{ "package": "acme/slug", "version": "^1.0.0", "maxRoyaltyPerCall": "1000" }]');
+    else if (m.dependencies.length > MAX_DEPENDENCIES) fail("dependencies", `must have at most ${MAX_DEPENDENCIES} entries`);
+    else {
+      const seen = new Set<string>();
+      m.dependencies.forEach((d: unknown, i) => {
+        const entry = (typeof d === "object" && d !== null && !Array.isArray(d) ? d : {}) as Record<string, unknown>;
+        const field = `dependencies[${i}]`;
+        if (typeof d !== "object" || d === null || Array.isArray(d)) {
+          fail(field, "must be an object { package, version, maxRoyaltyPerCall }");
+          return;
+        }
+        const pkg = str(`${field}.package`, entry.package);
+        if (pkg !== undefined && !PACKAGE_NAME_PATTERN.test(pkg)) fail(`${field}.package`, `must be "scope/name" in lowercase letters, digits and dashes, got ${JSON.stringify(pkg)}`);
+        else if (pkg !== undefined && pkg === name) fail(`${field}.package`, "a package cannot depend on itself");
+        else if (pkg !== undefined && seen.has(pkg)) fail(`${field}.package`, `${pkg} is listed twice`);
+        if (pkg !== undefined) seen.add(pkg);
+        const range = str(`${field}.version`, entry.version, { max: 128 });
+        if (range !== undefined && !isSemverRange(range)) fail(`${field}.version`, `must be a semver range like "^1.0.0", "~1.2.0" or "1.0.0", got ${JSON.stringify(range)}`);
+        const max = amount(`${field}.maxRoyaltyPerCall`, entry.maxRoyaltyPerCall);
+        if (pkg !== undefined && range !== undefined && max !== undefined) dependencies.push({ package: pkg, version: range, maxRoyaltyPerCall: max });
+      });
     }
   }
   const component = str("component", m.component);
@@ -253,6 +313,8 @@ export function validateManifest(input: unknown, source = "glassbox.json"): Mani
   };
   if (repository !== undefined) manifest.repository = repository;
   if (sourceField !== undefined) manifest.source = sourceField;
+  if (sourceHash !== undefined) manifest.sourceHash = sourceHash;
+  if (dependencies.length > 0) manifest.dependencies = dependencies;
   if (fork !== undefined) manifest.fork = fork;
   if (functions !== undefined) manifest.functions = functions;
   return manifest;

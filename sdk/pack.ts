@@ -16,6 +16,8 @@ export interface PackFile {
   wit: string;
   tests: string;
   component: { base64: string; sha256: string };
+  /** The published source tarball, when the manifest publishes its source. */
+  source?: { base64: string; sha256: string };
 }
 
 export class PackError extends Error {
@@ -43,6 +45,7 @@ export function encodePack(files: CapabilityFiles): string {
     wit: text("wit", files.wit),
     tests: text("tests", files.tests),
     component: { base64: bytesToBase64(files.component), sha256: sha256Hex(files.component) },
+    ...(files.source ? { source: { base64: bytesToBase64(files.source), sha256: sha256Hex(files.source) } } : {}),
   };
   return `${JSON.stringify(pack)}\n`;
 }
@@ -72,11 +75,23 @@ export function decodePack(text: string): CapabilityFiles {
     throw new PackError("component.base64", "is not base64");
   }
   if (sha256Hex(bytes) !== component.sha256.toLowerCase()) throw new PackError("component", "does not match its sha256 (the file is damaged)");
+  let source: Uint8Array | undefined;
+  if (pack.source !== undefined) {
+    const s = pack.source as { base64?: unknown; sha256?: unknown } | null;
+    if (typeof s?.base64 !== "string" || typeof s.sha256 !== "string") throw new PackError("source", "must be { base64, sha256 }");
+    try {
+      source = base64ToBytes(s.base64);
+    } catch {
+      throw new PackError("source.base64", "is not base64");
+    }
+    if (sha256Hex(source) !== s.sha256.toLowerCase()) throw new PackError("source", "does not match its sha256 (the file is damaged)");
+  }
   return {
     manifest: validateManifest(pack.manifest, "the pack's manifest"),
     wit: new TextEncoder().encode(pack.wit as string),
     tests: new TextEncoder().encode(pack.tests as string),
     component: bytes,
+    ...(source ? { source } : {}),
   };
 }
 

@@ -14,8 +14,8 @@ export const ROUTES = {
   blob: (hash: Hex) => `/v1/blobs/${hash}`,
 } as const;
 
-/** The four files of a version, as blobs keyed by their sha256 on the executor (PUT|GET /v1/blobs/<hash>). */
-export type BlobKind = "component" | "wit" | "tests" | "manifest";
+/** The files of a version (the source tarball only when its manifest publishes one), as blobs keyed by their sha256 on the executor (PUT|GET /v1/blobs/<hash>). */
+export type BlobKind = "component" | "wit" | "tests" | "manifest" | "source";
 
 /** x402 v2 headers (the executor also accepts the v1 X-PAYMENT spelling of the payment header). */
 export const PAYMENT_REQUIRED_HEADER = "PAYMENT-REQUIRED";
@@ -81,6 +81,13 @@ export type ErrorCode =
   | "BLOB_NOT_FOUND"
   | "BLOB_NOT_PUBLIC"
   | "COMPONENT_REJECTED"
+  | "DEPENDENCY_UNKNOWN"
+  | "DEPENDENCY_UNRESOLVED"
+  | "DEPENDENCY_YANKED"
+  | "DEPENDENCY_MISSING"
+  | "DEPENDENCY_TOO_EXPENSIVE"
+  | "DEPENDENCY_CYCLE"
+  | "DEPENDENCY_PAYMENT_UNSUPPORTED"
   | "RECEIPT_NOT_FOUND"
   | "NOT_THE_PAYER"
   | "NOT_FOUND"

@@ -43,3 +43,91 @@ function compareIdentifiers(a: string, b: string, numericOnly: boolean): number 
   if (numA !== numB) return numA ? -1 : 1; // numeric identifiers sort below alphanumeric ones
   return a === b ? 0 : a > b ? 1 : -1;
 }
+
+/**
+ * npm-style version ranges, the subset dependencies use: comparators (`>=1.2.0`, `<2.0.0`, `=1.0.0`,
+ * `1.0.0`), caret (`^1.2.0`), tilde (`~1.2.0`), `*`, conjunction by spaces and `||` alternatives.
+ * A prerelease version satisfies a range only when some comparator names that exact prerelease core.
+ */
+export function isSemverRange(range: string): boolean {
+  return range.length <= 128 && parseRange(range) !== undefined;
+}
+
+/** Whether `version` satisfies `range` (false for a malformed range). */
+export function satisfiesRange(version: string, range: string): boolean {
+  const alternatives = parseRange(range);
+  if (!alternatives) return false;
+  const [core, pre] = splitVersion(version);
+  return alternatives.some((comparators) => {
+    if (pre.length > 0 && !comparators.some((c) => c.prerelease && c.core === core.join("."))) return false;
+    return comparators.every((c) => c.test(version));
+  });
+}
+
+/** The greatest of `versions` satisfying `range`, or undefined. */
+export function newestSatisfying(versions: string[], range: string): string | undefined {
+  return newestVersion(versions.filter((v) => satisfiesRange(v, range)));
+}
+
+interface Comparator {
+  core: string;
+  prerelease: boolean;
+  test(version: string): boolean;
+}
+
+const PLAIN_VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$/;
+
+function parseRange(range: string): Comparator[][] | undefined {
+  const alternatives: Comparator[][] = [];
+  for (const part of range.trim().split("||")) {
+    const tokens = part.trim().split(/\s+/).filter(Boolean);
+    if (tokens.length === 0) return undefined;
+    const comparators: Comparator[] = [];
+    for (const token of tokens) {
+      const parsed = parseComparator(token);
+      if (!parsed) return undefined;
+      comparators.push(...parsed);
+    }
+    alternatives.push(comparators);
+  }
+  return alternatives;
+}
+
+function parseComparator(token: string): Comparator[] | undefined {
+  if (token === "*" || token === "x") return [{ core: "", prerelease: false, test: () => true }];
+  const match = /^(\^|~|>=|<=|>|<|=)?(.*)$/.exec(token)!;
+  const operator = match[1] ?? "=";
+  const version = match[2]!;
+  const parts = PLAIN_VERSION.exec(version);
+  if (!parts) return undefined;
+  const [major, minor, patch] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+  const core = `${major}.${minor}.${patch}`;
+  const prerelease = parts[4] !== undefined;
+  const at = (test: (c: number) => boolean): Comparator => ({ core, prerelease, test: (v) => test(compareSemver(v, version)) });
+  const below = (upper: string): Comparator => ({ core, prerelease: false, test: (v) => compareSemver(v, upper) < 0 && !isPrereleaseOf(v, upper) });
+  switch (operator) {
+    case "=":
+      return [at((c) => c === 0)];
+    case ">":
+      return [at((c) => c > 0)];
+    case ">=":
+      return [at((c) => c >= 0)];
+    case "<":
+      return [at((c) => c < 0)];
+    case "<=":
+      return [at((c) => c <= 0)];
+    case "~":
+      return [at((c) => c >= 0), below(`${major}.${minor + 1}.0`)];
+    default: {
+      // ^: the leftmost non-zero part is fixed.
+      const upper = major > 0 ? `${major + 1}.0.0` : minor > 0 ? `0.${minor + 1}.0` : `0.0.${patch + 1}`;
+      return [at((c) => c >= 0), below(upper)];
+    }
+  }
+}
+
+/** `2.0.0-rc.1` is below `2.0.0` by precedence, but `<2.0.0` in a caret range does not mean it. */
+function isPrereleaseOf(version: string, upper: string): boolean {
+  const [core, pre] = splitVersion(version);
+  return pre.length > 0 && core.join(".") === splitVersion(upper)[0].join(".");
+}

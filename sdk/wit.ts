@@ -178,6 +178,8 @@ export interface WitDocument {
   packageName: string;
   interfaces: Map<string, RawInterface>;
   worlds: Map<string, RawWorld>;
+  /** Nested `package ns:name@v { ... }` blocks (interfaces of other packages a world imports). */
+  nested: Map<string, WitDocument>;
 }
 
 const PRIMITIVES: Record<string, WitPrimitive> = {
@@ -442,31 +444,37 @@ class Parser {
   }
 }
 
-/** Parses one WIT package source (a single file, one `package` declaration). */
+/** Parses one WIT package source (a single file, one `package` declaration, nested `package x { ... }` blocks kept in `nested`). */
 export function parseWit(source: string): WitDocument {
   const parser = new Parser(tokenize(source));
-  const doc: WitDocument = { packageName: "", interfaces: new Map(), worlds: new Map() };
+  const doc: WitDocument = { packageName: "", interfaces: new Map(), worlds: new Map(), nested: new Map() };
   parser.skipGates();
   if (parser.accept("package")) {
     doc.packageName = parser.qualifiedPath();
     parser.expect(";");
   }
+  parseItems(parser, doc, false);
+  return doc;
+}
+
+/** Top-level items (interfaces, worlds, nested packages) until the end, or until `}` inside a nested package. */
+function parseItems(parser: Parser, doc: WitDocument, nested: boolean): void {
   while (!parser.done()) {
+    if (nested && parser.accept("}")) return;
     const docs = parser.docs();
     parser.skipGates();
+    if (nested && parser.accept("}")) return;
     const line = parser.currentLine();
     const keyword = parser.next();
     if (keyword === "package") {
-      // A nested `package ns:name@v { ... }` block defines dependencies (e.g. WASI interfaces a
-      // world imports) for wit-parser; capabilities' own definitions live in the main package.
-      parser.qualifiedPath();
+      // A nested `package ns:name@v { ... }` block defines a dependency's interfaces (e.g. WASI, or
+      // another capability a world imports) for wit-parser; they are kept apart from this package's.
+      const name = parser.qualifiedPath();
       parser.expect("{");
-      let depth = 1;
-      while (depth > 0) {
-        const t = parser.next();
-        if (t === "{") depth++;
-        else if (t === "}") depth--;
-      }
+      if (nested) throw new WitParseError("a nested package cannot contain another package", line);
+      const inner: WitDocument = { packageName: name, interfaces: new Map(), worlds: new Map(), nested: new Map() };
+      parseItems(parser, inner, true);
+      doc.nested.set(name, inner);
       continue;
     }
     if (keyword === "interface") {
@@ -512,7 +520,25 @@ export function parseWit(source: string): WitDocument {
       throw new WitParseError(`expected "interface" or "world" but found "${keyword}"`, line);
     }
   }
-  return doc;
+  if (nested) throw new WitParseError("a nested package is missing its closing }", parser.currentLine());
+}
+
+/**
+ * An interface a world imports from another package, as a nested `package` block of this WIT
+ * declares it (`acme:slug/slug@1.0.0`), or undefined when the WIT does not declare it.
+ */
+export function describeImportedInterface(witSource: string, qualifiedName: string): InterfaceDescription | undefined {
+  const doc = parseWit(witSource);
+  const slash = qualifiedName.indexOf("/");
+  if (slash < 0) return undefined;
+  const at = qualifiedName.indexOf("@", slash);
+  const base = qualifiedName.slice(0, slash);
+  const name = at < 0 ? qualifiedName.slice(slash + 1) : qualifiedName.slice(slash + 1, at);
+  const version = at < 0 ? "" : qualifiedName.slice(at);
+  const inner = doc.nested.get(`${base}${version}`) ?? [...doc.nested.values()].find((d) => splitPackage(d.packageName).base === base);
+  const iface = inner?.interfaces.get(name);
+  if (!inner || !iface) return undefined;
+  return { name, qualifiedName: qualifyInterface(inner.packageName, name), functions: iface.functions.map((fn) => resolveFunction(inner, iface, fn)) };
 }
 
 function splitPackage(packageName: string): { base: string; version: string | undefined } {

@@ -1,9 +1,9 @@
 import path from "node:path";
 import type { Command } from "commander";
 import type { CapabilityFiles } from "../../sdk/client/publish.ts";
-import { formatTestReport, type TestReport } from "../../runtime/sandbox/index.ts";
+import { formatTestReport } from "../../runtime/sandbox/index.ts";
 import { outputFor } from "../context.ts";
-import { buildProject, capabilityFiles, componentBytes, loadProject, testProject, type CapabilityProject } from "../project.ts";
+import { buildProject, capabilityFiles, componentBytes, loadProject, testProject, type CapabilityProject, type ProjectTestReport } from "../project.ts";
 import { CliError, count, dim, ExitCode, green, red, type Output } from "../ui.ts";
 
 export async function build(dir: string, command: Command): Promise<void> {
@@ -26,7 +26,7 @@ export async function test(dir: string, opts: { build: boolean }, command: Comma
 }
 
 /** Runs the project's test vectors behind a progress step and prints one PASS/FAIL line per case. */
-export async function runTests(out: Output, capability: CapabilityProject, bytes: Uint8Array): Promise<TestReport> {
+export async function runTests(out: Output, capability: CapabilityProject, bytes: Uint8Array): Promise<ProjectTestReport> {
   const report = await out.step(`Running ${capability.manifest.tests} against the component`, () => testProject(capability, bytes));
   out.info(
     formatTestReport(report)
@@ -34,6 +34,14 @@ export async function runTests(out: Output, capability: CapabilityProject, bytes
       .map((line) => line.replace(/^(\s+)PASS/, `$1${green("PASS")}`).replace(/^(\s+)FAIL/, `$1${red("FAIL")}`))
       .join("\n"),
   );
+  if (report.deferred.length > 0) {
+    out.info(
+      dim(
+        `  ${count(report.deferred.length, "case")} call a dependency with no local copy (${[...new Set(report.deferred.map((d) => d.dependency))].join(", ")}): ` +
+          "the executor runs them at upload with the dependency linked, and refuses the component if one fails.",
+      ),
+    );
+  }
   return report;
 }
 

@@ -114,6 +114,12 @@ function formatInfo(info: PackageResponse, executors: ExecutorPayments[], spec?:
   }
   if (info.upstream?.length) lines.push("", bold("Upstream"), ...info.upstream.map((u) => `  ${u.name}@${u.version} gets ${u.upstreamShareBps / 100}%`));
   if (info.forks?.length) lines.push("", bold("Forks"), ...info.forks.map((f) => `  ${f.name} pays ${f.upstreamShareBps / 100}% upstream`));
+  if (info.dependencies?.length) {
+    lines.push("", bold("Dependencies") + dim(" (each call to one pays it its own price)"));
+    lines.push(...info.dependencies.map((d) => `  ${d.name}@${d.version} ${dim(`range ${d.range} · at most ${formatUsdc(d.maxRoyaltyPerCall)} per call${d.versionId ? "" : " · no published version in range"}`)}`));
+  }
+  if (info.dependents?.length) lines.push("", bold("Used by"), ...info.dependents.map((d) => `  ${d.name}@${d.version} ${dim(`(range ${d.range})`)}`));
+  if (latest?.manifest.sourceHash) lines.push("", bold("Source") + dim(` published: glassbox source ${info.package.name}@${latest.version} (free to read)`));
   lines.push(
     "",
     bold("Executors"),

@@ -17,7 +17,7 @@ export interface DevOptions {
   settleWindow: string;
 }
 
-/** Sample capabilities, upstreams before their forks. */
+/** Sample capabilities, upstreams before their forks (uploads also wait for dependencies: see publishSamples). */
 async function sampleProjects(root: string): Promise<CapabilityProject[]> {
   const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
   const projects: CapabilityProject[] = [];
@@ -64,10 +64,20 @@ export async function publishSamples(services: DevServices, out: Output, root = 
     await out.step(`Publishing ${label} on-chain`, () => glassbox.publish(files));
     published.push({ glassbox, files, label });
   }
-  // The executor verifies and prepares each upload: independent work, done in parallel.
-  await out.step(`Uploading ${count(published.length, "sample")} to the executor`, () =>
-    Promise.all(published.map((p) => p.glassbox.upload(p.files, { executorUrl: services.executorUrl }))),
-  );
+  // The executor verifies and prepares each upload: independent work, done in parallel, in waves
+  // (a dependent's component is accepted only once its dependencies are on the executor).
+  await out.step(`Uploading ${count(published.length, "sample")} to the executor`, async () => {
+    const uploaded = new Set<string>();
+    const samples = new Set(published.map((p) => p.files.manifest.name));
+    let pending = published;
+    while (pending.length > 0) {
+      const ready = pending.filter((p) => (p.files.manifest.dependencies ?? []).every((d) => !samples.has(d.package) || uploaded.has(d.package)));
+      if (ready.length === 0) throw new CliError(`The samples ${pending.map((p) => p.label).join(", ")} depend on each other in a cycle.`, ExitCode.invalid);
+      await Promise.all(ready.map((p) => p.glassbox.upload(p.files, { executorUrl: services.executorUrl })));
+      for (const p of ready) uploaded.add(p.files.manifest.name);
+      pending = pending.filter((p) => !ready.includes(p));
+    }
+  });
   return published.map((p) => p.label);
 }
 

@@ -27,8 +27,13 @@ What a fork must ship (\`glassbox publish\` in the fork's folder):
   - glassbox.json with "fork": { "parent": "scope/name@version", "upstreamShareBps": N }, and your
     address in "splits".
 --dir writes all of that from the parent's public files, with src/index.ts holding one stub per
-function to fill in. Composition, planned, will let a fork import its parent and override only
-what it changes instead of re-implementing it.
+function to fill in; when the parent publishes its source, --dir starts from that source instead.
+
+--wrap (with --dir) scaffolds a wrapping fork instead: its component imports the parent's
+interface and exports the same one, delegating every function to the parent until you replace
+it, so you write only what you change. Its tests are the parent's vectors plus your own. A
+delegated call pays the parent its own price as a dependency of the call; your upstream share
+applies to your own royalty only, so nobody is charged twice for the same work.
 
 Needs a wallet: the fork is registered from it.\n${WALLET_HELP}
 
@@ -97,9 +102,18 @@ export function registerMaintainerCommands(program: Command): void {
     .argument("<new-name>", "your package, e.g. you/markdown-plus")
     .requiredOption("--upstream-share <share>", "share of every royalty sent upstream, e.g. 20%")
     .option("--min-fork-share <share>", "what forks of your fork must pay you", "10%")
-    .option("--dir <dir>", "also scaffold a folder with the parent's public WIT and tests, a fork manifest and stubs")
+    .option("--dir <dir>", "also scaffold a folder with the parent's public WIT and tests, a fork manifest and stubs (or the parent's published source)")
+    .option("--wrap", "with --dir: scaffold a fork that imports its parent and delegates every function to it")
     .addHelpText("after", FORK_HELP)
     .action(async (parent: string, newName: string, opts, command: Command) => (await import("../actions/fork.ts")).fork(parent, newName, opts, command));
+
+  program
+    .command("source")
+    .description("Print (or write to --out) the published source of a version: free to read")
+    .argument("<scope/name[@version]>", "package, latest version by default")
+    .option("--out <dir>", "write the files into this (new or empty) folder")
+    .option("--file <path>", "print only this file")
+    .action(async (ref: string, opts, command: Command) => (await import("../actions/source.ts")).source(ref, opts, command));
 
   program
     .command("yank")

@@ -95,3 +95,30 @@ export function parseManifest(raw: string): ManifestFields {
     capabilities: strings(parsed.capabilities),
   };
 }
+
+/** A dependency as a manifest declares it (composition), read best-effort. */
+export interface DeclaredDependency {
+  package: string;
+  range: string;
+  maxRoyaltyPerCall: string;
+}
+
+/** The declared dependencies and published source hash of a raw manifest; empty / null when absent or malformed. */
+export function compositionOf(raw: string): { dependencies: DeclaredDependency[]; sourceHash: `0x${string}` | null } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return { dependencies: [], sourceHash: null };
+  }
+  if (!isObject(parsed)) return { dependencies: [], sourceHash: null };
+  const dependencies = Array.isArray(parsed.dependencies)
+    ? parsed.dependencies
+        .filter(isObject)
+        .filter((d) => typeof d.package === "string" && typeof d.version === "string")
+        .slice(0, MAX_LIST)
+        .map((d) => ({ package: String(d.package).slice(0, 200), range: String(d.version).slice(0, 200), maxRoyaltyPerCall: typeof d.maxRoyaltyPerCall === "string" ? d.maxRoyaltyPerCall.slice(0, 40) : "0" }))
+    : [];
+  const sourceHash = typeof parsed.sourceHash === "string" && /^0x[0-9a-f]{64}$/.test(parsed.sourceHash) ? (parsed.sourceHash as `0x${string}`) : null;
+  return { dependencies, sourceHash };
+}

@@ -4,6 +4,7 @@ import type { ChannelEntry, CreditsByKind, ExecutorEntry, SlashEntry } from "../
 import { SLASH_REASONS } from "./catalog.ts";
 
 /** The stable JSON shapes of the API (documented in docs/indexer-api.md). Amounts are decimal strings. */
+import { compositionOf } from "./manifest.ts";
 export interface SearchRow {
   id: string;
   name: string;
@@ -78,6 +79,7 @@ interface VersionRow {
   royaltyRevenue: bigint;
 }
 
+/** Dependencies and published source come from the raw manifest (the on-chain text), parsed on read. */
 export function versionJson(v: VersionRow, isLatestCallable: boolean) {
   return {
     versionId: v.id,
@@ -103,6 +105,7 @@ export function versionJson(v: VersionRow, isLatestCallable: boolean) {
       witInterface: v.witInterface,
       functions: v.functions,
       capabilities: v.capabilities,
+      ...compositionOf(v.manifest),
     },
     publishedBlock: v.publishedBlock.toString(),
     publishedAt: v.publishedAt.toString(),

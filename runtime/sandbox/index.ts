@@ -30,6 +30,9 @@ export type { PoolOptions, CallRequest, CallResult } from "./pool.ts";
 export { LoadedComponent, DEFAULT_LIMITS } from "./instance.ts";
 export type { CallLimits, CallOutcome, InstanceOptions, InstanceSession } from "./instance.ts";
 
+export { callComposed, flattenLinks, MAX_LINK_DEPTH } from "./composition.ts";
+export type { DependencyLink, DependencyUsage, ComposedOutcome } from "./composition.ts";
+
 export { runTestVectors, formatTestReport } from "./test-runner.ts";
 export type { TestReport, TestCaseReport, CaseOutcome, RunTestOptions } from "./test-runner.ts";
 

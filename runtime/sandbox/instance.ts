@@ -61,6 +61,18 @@ export interface InstanceOptions {
   linked?: Record<string, HostInterface>;
   /** The fuel counter to draw from (composition: a dependency shares its caller's budget). */
   fuel?: WebAssembly.Global;
+  /** The memory-page budget to draw from (composition: the memory cap holds for the whole composition). */
+  pages?: WebAssembly.Global;
+  /** Snapshot the instance for reuse (default true; composition's one-call instances skip the copy). */
+  snapshot?: boolean;
+}
+
+/** What a composed call's run needs beyond its root instance (composition.ts). */
+export interface RunContext {
+  /** Pages in use at the start of the call across every instance of the composition. */
+  basePages: bigint;
+  /** A capability denial any instance of the composition saw during the call. */
+  denied(): CapabilityDeniedError | undefined;
 }
 
 type CoreExports = Record<string, unknown>;
@@ -72,7 +84,7 @@ function isGlue(value: unknown): value is GlueInstantiate {
 }
 
 /** Fuel budgets are whole units in 0..2^53-1 (the counter is an i64 global). */
-function fuelBudget(fuel: number): bigint {
+export function fuelBudget(fuel: number): bigint {
   return BigInt(Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(Number.isFinite(fuel) ? fuel : Number.MAX_SAFE_INTEGER))));
 }
 
@@ -179,9 +191,23 @@ export class LoadedComponent {
     return undefined;
   }
 
+  /**
+   * A new live instance (never reused). Composition (composition.ts) links instances this way and
+   * runs the root with `runOn`.
+   */
+  async newInstance(limits: CallLimits, options: InstanceOptions = {}): Promise<LiveInstance> {
+    return this.createInstance(limits, options);
+  }
+
+  /** Runs one function on a live instance of this component, as `call` does (composition.ts). */
+  runOn(instance: LiveInstance, functionName: string, args: JsonValue[] | Record<string, JsonValue>, limits: CallLimits, context: RunContext): CallOutcome {
+    const fn = this.signature(functionName);
+    return this.run(instance, fn, this.convertArguments(functionName, args), limits, context);
+  }
+
   private async createInstance(limits: CallLimits, options: InstanceOptions = {}): Promise<LiveInstance> {
     const fuel = options.fuel ?? new WebAssembly.Global({ value: "i64", mutable: true }, fuelBudget(limits.fuel));
-    const pages = new WebAssembly.Global({ value: "i64", mutable: true }, limitPages(limits));
+    const pages = options.pages ?? new WebAssembly.Global({ value: "i64", mutable: true }, limitPages(limits));
     const memories = new Set<WebAssembly.Memory>();
     const globals = new Set<WebAssembly.Global>();
     const stackPointers: WebAssembly.Global[] = [];
@@ -266,15 +292,16 @@ export class LoadedComponent {
     state.instance = instance;
     if (BigInt(instance.memoryBytes() / PAGE) > limitPages(limits)) throw new MemoryLimitError(limits.memoryLimitBytes, "(instantiation)");
     // Host calls during instantiation belong to every fresh instance's initial state alike.
-    if (this.prepared.snapshot.safe && !state.denied) instance.takeSnapshot();
+    if (this.prepared.snapshot.safe && !state.denied && options.snapshot !== false) instance.takeSnapshot();
     return instance;
   }
 
   /** Runs one function on an instance (which is dirty afterwards). Throws the typed error. */
-  private run(instance: LiveInstance, fn: FunctionSignature, guestArgs: unknown[], limits: CallLimits): CallOutcome {
+  private run(instance: LiveInstance, fn: FunctionSignature, guestArgs: unknown[], limits: CallLimits, context?: RunContext): CallOutcome {
     const budget = fuelBudget(limits.fuel);
     instance.fuel.value = budget;
-    instance.pages.value = limitPages(limits) - instance.basePages();
+    instance.pages.value = limitPages(limits) - (context?.basePages ?? instance.basePages());
+    const deniedAnywhere = (): CapabilityDeniedError | undefined => instance.deniedCapability() ?? context?.denied();
     instance.denied = undefined;
     instance.dirty = true;
     const fuelUsed = (): number => Number(budget - BigInt(instance.fuel.value));
@@ -293,7 +320,7 @@ export class LoadedComponent {
         isError = true;
       } else {
         // A failed instance is broken (jco marks it trapped): the caller drops it.
-        throw classify(instance.deniedCapability() ?? error, fn.name, limits, {
+        throw classify(deniedAnywhere() ?? error, fn.name, limits, {
           fuelLeft: instance.fuel.value,
           pagesLeft: instance.pages.value,
           stackOverflowed: instance.shadowStackOverflowed(),
@@ -303,7 +330,7 @@ export class LoadedComponent {
     } finally {
       instance.checker = undefined;
     }
-    const denied = instance.deniedCapability();
+    const denied = deniedAnywhere();
     if (denied) {
       // The guest swallowed the denial; the call still fails so callers see why it misbehaved.
       denied.fuelUsed = fuelUsed();

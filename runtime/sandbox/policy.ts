@@ -29,10 +29,17 @@ export function capabilityCovers(pattern: string, importName: string): boolean {
   return wanted.endsWith("*") ? target.startsWith(wanted.slice(0, -1)) : wanted === target;
 }
 
-/** Upload check: every import must be requested by the manifest AND allowed by the operator. */
-export function checkImports(imports: string[], requested: string[], allowed: string[]): void {
-  const undeclared = imports.filter((name) => !(requested.some((p) => capabilityCovers(p, name)) && allowed.some((p) => capabilityCovers(p, name))));
-  if (undeclared.length > 0) throw new UndeclaredImportError(undeclared, requested, allowed);
+/**
+ * Upload check: every import must be requested by the manifest AND allowed by the operator, or be
+ * the interface of a declared dependency (composition: `dependencyInterfaces`, versions ignored),
+ * which the executor links at run time.
+ */
+export function checkImports(imports: string[], requested: string[], allowed: string[], dependencyInterfaces: string[] = []): void {
+  const linked = new Set(dependencyInterfaces.map(unversioned));
+  const undeclared = imports.filter(
+    (name) => !linked.has(unversioned(name)) && !(requested.some((p) => capabilityCovers(p, name)) && allowed.some((p) => capabilityCovers(p, name))),
+  );
+  if (undeclared.length > 0) throw new UndeclaredImportError(undeclared, requested, allowed, dependencyInterfaces);
 }
 
 /** What runs for real: the manifest's requested capabilities that an operator pattern covers. */

@@ -40,6 +40,7 @@ import {
   WorkerCrashedError,
   errorFromWire,
 } from "../errors.ts";
+import { flattenLinks, type DependencyLink, type DependencyUsage } from "./composition.ts";
 import { DEFAULT_LIMITS, type CallLimits } from "./instance.ts";
 import type { PreparedComponent } from "./prepare.ts";
 import { argumentsToGuest, type JsonValue } from "./values.ts";
@@ -90,11 +91,19 @@ export interface CallRequest {
   grants?: string[];
   /** Fair-queueing key (the executor passes the package name). Default: the componentHash. */
   key?: string;
+  /**
+   * Dependencies to link (composition.ts): fresh metered instances of their prepared components,
+   * one fuel budget and one memory cap for the whole composition.
+   */
+  dependencies?: DependencyLink[];
 }
 
 export interface CallResult {
   value: JsonValue;
+  /** Fuel of the whole composition (the component's own plus its dependencies'). */
   fuelUsed: number;
+  /** Per dependency called: calls and its own fuel (empty for a component without dependencies). */
+  dependencyUsage: DependencyUsage[];
   /** Wall-clock time in the pool, including queueing (ms). */
   durationMs: number;
 }
@@ -110,7 +119,7 @@ interface Job {
   timeoutMs: number;
   startedAt: number;
   queuedTimer: NodeJS.Timeout | undefined;
-  resolve(reply: { value: JsonValue; fuelUsed: number }): void;
+  resolve(reply: { value: JsonValue; fuelUsed: number; dependencyUsage?: DependencyUsage[] }): void;
   reject(error: Error): void;
 }
 
@@ -128,6 +137,12 @@ interface Slot {
   holds: Set<string>;
   /** Jobs for this worker only (warm-ups), served before the shared queues. */
   own: Job[];
+}
+
+/** Every component directory a job needs in its worker: its own and its linked dependencies'. */
+function jobDirs(job: Job): string[] {
+  const links = job.message.type === "call" ? flattenLinks(job.message.dependencies ?? []) : [];
+  return [job.prepared.dir, ...links.map((l) => l.prepared.dir)];
 }
 
 // From the package root, not from this module: the executor also runs compiled to dist/, while the
@@ -201,10 +216,10 @@ export class ComponentPool {
     }
     this.finish(slot);
     if (reply.type === "result") {
-      job.resolve({ value: reply.value, fuelUsed: reply.fuelUsed });
+      job.resolve({ value: reply.value, fuelUsed: reply.fuelUsed, ...(reply.dependencyUsage ? { dependencyUsage: reply.dependencyUsage } : {}) });
     } else {
       // The worker could not load the component (it dropped it): send it again next time.
-      if (reply.error.code === "invalid_component") slot.holds.delete(job.prepared.dir);
+      if (reply.error.code === "invalid_component") for (const dir of jobDirs(job)) slot.holds.delete(dir);
       job.reject(errorFromWire(reply.error));
     }
     this.pump();
@@ -333,33 +348,39 @@ export class ComponentPool {
     const id = slot.jobId;
     const dir = job.prepared.dir;
     let load: CallMessage["load"];
+    const dependencyLoads: NonNullable<CallMessage["dependencyLoads"]> = [];
     const evict: string[] = [];
-    if (slot.holds.has(dir)) {
-      slot.holds.delete(dir);
-    } else {
-      try {
-        load = { prepared: job.prepared, modules: await this.compile(job.prepared) };
-      } catch (error) {
-        if (slot.job === job && slot.jobId === id) {
-          this.finish(slot);
-          job.reject(error instanceof ComponentRuntimeError ? error : new InvalidComponentError(`The core modules in ${dir} do not compile: ${(error as Error).message}. Prepare the component again.`, error));
-          this.pump();
-        }
-        return;
+    // A composed call needs its dependencies' components in the same worker too.
+    const needed = new Map<string, PreparedComponent>([[dir, job.prepared]]);
+    if (job.message.type === "call") for (const link of flattenLinks(job.message.dependencies ?? [])) needed.set(link.prepared.dir, link.prepared);
+    const missing = [...needed.values()].filter((prepared) => !slot.holds.has(prepared.dir));
+    for (const prepared of needed.values()) slot.holds.delete(prepared.dir); // re-added below as most recently used
+    try {
+      for (const prepared of missing) {
+        const modules = await this.compile(prepared);
+        if (prepared.dir === dir) load = { prepared, modules };
+        else dependencyLoads.push({ dir: prepared.dir, modules });
       }
-      if (slot.job !== job || slot.jobId !== id) return; // timed out or crashed while compiling
-      while (slot.holds.size >= this.options.maxCachedComponents) {
-        const oldest = slot.holds.values().next().value!;
-        slot.holds.delete(oldest);
-        evict.push(oldest);
+    } catch (error) {
+      if (slot.job === job && slot.jobId === id) {
+        this.finish(slot);
+        job.reject(error instanceof ComponentRuntimeError ? error : new InvalidComponentError(`The core modules of a component in ${[...needed.keys()].join(", ")} do not compile: ${(error as Error).message}. Prepare the component again.`, error));
+        this.pump();
       }
+      return;
     }
-    slot.holds.add(dir);
+    if (slot.job !== job || slot.jobId !== id) return; // timed out or crashed while compiling
+    while (missing.length > 0 && slot.holds.size + needed.size > this.options.maxCachedComponents && slot.holds.size > 0) {
+      const oldest = slot.holds.values().next().value!;
+      slot.holds.delete(oldest);
+      evict.push(oldest);
+    }
+    for (const held of needed.keys()) slot.holds.add(held);
     // Loading (a new worker, a component new to it) is not running time: when the worker loads,
     // the clock starts when it says the call started.
-    if (!load) this.startHeavyClock(slot, job);
+    if (missing.length === 0) this.startHeavyClock(slot, job);
     // The artefact crosses the thread boundary once per worker, not with every call.
-    slot.worker.postMessage({ ...job.message, id, dir, load, evict });
+    slot.worker.postMessage({ ...job.message, id, dir, load, evict, dependencyLoads });
   }
 
   /** Compiles a component's core modules once, shared by every worker (least recently used dropped beyond the cache size). */
@@ -380,7 +401,7 @@ export class ComponentPool {
     return entry;
   }
 
-  private submit(key: string, prepared: PreparedComponent, message: JobMessage, timeoutMs: number, slot?: Slot): Promise<{ value: JsonValue; fuelUsed: number }> {
+  private submit(key: string, prepared: PreparedComponent, message: JobMessage, timeoutMs: number, slot?: Slot): Promise<{ value: JsonValue; fuelUsed: number; dependencyUsage?: DependencyUsage[] }> {
     if (this.closed) return Promise.reject(new PoolClosedError());
     const queue = this.queues.get(key) ?? [];
     if (!slot && queue.length >= this.options.maxQueuedPerKey) return Promise.reject(new OverloadedError(key, queue.length));
@@ -422,9 +443,9 @@ export class ComponentPool {
     if (!fn) throw new UnknownFunctionError(request.function, prepared.interface.functions.map((f) => f.name));
     const converted = argumentsToGuest(fn, request.args);
     if (converted.problem) throw new InvalidArgumentsError(fn.name, converted.problem.parameter, converted.problem.message);
-    const message = { type: "call" as const, function: request.function, args: request.args, limits: this.limits(request) };
+    const message = { type: "call" as const, function: request.function, args: request.args, limits: this.limits(request), ...(request.dependencies?.length ? { dependencies: request.dependencies } : {}) };
     const outcome = await this.submit(request.key ?? prepared.componentHash, prepared, message, request.timeoutMs ?? this.options.timeoutMs);
-    return { ...outcome, durationMs: performance.now() - started };
+    return { value: outcome.value, fuelUsed: outcome.fuelUsed, dependencyUsage: outcome.dependencyUsage ?? [], durationMs: performance.now() - started };
   }
 
   /** Loads a component in every worker and instantiates it once (after upload or restart): instantiation errors surface here. */

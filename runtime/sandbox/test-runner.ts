@@ -5,6 +5,7 @@
 import { parseTestVectors, type JsonValue, type TestCase, type TestVectors } from "../../sdk/test-vectors.ts";
 import { unalias, type FunctionSignature, type WitType } from "../../sdk/wit.ts";
 import { ComponentRuntimeError } from "../errors.ts";
+import { callComposed, type DependencyLink } from "./composition.ts";
 import { DEFAULT_LIMITS, LoadedComponent, type CallLimits } from "./instance.ts";
 import type { ComponentPool } from "./pool.ts";
 import type { PreparedComponent } from "./prepare.ts";
@@ -35,6 +36,8 @@ export interface TestReport {
 export interface RunTestOptions {
   pool?: ComponentPool;
   limits?: Partial<CallLimits>;
+  /** Dependencies to link into every call (a component that imports other capabilities). */
+  dependencies?: DependencyLink[];
 }
 
 /** Canonical JSON of `value` as type `type` (so 5 and "5" compare equal for a u64). */
@@ -87,6 +90,13 @@ export async function runTestVectors(prepared: PreparedComponent, vectorsInput: 
   }
   const limits: CallLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const local = options.pool ? undefined : await LoadedComponent.load(prepared);
+  const dependencies = options.dependencies ?? [];
+  const loadedDependencies = new Map<string, Promise<LoadedComponent>>();
+  const loadDependency = (p: PreparedComponent): Promise<LoadedComponent> => {
+    let entry = loadedDependencies.get(p.dir);
+    if (!entry) loadedDependencies.set(p.dir, (entry = LoadedComponent.load(p)));
+    return entry;
+  };
   const cases: TestCaseReport[] = [];
   for (const testCase of vectors.cases) {
     const fn = iface.functions.find((f) => f.name === testCase.function);
@@ -95,8 +105,10 @@ export async function runTestVectors(prepared: PreparedComponent, vectorsInput: 
     try {
       const fuel = testCase.fuel ?? limits.fuel;
       const outcome = options.pool
-        ? await options.pool.call(prepared, { function: testCase.function, args: testCase.args, fuel, maxOutputBytes: limits.maxOutputBytes, grants: limits.grants })
-        : await local!.call(testCase.function, testCase.args, { ...limits, fuel });
+        ? await options.pool.call(prepared, { function: testCase.function, args: testCase.args, fuel, maxOutputBytes: limits.maxOutputBytes, grants: limits.grants, dependencies })
+        : dependencies.length > 0
+          ? await callComposed(local!, dependencies, loadDependency, testCase.function, testCase.args, { ...limits, fuel })
+          : await local!.call(testCase.function, testCase.args, { ...limits, fuel });
       fuelUsed = outcome.fuelUsed;
       const resultType = fn?.result ? unalias(fn.result) : null;
       const value = outcome.value;

@@ -27,6 +27,8 @@ export interface VerifyOptions {
   requestedCapabilities?: string[];
   /** Capabilities this executor's operator allows (same syntax). */
   allowedCapabilities?: string[];
+  /** Interfaces the declared dependencies provide (`acme:slug/slug@1.0.0`): importing them is allowed, they are linked at run time. */
+  dependencyInterfaces?: string[];
 }
 
 export interface VerifiedComponent {
@@ -48,7 +50,7 @@ export async function verifyInline(options: VerifyOptions, componentHash: `0x${s
     throw new InvalidComponentError(`The blob is not a readable WebAssembly component: ${(error as Error).message}.`);
   }
   const imports = top.imports.map((i) => i.name);
-  checkImports(imports, options.requestedCapabilities ?? [], options.allowedCapabilities ?? []);
+  checkImports(imports, options.requestedCapabilities ?? [], options.allowedCapabilities ?? [], options.dependencyInterfaces ?? []);
   const iface = describeInterface(options.witSource, options.world, options.interfaceName);
   await checkWitConformance(options.bytes, top, options.witSource, iface);
   return { componentHash, interface: iface, imports };

@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { ComponentRuntimeError, InvalidComponentError, TrapError, errorToWire, type WireError } from "../errors.ts";
+import { callComposed, type DependencyLink, type DependencyUsage } from "./composition.ts";
 import { LoadedComponent, type CallLimits } from "./instance.ts";
 import type { PreparedComponent } from "./prepare.ts";
 import type { JsonValue } from "./values.ts";
@@ -23,6 +24,8 @@ interface ComponentMessage {
   load?: { prepared: PreparedComponent; modules: Map<string, WebAssembly.Module> };
   /** Components to drop first. */
   evict: string[];
+  /** Compiled core modules of linked dependencies this worker does not hold yet, by prepared.dir. */
+  dependencyLoads?: { dir: string; modules: Map<string, WebAssembly.Module> }[];
 }
 
 export interface CallMessage extends ComponentMessage {
@@ -30,6 +33,8 @@ export interface CallMessage extends ComponentMessage {
   function: string;
   args: JsonValue[] | Record<string, JsonValue>;
   limits: CallLimits;
+  /** Dependencies to link (composition); absent or empty for a plain call. */
+  dependencies?: DependencyLink[];
 }
 
 export interface WarmMessage extends ComponentMessage {
@@ -38,7 +43,7 @@ export interface WarmMessage extends ComponentMessage {
 }
 
 export type WorkerReply =
-  | { type: "result"; id: number; value: JsonValue; fuelUsed: number }
+  | { type: "result"; id: number; value: JsonValue; fuelUsed: number; dependencyUsage?: DependencyUsage[] }
   | { type: "error"; id: number; error: WireError }
   /** The component is loaded and the call starts (sent only when the call came with a load). */
   | { type: "started"; id: number };
@@ -53,6 +58,18 @@ function component(message: ComponentMessage): Promise<LoadedComponent> {
   else if (message.load) entry = LoadedComponent.load(message.load.prepared, message.load.modules);
   else entry = Promise.reject(new Error("the pool sent a call for a component this worker does not hold"));
   loaded.set(message.dir, entry);
+  return entry;
+}
+
+/** A linked dependency's loaded component: held already, or loaded from the modules the pool sent with this call. */
+function dependencyComponent(message: ComponentMessage, prepared: PreparedComponent): Promise<LoadedComponent> {
+  let entry = loaded.get(prepared.dir);
+  if (entry) loaded.delete(prepared.dir);
+  else {
+    const sent = message.dependencyLoads?.find((l) => l.dir === prepared.dir);
+    entry = sent ? LoadedComponent.load(prepared, sent.modules) : Promise.reject(new Error(`the pool sent a composed call without the dependency ${prepared.componentHash}`));
+  }
+  loaded.set(prepared.dir, entry);
   return entry;
 }
 
@@ -83,7 +100,7 @@ parentPort!.on("message", async (message: CallMessage | WarmMessage) => {
     parentPort!.postMessage(failed);
     return;
   }
-  if (message.load) {
+  if (message.load || (message.dependencyLoads && message.dependencyLoads.length > 0)) {
     const started: WorkerReply = { type: "started", id: message.id };
     parentPort!.postMessage(started);
   }
@@ -92,6 +109,9 @@ parentPort!.on("message", async (message: CallMessage | WarmMessage) => {
     if (message.type === "warm") {
       await runner.check(message.limits);
       reply = { type: "result", id: message.id, value: null, fuelUsed: 0 };
+    } else if (message.dependencies && message.dependencies.length > 0) {
+      const outcome = await callComposed(runner, message.dependencies, (prepared) => dependencyComponent(message, prepared), message.function, message.args, message.limits);
+      reply = { type: "result", id: message.id, value: outcome.value, fuelUsed: outcome.fuelUsed, dependencyUsage: outcome.dependencyUsage };
     } else {
       const outcome = await runner.call(message.function, message.args, message.limits);
       reply = { type: "result", id: message.id, value: outcome.value, fuelUsed: outcome.fuelUsed };

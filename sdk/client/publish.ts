@@ -17,6 +17,8 @@ export interface CapabilityFiles {
   component: Uint8Array;
   wit: Uint8Array;
   tests: Uint8Array;
+  /** The source tarball (sdk/source-archive.ts), when the manifest publishes its source (`source.publish`). */
+  source?: Uint8Array;
 }
 
 type VersionHashes = VersionView["hashes"];
@@ -58,9 +60,21 @@ export function publishedFunctions(witSource: string, manifest: Manifest): Publi
   }));
 }
 
-/** The exact manifest bytes that go on-chain: validated, with `functions` taken from the WIT. */
+/**
+ * The exact manifest bytes that go on-chain: validated, with `functions` taken from the WIT and,
+ * when the source is published, `sourceHash` from the source tarball (so the chain pins it).
+ */
 export function publishedManifest(files: CapabilityFiles): { manifest: Manifest; json: string } {
-  const manifest = validateManifest({ ...files.manifest, functions: publishedFunctions(new TextDecoder().decode(files.wit), files.manifest) });
+  const publishesSource = files.manifest.source?.publish === true;
+  if (publishesSource && !files.source) {
+    throw new GlassboxError("SOURCE_MISSING", `${files.manifest.name}@${files.manifest.version} says "source.publish": true but no source archive was given.`, "Publish with the CLI (it packs the project's files), or pass CapabilityFiles.source.");
+  }
+  const { sourceHash: _declared, ...rest } = files.manifest;
+  const manifest = validateManifest({
+    ...rest,
+    functions: publishedFunctions(new TextDecoder().decode(files.wit), files.manifest),
+    ...(publishesSource && files.source ? { sourceHash: sha256Hex(files.source) } : {}),
+  });
   return { manifest, json: canonicalManifestJson(manifest) };
 }
 
@@ -122,6 +136,7 @@ function planVersion(files: CapabilityFiles): VersionPlan {
       ["wit", files.wit],
       ["tests", files.tests],
       ["manifest", manifestBytes],
+      ...(manifest.sourceHash && files.source ? ([["source", files.source]] as [BlobKind, Uint8Array][]) : []),
       ["component", files.component],
     ],
   };

@@ -24,13 +24,13 @@ describe("glassbox CLI", () => {
   it("--help explains every command", async () => {
     const { code, stdout } = await run(["--help"]);
     expect(code).toBe(0);
-    for (const command of ["init", "build", "test", "publish", "fork", "search", "info", "call", "earnings", "claim", "dev"]) {
+    for (const command of ["init", "build", "test", "publish", "fork", "source", "search", "info", "call", "earnings", "claim", "dev"]) {
       expect(stdout).toMatch(new RegExp(`\\n  ${command} `));
     }
   });
 
   it("every subcommand's help shows the global options: wallet, connection, --json", async () => {
-    for (const command of ["init", "build", "test", "publish", "upload", "fork", "yank", "search", "info", "call", "earnings", "claim", "dev"]) {
+    for (const command of ["init", "build", "test", "publish", "upload", "fork", "source", "yank", "search", "info", "call", "earnings", "claim", "dev"]) {
       const { code, stdout } = await run([command, "--help"]);
       expect(code).toBe(0);
       const globals = stdout.slice(stdout.indexOf("Global Options:"));
@@ -41,6 +41,7 @@ describe("glassbox CLI", () => {
     expect(call.stdout).toMatch(/exits 7, and the call stays paid/);
     const fork = await run(["fork", "--help"]);
     expect(fork.stdout).toContain("What a fork must ship");
+    expect(fork.stdout).toMatch(/--wrap .*scaffold a fork that imports its parent/);
   });
 
   it("init puts the wallet's address in the splits, for every wallet option, and a placeholder without one", async () => {

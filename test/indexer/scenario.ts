@@ -181,7 +181,12 @@ export function indexerScenario(kind: IndexerDatabase["kind"]): void {
       const b = bob();
       await b.registerFork("bob/markdown-plus", markdown110, 2_000);
       await b.publishVersion("bob/markdown-plus", "1.0.0", {
-        manifest: { ...testManifest({ name: "bob/markdown-plus", version: "1.0.0", recipient: b.address }), description: "Markdown with diagrams" },
+        manifest: {
+          ...testManifest({ name: "bob/markdown-plus", version: "1.0.0", recipient: b.address }),
+          description: "Markdown with diagrams",
+          // Composition: a wrapping fork imports its parent (the catalog shows dependencies and dependents).
+          dependencies: [{ package: "acme/markdown", version: "^1.0.0", maxRoyaltyPerCall: "1000" }],
+        },
       });
       await alice().registerPackage("acme/broken");
       await alice().publishVersion("acme/broken", "1.0.0", { manifestText: "{ this is not json" });

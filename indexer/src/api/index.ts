@@ -20,6 +20,8 @@ import { and, asc, desc, eq, graphql, client, inArray, or, sql } from "ponder";
 import { isAddress, type Address } from "viem";
 import type { ExecutorEntry } from "../../../sdk/catalog-api.ts";
 import { PACKAGE_NAME_PATTERN } from "../../../sdk/ids.ts";
+import { newestSatisfying } from "../../../sdk/semver.ts";
+import { compositionOf } from "../../lib/manifest.ts";
 import { ACCESS_MODES } from "../../lib/catalog.ts";
 import {
   BadParameterError,
@@ -147,6 +149,26 @@ app.get("/packages/:scope/:name", async (c) => {
     link = { versionId: row.pkg.parentVersionId, share: row.pkg.upstreamShareBps };
   }
 
+  // Composition: dependencies of the callable version (ranges resolved to the newest non-yanked
+  // match), and dependents: versions whose manifest declares this package.
+  const current = versionRows.find((v) => v.id === pkg.latestVersionId) ?? versionRows.at(-1);
+  const dependencies = [];
+  for (const declared of current ? compositionOf(current.manifest).dependencies : []) {
+    const candidates = await db.select({ id: versions.id, version: versions.version, yanked: versions.yanked }).from(versions).where(eq(versions.packageName, declared.package));
+    const live = candidates.filter((v) => !v.yanked);
+    const newest = newestSatisfying(live.map((v) => v.version), declared.range);
+    const match = live.find((v) => v.version === newest);
+    dependencies.push({ name: declared.package, version: match?.version ?? declared.range, versionId: match?.id ?? null, range: declared.range, maxRoyaltyPerCall: declared.maxRoyaltyPerCall });
+  }
+  const mentioning = await db
+    .select({ id: versions.id, packageName: versions.packageName, version: versions.version, manifest: versions.manifest })
+    .from(versions)
+    .where(sql`${versions.manifest} LIKE ${`%"package":${JSON.stringify(name)}%`}`);
+  const dependents = mentioning.flatMap((v) => {
+    const declared = compositionOf(v.manifest).dependencies.find((d) => d.package === name);
+    return declared && v.packageName !== name ? [{ name: v.packageName, version: v.version, versionId: v.id, range: declared.range }] : [];
+  });
+
   const recipients = await db
     .select()
     .from(accountPackageCredits)
@@ -187,6 +209,8 @@ app.get("/packages/:scope/:name", async (c) => {
       depth: fork.depth,
     })),
     upstream,
+    dependencies,
+    dependents,
     earnings: {
       paidCalls: pkg.paidCalls.toString(),
       royaltyRevenue: pkg.royaltyRevenue.toString(),

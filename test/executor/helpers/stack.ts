@@ -8,7 +8,7 @@ import { hardhat } from "viem/chains";
 import { capabilityRegistryAbi, localUsdcAbi, settlementAbi } from "../../../sdk/abi.ts";
 import type { Deployment } from "../../../sdk/deployment.ts";
 import { packageIdOf, sha256Hex, versionIdOf } from "../../../sdk/ids.ts";
-import { ACCESS_MODE_CODE, canonicalManifestJson, type AccessMode, type Manifest } from "../../../sdk/manifest.ts";
+import { ACCESS_MODE_CODE, canonicalManifestJson, type AccessMode, type Dependency, type Manifest } from "../../../sdk/manifest.ts";
 import { uploadMessage, UPLOAD_SIGNATURE_HEADER } from "../../../sdk/upload.ts";
 import { buildComponent, buildWatComponent } from "../../../runtime/builder/index.ts";
 import { devAccount, devPrivateKey, startLocalChain, type LocalChain } from "../../helpers/chain.ts";
@@ -53,6 +53,10 @@ export interface PublishInput {
   capabilities?: string[];
   world?: string;
   interfaceName?: string;
+  /** Declared dependencies (composition). */
+  dependencies?: Dependency[];
+  /** A published source tarball: its sha256 goes into the manifest (sourceHash). */
+  source?: Uint8Array;
 }
 
 export interface Published {
@@ -166,6 +170,8 @@ export class TestStack {
       capabilities: input.capabilities ?? [],
       splits: [{ recipient: owner.address, bps: 10_000 }],
       minForkShareBps: 0,
+      ...(input.dependencies?.length ? { dependencies: input.dependencies } : {}),
+      ...(input.source ? { source: { entry: "calc.js", publish: true }, sourceHash: sha256Hex(input.source) } : {}),
     };
     const manifestText = canonicalManifestJson(manifest);
     const hashes = {

@@ -168,7 +168,7 @@ export async function packagePage(app: App, route: Route, main: HTMLElement, isC
   const executorsBody = h("div", null, statusLine("info", "Asking the executors…"));
   const forksBody = h("div", null, pkg.forks.length ? statusLine("info", "Loading the fork tree…") : h("p", { class: "muted" }, "No forks yet."));
   const activityBody = h("div", null, statusLine("info", "Loading…"));
-  const dependencies = pkg.dependencies || pkg.dependents;
+  const dependencies = (pkg.dependencies?.length ?? 0) > 0 || (pkg.dependents?.length ?? 0) > 0;
 
   replace(main,
     header,
@@ -184,9 +184,13 @@ export async function packagePage(app: App, route: Route, main: HTMLElement, isC
           "dependencies",
           "Dependencies",
           h("h3", null, "Uses"),
-          h("ul", null, (pkg.dependencies ?? []).map((d) => h("li", null, h("a", { href: routes.package(d.name) }, `${d.name}@${d.version}`)))),
+          pkg.dependencies?.length
+            ? h("ul", null, pkg.dependencies.map((d) => h("li", null, h("a", { href: routes.package(d.name) }, `${d.name}@${d.version}`), h("span", { class: "muted" }, ` (range ${d.range}, at most ${d.maxRoyaltyPerCall} base units per call)`))))
+            : h("p", { class: "muted" }, "Nothing: it imports no other capability."),
           h("h3", null, "Used by"),
-          h("ul", null, (pkg.dependents ?? []).map((d) => h("li", null, h("a", { href: routes.package(d.name) }, `${d.name}@${d.version}`)))),
+          pkg.dependents?.length
+            ? h("ul", null, pkg.dependents.map((d) => h("li", null, h("a", { href: routes.package(d.name) }, `${d.name}@${d.version}`))))
+            : h("p", { class: "muted" }, "No other capability imports it yet."),
         )
       : null,
     section("executors", "Executors serving it", executorsBody),
