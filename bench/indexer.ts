@@ -1,10 +1,10 @@
 /**
- * Indexer benchmark (`npm run bench:indexer`): seeds a local chain with packages and settled receipts in
- * batched transactions, then, for PGlite and PostgreSQL in turn, measures with the real Ponder process:
+ * Indexer benchmark (`npm run bench:indexer`): seeds a local chain with packages and royalty lines settled in
+ * settleRoyalties batches (payments v2), then, for PGlite and PostgreSQL in turn, measures with the real Ponder process:
  *   - backfill throughput (events/s) from a cold start over the seeded history,
  *   - block-to-searchable latency of a new publication (p50/p99),
  *   - GET /search latency over the catalog (p50/p99).
- * Flags: --packages N (10000) --receipts N (100000) --batch N (50 items per settleBatch)
+ * Flags: --packages N (10000) --receipts N (100000) --batch N (500 royalty lines per settleRoyalties)
  *        --samples N (30 publications) --searches N (300) --databases pglite,postgres
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -12,27 +12,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import {
-  concat,
-  createPublicClient,
-  encodeAbiParameters,
-  encodeFunctionData,
-  hashTypedData,
-  http,
-  keccak256,
-  stringToBytes,
-  toHex,
-  type Address,
-  type Hex,
-  type LocalAccount,
-} from "viem";
-import { generatePrivateKey, privateKeyToAccount, sign } from "viem/accounts";
-import { TRANSFER_WITH_AUTHORIZATION_TYPES, usdcDomain } from "../sdk/eip3009.ts";
+import { createPublicClient, encodeFunctionData, http, keccak256, parseEventLogs, toHex, type Address, type Hex, type LocalAccount } from "viem";
 import { capabilityRegistryAbi, localUsdcAbi, settlementAbi } from "../sdk/abi.ts";
 import type { Deployment } from "../sdk/deployment.ts";
 import { packageIdOf, sha256Hex, versionIdOf } from "../sdk/ids.ts";
 import { ACCESS_MODE_CODE, canonicalManifestJson, type AccessMode } from "../sdk/manifest.ts";
-import { receiptId, type Receipt } from "../sdk/receipt.ts";
+import { encodeRoyaltyLine } from "../sdk/royalty-batch.ts";
 import { devAccount, devPrivateKey, startLocalChain, type LocalChain } from "../test/helpers/chain.ts";
 import { deployForTest } from "../test/helpers/deploy.ts";
 import { GlassboxActor, testManifest } from "../test/helpers/glassbox.ts";
@@ -44,7 +29,7 @@ const { values: flags } = parseArgs({
   options: {
     packages: { type: "string", default: "10000" },
     receipts: { type: "string", default: "100000" },
-    batch: { type: "string", default: "50" },
+    batch: { type: "string", default: "500" },
     samples: { type: "string", default: "30" },
     searches: { type: "string", default: "300" },
     databases: { type: "string", default: "pglite,postgres" },
@@ -71,6 +56,8 @@ const VOCABULARY = (
 ).split(" ");
 const LICENSES = ["MIT", "Apache-2.0", "GPL-3.0", "BSD-3-Clause", "MPL-2.0"];
 const EXECUTOR_FEE = 100n;
+/** Executors settling in parallel (each its own contiguous sequence). */
+const EXECUTORS = 4;
 
 let seed = 42;
 const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
@@ -188,148 +175,73 @@ async function seedPackages(chain: LocalChain, deployment: Deployment, builder: 
   return versions;
 }
 
-/** EIP-712 digests computed directly (viem's generic hashTypedData dominates the cost at 200k signatures). */
-function fastDigests(deployment: Deployment) {
-  const domainSeparator = (name: string, version: string, verifyingContract: Address) =>
-    keccak256(
-      encodeAbiParameters(
-        [{ type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }, { type: "uint256" }, { type: "address" }],
-        [
-          keccak256(stringToBytes("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")),
-          keccak256(stringToBytes(name)),
-          keccak256(stringToBytes(version)),
-          BigInt(deployment.chainId),
-          verifyingContract,
-        ],
-      ),
-    );
-  const usdcSeparator = domainSeparator("USD Coin", "2", deployment.contracts.usdc);
-  const settlementDomain = domainSeparator("Glassbox Settlement", "1", deployment.contracts.settlement);
-  const transferTypehash = keccak256(
-    stringToBytes("TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)"),
-  );
-  const receiptTypehash = keccak256(
-    stringToBytes(
-      "Receipt(bytes32 versionId,string functionName,address payer,address executor,uint256 royalty,uint256 executorFee,bytes32 inputHash,bytes32 outputHash,uint64 fuelUsed,bytes32 paymentNonce,uint64 timestamp)",
-    ),
-  );
-  const digest = (domain: Hex, struct: Hex) => keccak256(concat(["0x1901", domain, keccak256(struct)]));
-  return {
-    transfer: (a: { from: Address; to: Address; value: bigint; validAfter: bigint; validBefore: bigint; nonce: Hex }) =>
-      digest(
-        usdcSeparator,
-        encodeAbiParameters(
-          [{ type: "bytes32" }, { type: "address" }, { type: "address" }, { type: "uint256" }, { type: "uint256" }, { type: "uint256" }, { type: "bytes32" }],
-          [transferTypehash, a.from, a.to, a.value, a.validAfter, a.validBefore, a.nonce],
-        ),
-      ),
-    receipt: (r: Receipt) =>
-      digest(
-        settlementDomain,
-        encodeAbiParameters(
-          [
-            { type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }, { type: "address" }, { type: "address" }, { type: "uint256" },
-            { type: "uint256" }, { type: "bytes32" }, { type: "bytes32" }, { type: "uint64" }, { type: "bytes32" }, { type: "uint64" },
-          ],
-          [receiptTypehash, r.versionId, keccak256(stringToBytes(r.functionName)), r.payer, r.executor, r.royalty, r.executorFee, r.inputHash, r.outputHash, r.fuelUsed, r.paymentNonce, r.timestamp],
-        ),
-      ),
-  };
-}
-
+/**
+ * Settled royalty lines (payments v2): EXECUTORS executors each settle their own contiguous sequence in
+ * settleRoyalties batches of BATCH lines over random versions. Lines carry receipt-id prefixes only (Settlement
+ * checks receipts when a slash proof comes, not at settlement), so seeding needs no signatures.
+ */
 async function seedReceipts(chain: LocalChain, deployment: Deployment, builder: BlockBuilder, versions: SeededVersion[]): Promise<number> {
-  const executorKey = devPrivateKey(18);
-  const executor = devAccount(18);
-  await new GlassboxActor(executor, chain.rpcUrl, deployment).registerExecutor("http://127.0.0.1:9/bench", EXECUTOR_FEE);
+  const executors = Array.from({ length: EXECUTORS }, (_, i) => devAccount(2 + i)); // publishers are 10-17
+  for (const [i, executor] of executors.entries()) {
+    await new GlassboxActor(executor, chain.rpcUrl, deployment).registerExecutor(`http://127.0.0.1:9/bench${i}`, EXECUTOR_FEE);
+  }
   await createPublicClient({ transport: http(chain.rpcUrl) }).request({ method: "evm_setAutomine" as never, params: [false] as never });
-  const payerKeys = Array.from({ length: 200 }, () => generatePrivateKey());
-  const payers = payerKeys.map((k) => privateKeyToAccount(k));
-  const funder = devAccount(19);
-  for (const payer of payers) {
-    await builder.send(funder, deployment.contracts.usdc, encodeFunctionData({ abi: localUsdcAbi, functionName: "mint", args: [payer.address, 10n ** 15n] }), 100_000n);
+  for (const executor of executors) {
+    await builder.send(executor, deployment.contracts.usdc, encodeFunctionData({ abi: localUsdcAbi, functionName: "mint", args: [executor.address, 10n ** 15n] }), 100_000n);
+    await builder.send(executor, deployment.contracts.usdc, encodeFunctionData({ abi: localUsdcAbi, functionName: "approve", args: [deployment.contracts.settlement, 10n ** 15n] }), 100_000n);
   }
   await builder.mine();
 
-  const digests = fastDigests(deployment);
-  const relayers = Array.from({ length: 4 }, (_, i) => devAccount(1 + i));
-  const validBefore = BigInt(Math.floor(Date.now() / 1000) + 7 * 86_400);
-  let checked = false;
   let batches = 0;
   for (let done = 0; done < RECEIPTS; done += BATCH) {
-    const items = [];
+    const batchVersions: Hex[] = [];
+    const index = new Map<Hex, number>();
+    const lines: bigint[] = [];
     for (let j = 0; j < Math.min(BATCH, RECEIPTS - done); j++) {
       const v = pick(versions);
-      const payerIndex = Math.floor(random() * payers.length);
-      const payer = payers[payerIndex]!;
-      const fuelUsed = BigInt(1_000 + Math.floor(random() * 100_000));
-      const royalty = v.price + (fuelUsed * v.fuelPricePerMillion + 999_999n) / 1_000_000n;
-      const nonce = toHex(BigInt(done + j + 1), { size: 32 });
-      const authorization = { from: payer.address, to: deployment.contracts.settlement, value: royalty + EXECUTOR_FEE, validAfter: 0n, validBefore, nonce };
-      const receipt: Receipt = {
-        versionId: v.versionId,
-        functionName: "run",
-        payer: payer.address,
-        executor: executor.address,
-        royalty,
-        executorFee: EXECUTOR_FEE,
-        inputHash: keccak256(nonce),
-        outputHash: keccak256(concat([nonce, "0x01"])),
-        fuelUsed,
-        paymentNonce: nonce,
-        timestamp: validBefore - 7n * 86_400n,
-      };
-      if (!checked) {
-        // The fast digests must equal the sdk's EIP-712 hashing, or every settlement would be skipped.
-        if (digests.receipt(receipt) !== receiptId(receipt, deployment.chainId, deployment.contracts.settlement)) throw new Error("fast receipt digest differs from sdk/receipt.ts");
-        const viaViem = hashTypedData({
-          domain: usdcDomain(deployment.chainId, deployment.contracts.usdc),
-          types: TRANSFER_WITH_AUTHORIZATION_TYPES,
-          primaryType: "TransferWithAuthorization",
-          message: authorization,
-        });
-        if (digests.transfer(authorization) !== viaViem) throw new Error("fast transfer digest differs from viem's hashTypedData");
-        checked = true;
+      const fuel = BigInt(1_000 + Math.floor(random() * 100_000));
+      const royalty = v.price + (fuel * v.fuelPricePerMillion + 999_999n) / 1_000_000n;
+      let at = index.get(v.versionId);
+      if (at === undefined) {
+        at = batchVersions.length;
+        batchVersions.push(v.versionId);
+        index.set(v.versionId, at);
       }
-      const [paymentSignature, receiptSignature] = await Promise.all([
-        sign({ hash: digests.transfer(authorization), privateKey: payerKeys[payerIndex]!, to: "hex" }),
-        sign({ hash: digests.receipt(receipt), privateKey: executorKey, to: "hex" }),
-      ]);
-      items.push({ receipt, receiptSignature, authorization, paymentSignature });
+      lines.push(encodeRoyaltyLine(keccak256(toHex(BigInt(done + j + 1), { size: 32 })), at, royalty));
     }
+    // Per version: registry reads and credits up its fork chain; per line: a calldata word and a sum.
+    const gas = BigInt(batchVersions.length) * 250_000n + BigInt(lines.length) * 3_000n + 300_000n;
     await builder.send(
-      relayers[batches % relayers.length]!,
+      executors[batches % executors.length]!,
       deployment.contracts.settlement,
-      encodeFunctionData({ abi: settlementAbi, functionName: "settleBatch", args: [items] }),
-      BigInt(items.length) * 400_000n + 500_000n,
+      encodeFunctionData({ abi: settlementAbi, functionName: "settleRoyalties", args: [batchVersions, lines] }),
+      gas,
     );
     batches++;
     if (batches % 8 === 0) await builder.mine();
-    if ((done + BATCH) % 10_000 < BATCH) log(`  ${Math.min(done + BATCH, RECEIPTS)} receipts signed and sent`);
+    if ((done + BATCH) % 10_000 < BATCH) log(`  ${Math.min(done + BATCH, RECEIPTS)} royalty lines sent`);
   }
   await builder.mine();
   return batches;
 }
 
-async function countEvents(chain: LocalChain, deployment: Deployment): Promise<{ total: number; settled: number; skipped: number }> {
+async function countEvents(chain: LocalChain, deployment: Deployment): Promise<{ total: number; batches: number; lines: number }> {
   const client = createPublicClient({ transport: http(chain.rpcUrl) });
   const latest = await client.getBlockNumber();
   let total = 0;
-  let settled = 0;
-  let skipped = 0;
-  // One block at a time: a block of full settleBatch transactions holds ~1,000 logs (viem caps bodies at 10 MB).
+  let batches = 0;
+  let lines = 0;
+  // One block at a time: a block of large batches holds many Credited logs (viem caps bodies at 10 MB).
   for (let from = BigInt(deployment.startBlock); from <= latest; from += 1n) {
-    const to = from;
-    const logs = await client.getLogs({ address: [deployment.contracts.registry, deployment.contracts.settlement], fromBlock: from, toBlock: to });
+    const logs = await client.getLogs({ address: [deployment.contracts.registry, deployment.contracts.settlement], fromBlock: from, toBlock: from });
     total += logs.length;
-    for (const l of logs) {
-      if (l.topics[0] === SETTLED_TOPIC) settled++;
-      if (l.topics[0] === SKIPPED_TOPIC) skipped++;
+    for (const event of parseEventLogs({ abi: settlementAbi, logs, eventName: "RoyaltiesSettled" })) {
+      batches++;
+      lines += Number(event.args.count);
     }
   }
-  return { total, settled, skipped };
+  return { total, batches, lines };
 }
-const SETTLED_TOPIC = keccak256(stringToBytes("Settled(bytes32,bytes32,address,address,uint256,uint256,uint64,bytes32,bool)"));
-const SKIPPED_TOPIC = keccak256(stringToBytes("SettlementSkipped(bytes32,bytes)"));
 
 /** How often PostgreSQL used the full-text GIN index (proof that /search does not scan the table). */
 async function searchIndexScans(url: string, schema: string): Promise<number> {
@@ -350,10 +262,10 @@ async function graphqlCounts(indexer: RunningIndexer): Promise<{ receipts: numbe
   const res = await fetch(`${indexer.url}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ query: "{ receiptss { totalCount } packagess { totalCount } }" }),
+    body: JSON.stringify({ query: "{ royaltyBatchess { totalCount } packagess { totalCount } }" }),
   });
-  const body = (await res.json()) as { data?: { receiptss: { totalCount: number }; packagess: { totalCount: number } } };
-  return { receipts: body.data?.receiptss.totalCount ?? -1, packages: body.data?.packagess.totalCount ?? -1 };
+  const body = (await res.json()) as { data?: { royaltyBatchess: { totalCount: number }; packagess: { totalCount: number } } };
+  return { receipts: body.data?.royaltyBatchess.totalCount ?? -1, packages: body.data?.packagess.totalCount ?? -1 };
 }
 
 async function measure(kind: IndexerDatabase["kind"], chain: LocalChain, deployment: Deployment, events: number, expected: { receipts: number; packages: number }) {
@@ -464,14 +376,16 @@ async function main(): Promise<void> {
     // bury the seeded history under 32 empty blocks so the measurement is of the backfill path.
     for (let i = 0; i < 32; i++) await chain.mineBlock();
     const events = await countEvents(chain, deployment);
-    if (events.settled !== RECEIPTS) {
+    if (events.lines !== RECEIPTS || events.batches !== batches) {
       const latest = await client.getBlock({ includeTransactions: true });
       for (const tx of latest.transactions.slice(0, 3)) {
         const r = await client.getTransactionReceipt({ hash: tx.hash });
         log(`debug block ${latest.number} tx to ${tx.to} status ${r.status} gasUsed ${r.gasUsed} gas ${tx.gas} logs ${r.logs.length}`);
       }
     }
-    if (events.settled !== RECEIPTS) throw new Error(`expected ${RECEIPTS} Settled events, the chain has ${events.settled} (${events.skipped} skipped)`);
+    if (events.lines !== RECEIPTS || events.batches !== batches) {
+      throw new Error(`expected ${RECEIPTS} royalty lines in ${batches} batches, the chain has ${events.lines} in ${events.batches}`);
+    }
     const blocks = Number(await chain.blockNumber());
     log(`seeded: ${events.total} events in ${blocks} blocks (packages ${packagesSeconds.toFixed(0)} s, receipts ${receiptsSeconds.toFixed(0)} s)`);
 
@@ -479,7 +393,7 @@ async function main(): Promise<void> {
     let extraPackages = 0;
     for (const kind of DATABASES) {
       const eventsNow = kind === DATABASES[0] ? events.total : (await countEvents(chain, deployment)).total;
-      const result = await measure(kind, chain, deployment, eventsNow, { receipts: RECEIPTS, packages: PACKAGES + extraPackages }).catch(
+      const result = await measure(kind, chain, deployment, eventsNow, { receipts: batches, packages: PACKAGES + extraPackages }).catch(
         (error: unknown) => ({ database: kind, error: error instanceof Error ? error.message.slice(0, 2_000) : String(error) }),
       );
       // Printed as soon as known: a later failure must not lose it.
@@ -488,7 +402,7 @@ async function main(): Promise<void> {
       extraPackages += SAMPLES + 1;
     }
     const report = {
-      sizes: { packages: PACKAGES, receipts: RECEIPTS, batch: BATCH, settleBatchTransactions: batches, blocks, events: events.total, searches: SEARCHES, publications: SAMPLES },
+      sizes: { packages: PACKAGES, receipts: RECEIPTS, batch: BATCH, settleRoyaltiesTransactions: batches, blocks, events: events.total, searches: SEARCHES, publications: SAMPLES },
       seedingSeconds: { packages: round(packagesSeconds), receipts: round(receiptsSeconds) },
       targets: { blockToSearchableP50Ms: 500, searchP50Ms: 25 },
       results,

@@ -40,10 +40,10 @@ export const packages = onchainTable(
     license: t.text(),
     functionNames: t.jsonb().$type<string[]>(),
     searchText: t.text().notNull(),
+    /** Royalty lines settled for this package's versions (one per paid call, dependency calls included). */
     paidCalls: t.bigint().notNull(),
+    /** What those lines paid (before fork shares flow upstream). */
     royaltyRevenue: t.bigint().notNull(),
-    executorFees: t.bigint().notNull(),
-    distinctPayers: t.integer().notNull(),
   }),
   (table) => ({
     nameIdx: index().on(table.name),
@@ -85,9 +85,6 @@ export const versions = onchainTable(
     transactionHash: t.hex().notNull(),
     paidCalls: t.bigint().notNull(),
     royaltyRevenue: t.bigint().notNull(),
-    executorFees: t.bigint().notNull(),
-    fuelUsed: t.bigint().notNull(),
-    distinctPayers: t.integer().notNull(),
   }),
   (table) => ({ packageIdx: index().on(table.packageId) }),
 );
@@ -107,41 +104,97 @@ export const forks = onchainTable(
   (table) => ({ parentIdx: index().on(table.parentPackageId) }),
 );
 
+/** Registry view of an executor: fee fixed at registration, endpoint, retirement (a deregistered key never returns). */
 export const executors = onchainTable("executors", (t) => ({
   id: t.hex().primaryKey(),
   endpoint: t.text().notNull(),
   feePerCall: t.bigint().notNull(),
   active: t.boolean().notNull(),
+  /** Deregistered: retired for good (the registry refuses the key again). */
+  retired: t.boolean().notNull(),
   registeredBlock: t.bigint().notNull(),
   updatedBlock: t.bigint().notNull(),
-  settledCalls: t.bigint().notNull(),
-  feesEarned: t.bigint().notNull(),
+  retiredBlock: t.bigint(),
 }));
 
-export const receipts = onchainTable(
-  "receipts",
+/** Settlement's view of an executor (any address that settled, bonded or was slashed, registered or not). */
+export const executorBooks = onchainTable("executor_books", (t) => ({
+  id: t.hex().primaryKey(),
+  /** What slashes can still take. */
+  bond: t.bigint().notNull(),
+  bondPosted: t.bigint().notNull(),
+  bondWithdrawn: t.bigint().notNull(),
+  /** Paid out of the bond by slashes (royalties/refunds + bounties). */
+  bondSlashed: t.bigint().notNull(),
+  /** When withdrawBond becomes possible (set by ExitBegun, cleared by BondWithdrawn). */
+  exitWithdrawableAt: t.bigint(),
+  royaltyBatches: t.integer().notNull(),
+  royaltyLines: t.bigint().notNull(),
+  royaltiesPaid: t.bigint().notNull(),
+  slashCount: t.integer().notNull(),
+}));
+
+/** One settleRoyalties call: lines firstSeq .. firstSeq + count - 1 of its executor. */
+export const royaltyBatches = onchainTable(
+  "royalty_batches",
   (t) => ({
-    id: t.hex().primaryKey(),
-    versionId: t.hex().notNull(),
-    packageId: t.hex(),
-    payer: t.hex().notNull(),
+    id: t.text().primaryKey(),
     executor: t.hex().notNull(),
-    royalty: t.bigint().notNull(),
-    executorFee: t.bigint().notNull(),
-    fuelUsed: t.bigint().notNull(),
-    paymentNonce: t.hex().notNull(),
-    frontRun: t.boolean().notNull(),
+    firstSeq: t.bigint().notNull(),
+    count: t.bigint().notNull(),
+    total: t.bigint().notNull(),
+    batchHash: t.hex().notNull(),
+    /**
+     * Whether the per-version breakdown was read from the transaction's calldata (a direct settleRoyalties call
+     * whose arguments hash to batchHash). A batch sent through a contract wallet is counted in totals only.
+     */
+    itemized: t.boolean().notNull(),
     blockNumber: t.bigint().notNull(),
     timestamp: t.bigint().notNull(),
     transactionHash: t.hex().notNull(),
   }),
-  (table) => ({ versionIdx: index().on(table.versionId), payerIdx: index().on(table.payer) }),
+  (table) => ({ executorIdx: index().on(table.executor) }),
 );
 
-export const skippedSettlements = onchainTable("skipped_settlements", (t) => ({
+/** The lines of one batch owed to one version: how many and what they paid. */
+export const royaltyBatchVersions = onchainTable(
+  "royalty_batch_versions",
+  (t) => ({
+    id: t.text().primaryKey(),
+    batchId: t.text().notNull(),
+    executor: t.hex().notNull(),
+    versionId: t.hex().notNull(),
+    packageId: t.hex(),
+    lines: t.bigint().notNull(),
+    amount: t.bigint().notNull(),
+    blockNumber: t.bigint().notNull(),
+    timestamp: t.bigint().notNull(),
+  }),
+  (table) => ({ packageIdx: index().on(table.packageId), versionIdx: index().on(table.versionId) }),
+);
+
+/** A receipt proof paid out of an executor's bond. */
+export const slashes = onchainTable(
+  "slashes",
+  (t) => ({
+    id: t.text().primaryKey(),
+    executor: t.hex().notNull(),
+    receiptId: t.hex().notNull(),
+    payer: t.hex().notNull(),
+    reason: t.text().notNull(),
+    paid: t.bigint().notNull(),
+    bounty: t.bigint().notNull(),
+    blockNumber: t.bigint().notNull(),
+    timestamp: t.bigint().notNull(),
+    transactionHash: t.hex().notNull(),
+  }),
+  (table) => ({ executorIdx: index().on(table.executor), payerIdx: index().on(table.payer) }),
+);
+
+export const surplusSweeps = onchainTable("surplus_sweeps", (t) => ({
   id: t.text().primaryKey(),
-  receiptId: t.hex().notNull(),
-  reason: t.hex().notNull(),
+  to: t.hex().notNull(),
+  amount: t.bigint().notNull(),
   blockNumber: t.bigint().notNull(),
   transactionHash: t.hex().notNull(),
 }));
@@ -162,7 +215,7 @@ export const claims = onchainTable("claims", (t) => ({
   transactionHash: t.hex().notNull(),
 }));
 
-/** What an account earned from one package's calls, by credit kind. */
+/** What an account was credited for one package's versions, by credit kind (Settlement.CreditKind). */
 export const accountPackageCredits = onchainTable(
   "account_package_credits",
   (t) => ({
@@ -170,21 +223,70 @@ export const accountPackageCredits = onchainTable(
     packageId: t.hex().notNull(),
     royalty: t.bigint().notNull(),
     upstream: t.bigint().notNull(),
-    executorFee: t.bigint().notNull(),
+    bounty: t.bigint().notNull(),
+    refund: t.bigint().notNull(),
     total: t.bigint().notNull(),
   }),
   (table) => ({ pk: primaryKey({ columns: [table.account, table.packageId] }), accountIdx: index().on(table.account) }),
 );
 
-/** Distinct payer bookkeeping (presence rows) for per-version and per-package distinct payer counts. */
-export const versionPayers = onchainTable(
-  "version_payers",
-  (t) => ({ versionId: t.hex().notNull(), payer: t.hex().notNull() }),
-  (table) => ({ pk: primaryKey({ columns: [table.versionId, table.payer] }) }),
+/** One x402 batch-settlement channel (id = EIP-712 hash of its config) and its running totals. */
+export const channels = onchainTable(
+  "channels",
+  (t) => ({
+    id: t.hex().primaryKey(),
+    payer: t.hex().notNull(),
+    payerAuthorizer: t.hex().notNull(),
+    receiver: t.hex().notNull(),
+    receiverAuthorizer: t.hex().notNull(),
+    token: t.hex().notNull(),
+    withdrawDelay: t.integer().notNull(),
+    salt: t.hex().notNull(),
+    deposited: t.bigint().notNull(),
+    /** Cumulative amount the receiver side claimed (what the payer has paid). */
+    claimed: t.bigint().notNull(),
+    /** Returned to the payer by finalized timed withdrawals. */
+    withdrawn: t.bigint().notNull(),
+    /** Returned to the payer by the receiver side's refunds. */
+    refunded: t.bigint().notNull(),
+    /** Escrow held: deposited - withdrawn - refunded (claimed funds stay in it until the channel is drained). */
+    balance: t.bigint().notNull(),
+    pendingWithdrawal: t.bigint(),
+    withdrawFinalizeAfter: t.bigint(),
+    rejectedVouchers: t.integer().notNull(),
+    createdBlock: t.bigint().notNull(),
+    createdAt: t.bigint().notNull(),
+    updatedBlock: t.bigint().notNull(),
+  }),
+  (table) => ({ payerIdx: index().on(table.payer), receiverIdx: index().on(table.receiver) }),
 );
 
-export const packagePayers = onchainTable(
-  "package_payers",
-  (t) => ({ packageId: t.hex().notNull(), payer: t.hex().notNull() }),
-  (table) => ({ pk: primaryKey({ columns: [table.packageId, table.payer] }) }),
+/** Claimed and swept totals of one channel receiver and token. */
+export const channelReceivers = onchainTable(
+  "channel_receivers",
+  (t) => ({
+    id: t.text().primaryKey(),
+    receiver: t.hex().notNull(),
+    token: t.hex().notNull(),
+    claimed: t.bigint().notNull(),
+    swept: t.bigint().notNull(),
+    sweeps: t.integer().notNull(),
+  }),
+  (table) => ({ receiverIdx: index().on(table.receiver) }),
+);
+
+/** An `exact` payment: an EIP-3009 transfer from a payer to a registered executor. */
+export const exactPayments = onchainTable(
+  "exact_payments",
+  (t) => ({
+    id: t.text().primaryKey(),
+    payer: t.hex().notNull(),
+    executor: t.hex().notNull(),
+    amount: t.bigint().notNull(),
+    nonce: t.hex().notNull(),
+    blockNumber: t.bigint().notNull(),
+    timestamp: t.bigint().notNull(),
+    transactionHash: t.hex().notNull(),
+  }),
+  (table) => ({ payerIdx: index().on(table.payer), executorIdx: index().on(table.executor) }),
 );

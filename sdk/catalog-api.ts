@@ -6,6 +6,12 @@ import type { AccessMode, Split } from "./manifest.ts";
  * web catalog. Amounts, block numbers, timestamps, call counts and fuel are decimal strings.
  */
 
+/** Settled royalty lines and what they paid (calls not yet settled are in PendingRoyalties). */
+export interface Usage {
+  paidCalls: string;
+  royaltyRevenue: string;
+}
+
 export interface VersionRef {
   versionId: Hex;
   version: string;
@@ -31,7 +37,11 @@ export interface PackageSummary {
   fuelPricePerMillion: string | null;
   forkCount: number;
   fork: ForkLink | null;
-  usage: { paidCalls: string; distinctPayers: number; royaltyRevenue: string };
+  /**
+   * Settled on-chain (payments v2): `paidCalls` counts the royalty lines executors settled for the package's
+   * versions (one per paid call, calls as a dependency included), `royaltyRevenue` what they paid.
+   */
+  usage: Usage;
   score: number;
 }
 
@@ -69,15 +79,45 @@ export interface VersionDetail {
   publishedBlock: string;
   publishedAt: string;
   transactionHash: Hex;
-  usage: { paidCalls: string; distinctPayers: number; royaltyRevenue: string; executorFees: string; fuelUsed: string };
+  usage: Usage;
 }
 
-export interface PackageEarner {
-  account: Address;
+/** Credits by Settlement.CreditKind: royalty (own splits), upstream (fork share), bounty (slash proof), refund (overcharge). */
+export interface CreditsByKind {
   royalty: string;
   upstream: string;
-  executorFee: string;
+  bounty: string;
+  refund: string;
   total: string;
+}
+
+export interface PackageEarner extends CreditsByKind {
+  account: Address;
+}
+
+/** One executor's answer about the royalties it owes a package and has not settled yet. */
+export interface PendingRoyaltiesFromExecutor {
+  executor: Address;
+  endpoint: string;
+  /** "unknown" when the executor could not be asked or answered something unusable (`error` says what). */
+  status: "ok" | "unknown";
+  error: string | null;
+  /** Null when unknown. */
+  receipts: number | null;
+  amount: string | null;
+  versions: { versionId: Hex; version: string | null; receipts: number; amount: string }[];
+  /** Unix milliseconds of the answer (answers are cached for a few seconds). */
+  checkedAt: number;
+}
+
+/** Royalties owed to a package for calls served but not settled yet, polled from the active executors' /v1/info. */
+export interface PendingRoyalties {
+  /** Sums over the executors that answered. */
+  receipts: number;
+  amount: string;
+  /** True when every active executor answered (otherwise the sums are lower bounds). */
+  complete: boolean;
+  executors: PendingRoyaltiesFromExecutor[];
 }
 
 export interface PackageResponse {
@@ -99,7 +139,8 @@ export interface PackageResponse {
   versions: VersionDetail[];
   forks: { packageId: Hex; name: string; parentVersionId: Hex; parentVersion: string | null; upstreamShareBps: number; depth: number }[];
   upstream: { packageId: Hex; name: string; versionId: Hex; version: string; yanked: boolean; upstreamShareBps: number }[];
-  earnings: { paidCalls: string; distinctPayers: number; royaltyRevenue: string; executorFees: string; recipients: PackageEarner[] };
+  earnings: { paidCalls: string; royaltyRevenue: string; recipients: PackageEarner[] };
+  pendingRoyalties: PendingRoyalties;
   /** Present once the catalog indexes composition: the versions this package imports, and who imports it. */
   dependencies?: { name: string; version: string; versionId: Hex }[];
   dependents?: { name: string; version: string; versionId: Hex }[];
@@ -108,23 +149,119 @@ export interface PackageResponse {
 export interface ActivityResponse {
   /** Bucket width in seconds of block time. */
   interval: number;
-  /** Non-empty buckets, oldest first; `start` is a unix time, a multiple of `interval`. */
-  buckets: { start: string; paidCalls: string; royaltyRevenue: string; executorFees: string }[];
+  /**
+   * Non-empty buckets, oldest first; `start` is a unix time, a multiple of `interval`. Settled royalty lines by
+   * block time of their batch (batches settled through a contract wallet are not itemized and not shown).
+   */
+  buckets: { start: string; paidCalls: string; royaltyRevenue: string }[];
+}
+
+/** An executor's bond in Settlement. */
+export interface BondState {
+  /** What slashes can still take. */
+  amount: string;
+  posted: string;
+  withdrawn: string;
+  slashed: string;
+  /** Set once the executor called beginExit: the bond is withdrawable from then (unix seconds). */
+  exitWithdrawableAt: string | null;
 }
 
 export interface ExecutorEntry {
   address: Address;
   endpoint: string;
+  /** Fixed at registration: receipts charging more are slashable. */
   feePerCall: string;
   active: boolean;
+  /** Deregistered for good (the registry refuses the key again). */
+  retired: boolean;
   registeredBlock: string;
   updatedBlock: string;
-  settledCalls: string;
-  feesEarned: string;
+  retiredBlock: string | null;
+  bond: BondState;
+  /** Royalty batches settled: lines (paid calls) and USDC paid into Settlement; nextSeq = lines + 1. */
+  royalties: { batches: number; lines: string; paid: string; nextSeq: string };
+  slashCount: number;
+  /** What it took as a payee: channel claims and sweeps per token, exact payments. */
+  revenue: { channels: { token: Address; claimed: string; swept: string }[]; exact: { payments: number; amount: string } };
 }
 
 export interface ExecutorsResponse {
   executors: ExecutorEntry[];
+}
+
+export interface SlashEntry {
+  receiptId: Hex;
+  executor: Address;
+  payer: Address;
+  reason: "overdue" | "mismatch" | "overcharge";
+  /** Royalties credited (or, for overcharge, the excess refunded) out of the bond. */
+  paid: string;
+  /** Credited to the payer on top. */
+  bounty: string;
+  blockNumber: string;
+  timestamp: string;
+  transactionHash: Hex;
+}
+
+export interface RoyaltyBatchEntry {
+  firstSeq: string;
+  count: string;
+  total: string;
+  batchHash: Hex;
+  /** Per-version breakdown read from the calldata (empty when the batch was not itemized). */
+  itemized: boolean;
+  versions: { versionId: Hex; name: string | null; version: string | null; lines: string; amount: string }[];
+  blockNumber: string;
+  timestamp: string;
+  transactionHash: Hex;
+}
+
+export interface ExecutorResponse {
+  executor: ExecutorEntry;
+  slashes: SlashEntry[];
+  /** Newest first. */
+  batches: RoyaltyBatchEntry[];
+}
+
+/** An x402 batch-settlement channel. */
+export interface ChannelEntry {
+  channelId: Hex;
+  payer: Address;
+  payerAuthorizer: Address;
+  receiver: Address;
+  receiverAuthorizer: Address;
+  token: Address;
+  withdrawDelaySeconds: number;
+  salt: Hex;
+  deposited: string;
+  /** What the receiver claimed: what the payer has paid through the channel. */
+  claimed: string;
+  withdrawn: string;
+  refunded: string;
+  /** Escrow left (deposited - withdrawn - refunded); claimed funds count until the receiver sweeps them. */
+  balance: string;
+  /** balance - claimed: what the payer can still spend or take back. */
+  available: string;
+  /** A timed withdrawal in progress: the amount asked and when it can be finalized (unix seconds). */
+  withdrawal: { amount: string; finalizeAfter: string } | null;
+  rejectedVouchers: number;
+  createdBlock: string;
+  createdAt: string;
+  updatedBlock: string;
+}
+
+export interface ChannelsResponse {
+  channels: ChannelEntry[];
+}
+
+export interface ExactPaymentEntry {
+  executor: Address;
+  amount: string;
+  nonce: Hex;
+  blockNumber: string;
+  timestamp: string;
+  transactionHash: Hex;
 }
 
 export interface AccountResponse {
@@ -132,20 +269,19 @@ export interface AccountResponse {
   credited: string;
   claimed: string;
   claimable: string;
-  earnings: { packageId: Hex; name: string | null; royalty: string; upstream: string; executorFee: string; total: string }[];
+  earnings: ({ packageId: Hex; name: string | null } & CreditsByKind)[];
   claims: { to: Address; amount: string; blockNumber: string; transactionHash: Hex }[];
   packages: string[];
   executor: ExecutorEntry | null;
-  spent: { paidCalls: string; royalty: string; executorFees: string; total: string };
-  payments: {
-    receiptId: Hex;
-    name: string | null;
-    version: string | null;
-    versionId: Hex;
-    executor: Address;
-    royalty: string;
-    executorFee: string;
-    timestamp: string;
-    transactionHash: Hex;
-  }[];
+  /** Channels this account pays from, and channels it is paid through (as receiver). */
+  channels: { asPayer: ChannelEntry[]; asReceiver: ChannelEntry[] };
+  /**
+   * What the account paid executors: through channels (paid = claimed by receivers, deposited, returned =
+   * withdrawn + refunded, available = still spendable) and by exact payments; total = paid + exact.
+   */
+  spent: { paid: string; deposited: string; returned: string; available: string; exact: string; exactPayments: number; total: string };
+  /** Exact payments, newest first (the latest 50). */
+  payments: ExactPaymentEntry[];
+  /** Slash proofs naming this account as the payer (bounties and refunds it was credited). */
+  slashes: SlashEntry[];
 }

@@ -35,7 +35,8 @@ const CANONICAL_X402_CONTRACTS: X402Contracts = {
   multicall3: MULTICALL3_ADDRESS,
 };
 
-const INSTALLS: readonly { name: keyof X402Contracts; address: Address; code: Hex }[] = [
+/** What gets installed where: runtime code from sdk/abi.ts at each canonical address. */
+export const X402_INSTALLS: readonly { name: keyof X402Contracts; address: Address; code: Hex }[] = [
   { name: "batchSettlement", address: BATCH_SETTLEMENT_ADDRESS, code: batchSettlementDeployedBytecode },
   { name: "erc3009DepositCollector", address: ERC3009_DEPOSIT_COLLECTOR_ADDRESS, code: erc3009DepositCollectorDeployedBytecode },
   { name: "multicall3", address: MULTICALL3_ADDRESS, code: multicall3DeployedBytecode },
@@ -55,7 +56,7 @@ export async function installX402Contracts(rpcUrl: string): Promise<X402Contract
         `(${DEV_CHAIN_IDS.join(", ")}) get Glassbox's own implementation; other chains use the canonical deployments.`,
     );
   }
-  for (const { name, address, code } of INSTALLS) {
+  for (const { name, address, code } of X402_INSTALLS) {
     await client.request<{ Method: "hardhat_setCode"; Parameters: [Address, Hex]; ReturnType: null }>({
       method: "hardhat_setCode",
       params: [address, code],
@@ -76,7 +77,7 @@ export async function ensureX402Contracts(rpcUrl: string): Promise<X402Contracts
   const client = createPublicClient({ transport: http(rpcUrl) });
   const chainId = await client.getChainId();
   if (DEV_CHAIN_IDS.includes(chainId)) return installX402Contracts(rpcUrl);
-  for (const { name, address } of INSTALLS) {
+  for (const { name, address } of X402_INSTALLS) {
     const code = await client.getCode({ address });
     if (!code || code === "0x") {
       throw new Error(

@@ -353,6 +353,7 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
         if (_packages[packageId].owner != address(0)) revert NameTaken(name);
     }
 
+    /// @dev Claims an unclaimed scope for msg.sender (ScopeClaimed), or requires msg.sender to own it.
     function _claimOrCheckScope(bytes32 scopeId, string calldata scope) internal {
         address owner = _scopeOwners[scopeId];
         if (owner == address(0)) {
@@ -363,6 +364,7 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
         }
     }
 
+    /// @dev The package record, requiring it to exist and msg.sender to own it.
     function _ownedPackage(bytes32 packageId) internal view returns (PackageRecord storage p) {
         p = _packages[packageId];
         if (p.owner == address(0)) revert UnknownPackage(packageId);
@@ -389,6 +391,7 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
         );
     }
 
+    /// @dev Free needs price 0 and fuel price 0; PerCall fuel price 0; both fit their packed storage widths.
     function _checkPricing(AccessMode mode, uint256 price, uint256 fuelPricePerMillion) internal pure {
         if (mode == AccessMode.Free) {
             if (price != 0 || fuelPricePerMillion != 0) revert InvalidPricing("free access needs price 0 and fuel price 0");
@@ -399,6 +402,7 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
         if (fuelPricePerMillion > type(uint64).max) revert InvalidPricing("fuel price exceeds uint64");
     }
 
+    /// @dev 1..MAX_SPLITS distinct claimable recipients, non-zero bps summing to 10000, stored by index.
     function _storeSplits(bytes32 versionId, Split[] calldata splits) internal {
         uint256 count = splits.length;
         if (count == 0 || count > MAX_SPLITS) revert InvalidSplits("need 1 to 8 recipients");
@@ -425,6 +429,7 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
         ) revert UnclaimableRecipient(recipient);
     }
 
+    /// @dev The first `count` stored splits of a version.
     function _loadSplits(bytes32 versionId, uint256 count) internal view returns (Split[] memory splits) {
         splits = new Split[](count);
         mapping(uint256 => Split) storage stored = _splits[versionId];
@@ -433,6 +438,7 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
         }
     }
 
+    /// @dev 1..MAX_ENDPOINT_LENGTH bytes.
     function _checkEndpoint(string calldata endpoint) internal pure {
         uint256 length = bytes(endpoint).length;
         if (length == 0 || length > MAX_ENDPOINT_LENGTH) revert InvalidEndpoint();

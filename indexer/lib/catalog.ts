@@ -1,7 +1,12 @@
 /** Shared by the indexing functions and the API: names of enum values and the text search recipe. */
 export { ACCESS_MODES, type AccessMode } from "../../sdk/manifest.ts";
 
-export const CREDIT_KINDS = ["executorFee", "royalty", "upstream"] as const;
+/** Settlement.CreditKind, in enum order. */
+export const CREDIT_KINDS = ["royalty", "upstream", "bounty", "refund"] as const;
+export type CreditKindName = (typeof CREDIT_KINDS)[number];
+
+/** Settlement.SlashReason, in enum order. */
+export const SLASH_REASONS = ["overdue", "mismatch", "overcharge"] as const;
 
 /**
  * What full-text search matches: the package name (whole and split into words), description, keywords

@@ -1,3 +1,8 @@
+import type { channels, executorBooks, executors, slashes } from "ponder:schema";
+import type { Hex } from "viem";
+import type { ChannelEntry, CreditsByKind, ExecutorEntry, SlashEntry } from "../../sdk/catalog-api.ts";
+import { SLASH_REASONS } from "./catalog.ts";
+
 /** The stable JSON shapes of the API (documented in docs/indexer-api.md). Amounts are decimal strings. */
 export interface SearchRow {
   id: string;
@@ -17,7 +22,6 @@ export interface SearchRow {
   upstream_share_bps: number;
   fork_depth: number;
   paid_calls: string;
-  distinct_payers: number;
   royalty_revenue: string;
   score: number;
   total: number | string;
@@ -38,7 +42,7 @@ export function packageSummaryJson(r: SearchRow) {
     fuelPricePerMillion: r.latest_version_id ? r.fuel_price_per_million : null,
     forkCount: r.fork_count,
     fork: r.parent_version_id ? { parentVersionId: r.parent_version_id, upstreamShareBps: r.upstream_share_bps, depth: r.fork_depth } : null,
-    usage: { paidCalls: r.paid_calls, distinctPayers: r.distinct_payers, royaltyRevenue: r.royalty_revenue },
+    usage: { paidCalls: r.paid_calls, royaltyRevenue: r.royalty_revenue },
     score: Number(r.score),
   };
 }
@@ -72,9 +76,6 @@ interface VersionRow {
   transactionHash: string;
   paidCalls: bigint;
   royaltyRevenue: bigint;
-  executorFees: bigint;
-  fuelUsed: bigint;
-  distinctPayers: number;
 }
 
 export function versionJson(v: VersionRow, isLatestCallable: boolean) {
@@ -106,34 +107,102 @@ export function versionJson(v: VersionRow, isLatestCallable: boolean) {
     publishedBlock: v.publishedBlock.toString(),
     publishedAt: v.publishedAt.toString(),
     transactionHash: v.transactionHash,
-    usage: {
-      paidCalls: v.paidCalls.toString(),
-      distinctPayers: v.distinctPayers,
-      royaltyRevenue: v.royaltyRevenue.toString(),
-      executorFees: v.executorFees.toString(),
-      fuelUsed: v.fuelUsed.toString(),
-    },
+    usage: { paidCalls: v.paidCalls.toString(), royaltyRevenue: v.royaltyRevenue.toString() },
   };
 }
 
-export function executorJson(e: {
-  id: string;
-  endpoint: string;
-  feePerCall: bigint;
-  active: boolean;
-  registeredBlock: bigint;
-  updatedBlock: bigint;
-  settledCalls: bigint;
-  feesEarned: bigint;
-}) {
+type ExecutorRow = typeof executors.$inferSelect;
+type BooksRow = typeof executorBooks.$inferSelect;
+type ChannelRow = typeof channels.$inferSelect;
+type SlashRow = typeof slashes.$inferSelect;
+
+/** Registry row + Settlement books (absent before its first bond or batch) + what it took as a payee. */
+export function executorJson(
+  e: ExecutorRow,
+  books: BooksRow | undefined,
+  revenue: { channels: { token: Hex; claimed: bigint; swept: bigint }[]; exactPayments: number; exactAmount: bigint },
+): ExecutorEntry {
+  const lines = books?.royaltyLines ?? 0n;
   return {
     address: e.id,
     endpoint: e.endpoint,
     feePerCall: e.feePerCall.toString(),
     active: e.active,
+    retired: e.retired,
     registeredBlock: e.registeredBlock.toString(),
     updatedBlock: e.updatedBlock.toString(),
-    settledCalls: e.settledCalls.toString(),
-    feesEarned: e.feesEarned.toString(),
+    retiredBlock: e.retiredBlock?.toString() ?? null,
+    bond: {
+      amount: (books?.bond ?? 0n).toString(),
+      posted: (books?.bondPosted ?? 0n).toString(),
+      withdrawn: (books?.bondWithdrawn ?? 0n).toString(),
+      slashed: (books?.bondSlashed ?? 0n).toString(),
+      exitWithdrawableAt: books?.exitWithdrawableAt?.toString() ?? null,
+    },
+    royalties: {
+      batches: books?.royaltyBatches ?? 0,
+      lines: lines.toString(),
+      paid: (books?.royaltiesPaid ?? 0n).toString(),
+      nextSeq: (lines + 1n).toString(),
+    },
+    slashCount: books?.slashCount ?? 0,
+    revenue: {
+      channels: revenue.channels.map((c) => ({ token: c.token, claimed: c.claimed.toString(), swept: c.swept.toString() })),
+      exact: { payments: revenue.exactPayments, amount: revenue.exactAmount.toString() },
+    },
+  };
+}
+
+export function channelJson(c: ChannelRow): ChannelEntry {
+  return {
+    channelId: c.id,
+    payer: c.payer,
+    payerAuthorizer: c.payerAuthorizer,
+    receiver: c.receiver,
+    receiverAuthorizer: c.receiverAuthorizer,
+    token: c.token,
+    withdrawDelaySeconds: c.withdrawDelay,
+    salt: c.salt,
+    deposited: c.deposited.toString(),
+    claimed: c.claimed.toString(),
+    withdrawn: c.withdrawn.toString(),
+    refunded: c.refunded.toString(),
+    balance: c.balance.toString(),
+    available: (c.balance - c.claimed).toString(),
+    withdrawal:
+      c.pendingWithdrawal === null || c.withdrawFinalizeAfter === null
+        ? null
+        : { amount: c.pendingWithdrawal.toString(), finalizeAfter: c.withdrawFinalizeAfter.toString() },
+    rejectedVouchers: c.rejectedVouchers,
+    createdBlock: c.createdBlock.toString(),
+    createdAt: c.createdAt.toString(),
+    updatedBlock: c.updatedBlock.toString(),
+  };
+}
+
+const isSlashReason = (reason: string): reason is SlashEntry["reason"] => (SLASH_REASONS as readonly string[]).includes(reason);
+
+export function slashJson(s: SlashRow): SlashEntry {
+  if (!isSlashReason(s.reason)) throw new Error(`slash ${s.id} has an unknown reason "${s.reason}"`);
+  return {
+    receiptId: s.receiptId,
+    executor: s.executor,
+    payer: s.payer,
+    reason: s.reason,
+    paid: s.paid.toString(),
+    bounty: s.bounty.toString(),
+    blockNumber: s.blockNumber.toString(),
+    timestamp: s.timestamp.toString(),
+    transactionHash: s.transactionHash,
+  };
+}
+
+export function creditsJson(c: { royalty: bigint; upstream: bigint; bounty: bigint; refund: bigint; total: bigint }): CreditsByKind {
+  return {
+    royalty: c.royalty.toString(),
+    upstream: c.upstream.toString(),
+    bounty: c.bounty.toString(),
+    refund: c.refund.toString(),
+    total: c.total.toString(),
   };
 }

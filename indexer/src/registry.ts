@@ -76,8 +76,6 @@ ponder.on("CapabilityRegistry:PackageRegistered", async ({ event, context }) => 
     searchText: searchTextOf(name, null, [], []),
     paidCalls: 0n,
     royaltyRevenue: 0n,
-    executorFees: 0n,
-    distinctPayers: 0,
   });
 
   if (isFork) {
@@ -140,9 +138,6 @@ ponder.on("CapabilityRegistry:VersionPublished", async ({ event, context }) => {
     transactionHash: event.transaction.hash,
     paidCalls: 0n,
     royaltyRevenue: 0n,
-    executorFees: 0n,
-    fuelUsed: 0n,
-    distinctPayers: 0,
   });
   if (!pkg) return;
   const isLatest = pkg.latestVersion == null || compareVersions(version, pkg.latestVersion) > 0;
@@ -168,35 +163,34 @@ ponder.on("CapabilityRegistry:VersionYanked", async ({ event, context }) => {
   );
 });
 
+// A key registers once: the registry refuses a retired operator, and the fee never changes afterwards.
 ponder.on("CapabilityRegistry:ExecutorRegistered", async ({ event, context }) => {
   const { operator, endpoint, feePerCall } = event.args;
-  await context.db
-    .insert(executors)
-    .values({
-      id: operator,
-      endpoint,
-      feePerCall,
-      active: true,
-      registeredBlock: event.block.number,
-      updatedBlock: event.block.number,
-      settledCalls: 0n,
-      feesEarned: 0n,
-    })
-    // Re-registration after deregistering keeps the operator's history.
-    .onConflictDoUpdate({ endpoint, feePerCall, active: true, updatedBlock: event.block.number });
+  await context.db.insert(executors).values({
+    id: operator,
+    endpoint,
+    feePerCall,
+    active: true,
+    retired: false,
+    registeredBlock: event.block.number,
+    updatedBlock: event.block.number,
+    retiredBlock: null,
+  });
 });
 
+// The event repeats the (immutable) fee for readers; only the endpoint can change.
 ponder.on("CapabilityRegistry:ExecutorUpdated", async ({ event, context }) => {
-  const { operator, endpoint, feePerCall } = event.args;
-  const existing = await context.db.find(executors, { id: operator });
+  const existing = await context.db.find(executors, { id: event.args.operator });
   if (existing) {
-    await context.db.update(executors, { id: operator }).set({ endpoint, feePerCall, updatedBlock: event.block.number });
+    await context.db.update(executors, { id: event.args.operator }).set({ endpoint: event.args.endpoint, updatedBlock: event.block.number });
   }
 });
 
 ponder.on("CapabilityRegistry:ExecutorDeregistered", async ({ event, context }) => {
   const existing = await context.db.find(executors, { id: event.args.operator });
   if (existing) {
-    await context.db.update(executors, { id: event.args.operator }).set({ active: false, updatedBlock: event.block.number });
+    await context.db
+      .update(executors, { id: event.args.operator })
+      .set({ active: false, retired: true, updatedBlock: event.block.number, retiredBlock: event.block.number });
   }
 });

@@ -1,66 +1,82 @@
-import { ponder } from "ponder:registry";
+import { ponder, type Context } from "ponder:registry";
 import {
   accountPackageCredits,
   accounts,
   claims,
-  executors,
-  packagePayers,
+  executorBooks,
   packages,
-  receipts,
-  skippedSettlements,
-  versionPayers,
+  royaltyBatches,
+  royaltyBatchVersions,
+  slashes,
+  surplusSweeps,
   versions,
 } from "ponder:schema";
-import { CREDIT_KINDS } from "../lib/catalog.ts";
+import { CREDIT_KINDS, SLASH_REASONS } from "../lib/catalog.ts";
+import { itemizeRoyaltyBatch } from "../lib/royalty-calldata.ts";
 
-ponder.on("Settlement:Settled", async ({ event, context }) => {
-  const { receiptId, versionId, payer, executor, royalty, executorFee, fuelUsed, paymentNonce, frontRun } = event.args;
-  const version = await context.db.find(versions, { id: versionId });
-  const packageId = version?.packageId ?? null;
+type Db = Context["db"];
+type Hex = `0x${string}`;
 
-  await context.db.insert(receipts).values({
-    id: receiptId,
-    versionId,
-    packageId,
-    payer,
+const NEW_BOOKS = {
+  bond: 0n,
+  bondPosted: 0n,
+  bondWithdrawn: 0n,
+  bondSlashed: 0n,
+  exitWithdrawableAt: null,
+  royaltyBatches: 0,
+  royaltyLines: 0n,
+  royaltiesPaid: 0n,
+  slashCount: 0,
+} as const;
+
+/** The executor's Settlement row, created on its first batch, bond or slash. */
+async function books(db: Db, executor: Hex) {
+  return (await db.find(executorBooks, { id: executor })) ?? (await db.insert(executorBooks).values({ id: executor, ...NEW_BOOKS }));
+}
+
+ponder.on("Settlement:RoyaltiesSettled", async ({ event, context }) => {
+  const { executor, firstSeq, count, total, batchHash } = event.args;
+  const batchId = `${executor.toLowerCase()}:${firstSeq}`;
+  const itemized = itemizeRoyaltyBatch(event.transaction, event.log.address, batchHash);
+  await context.db.insert(royaltyBatches).values({
+    id: batchId,
     executor,
-    royalty,
-    executorFee,
-    fuelUsed,
-    paymentNonce,
-    frontRun,
+    firstSeq,
+    count,
+    total,
+    batchHash,
+    itemized: itemized !== undefined,
     blockNumber: event.block.number,
     timestamp: event.block.timestamp,
     transactionHash: event.transaction.hash,
   });
+  const row = await books(context.db, executor);
+  await context.db.update(executorBooks, { id: row.id }).set((b) => ({
+    royaltyBatches: b.royaltyBatches + 1,
+    royaltyLines: b.royaltyLines + count,
+    royaltiesPaid: b.royaltiesPaid + total,
+  }));
 
-  if (version) {
-    const newVersionPayer = await context.db.insert(versionPayers).values({ versionId, payer }).onConflictDoNothing();
-    await context.db.update(versions, { id: versionId }).set((row) => ({
-      paidCalls: row.paidCalls + 1n,
-      royaltyRevenue: row.royaltyRevenue + royalty,
-      executorFees: row.executorFees + executorFee,
-      fuelUsed: row.fuelUsed + fuelUsed,
-      distinctPayers: row.distinctPayers + (newVersionPayer ? 1 : 0),
-    }));
-    const newPackagePayer = await context.db
-      .insert(packagePayers)
-      .values({ packageId: version.packageId, payer })
-      .onConflictDoNothing();
-    await context.db.update(packages, { id: version.packageId }).set((row) => ({
-      paidCalls: row.paidCalls + 1n,
-      royaltyRevenue: row.royaltyRevenue + royalty,
-      executorFees: row.executorFees + executorFee,
-      distinctPayers: row.distinctPayers + (newPackagePayer ? 1 : 0),
-    }));
-  }
-
-  const knownExecutor = await context.db.find(executors, { id: executor });
-  if (knownExecutor) {
-    await context.db.update(executors, { id: executor }).set((row) => ({
-      settledCalls: row.settledCalls + 1n,
-      feesEarned: row.feesEarned + executorFee,
-    }));
+  for (const { versionId, lines, amount } of itemized ?? []) {
+    const version = await context.db.find(versions, { id: versionId });
+    await context.db.insert(royaltyBatchVersions).values({
+      id: `${batchId}:${versionId}`,
+      batchId,
+      executor,
+      versionId,
+      packageId: version?.packageId ?? null,
+      lines,
+      amount,
+      blockNumber: event.block.number,
+      timestamp: event.block.timestamp,
+    });
+    if (!version) continue;
+    await context.db
+      .update(versions, { id: versionId })
+      .set((v) => ({ paidCalls: v.paidCalls + lines, royaltyRevenue: v.royaltyRevenue + amount }));
+    await context.db
+      .update(packages, { id: version.packageId })
+      .set((p) => ({ paidCalls: p.paidCalls + lines, royaltyRevenue: p.royaltyRevenue + amount }));
   }
 });
 
@@ -72,12 +88,13 @@ ponder.on("Settlement:Credited", async ({ event, context }) => {
     .onConflictDoUpdate((row) => ({ credited: row.credited + amount, claimable: row.claimable + amount }));
 
   const version = await context.db.find(versions, { id: versionId });
-  if (!version) return;
-  const kindName = CREDIT_KINDS[kind] ?? "royalty";
+  const kindName = CREDIT_KINDS[kind];
+  if (!version || kindName === undefined) return;
   const parts = {
     royalty: kindName === "royalty" ? amount : 0n,
     upstream: kindName === "upstream" ? amount : 0n,
-    executorFee: kindName === "executorFee" ? amount : 0n,
+    bounty: kindName === "bounty" ? amount : 0n,
+    refund: kindName === "refund" ? amount : 0n,
   };
   await context.db
     .insert(accountPackageCredits)
@@ -85,7 +102,8 @@ ponder.on("Settlement:Credited", async ({ event, context }) => {
     .onConflictDoUpdate((row) => ({
       royalty: row.royalty + parts.royalty,
       upstream: row.upstream + parts.upstream,
-      executorFee: row.executorFee + parts.executorFee,
+      bounty: row.bounty + parts.bounty,
+      refund: row.refund + parts.refund,
       total: row.total + amount,
     }));
 });
@@ -109,11 +127,54 @@ ponder.on("Settlement:Claimed", async ({ event, context }) => {
     }));
 });
 
-ponder.on("Settlement:SettlementSkipped", async ({ event, context }) => {
-  await context.db.insert(skippedSettlements).values({
+ponder.on("Settlement:BondPosted", async ({ event, context }) => {
+  const row = await books(context.db, event.args.executor);
+  // The event carries the bond after the addition: take it as is rather than re-deriving it.
+  await context.db
+    .update(executorBooks, { id: row.id })
+    .set((b) => ({ bond: event.args.bond, bondPosted: b.bondPosted + event.args.amount }));
+});
+
+ponder.on("Settlement:ExitBegun", async ({ event, context }) => {
+  const row = await books(context.db, event.args.executor);
+  await context.db.update(executorBooks, { id: row.id }).set({ exitWithdrawableAt: BigInt(event.args.withdrawableAt) });
+});
+
+ponder.on("Settlement:BondWithdrawn", async ({ event, context }) => {
+  const row = await books(context.db, event.args.executor);
+  await context.db
+    .update(executorBooks, { id: row.id })
+    .set((b) => ({ bond: 0n, bondWithdrawn: b.bondWithdrawn + event.args.amount, exitWithdrawableAt: null }));
+});
+
+ponder.on("Settlement:Slashed", async ({ event, context }) => {
+  const { executor, receiptId, payer, reason, paid, bounty } = event.args;
+  const reasonName = SLASH_REASONS[reason] ?? `unknown-${reason}`;
+  await context.db.insert(slashes).values({
+    id: `${receiptId}:${reasonName}`,
+    executor,
+    receiptId,
+    payer,
+    reason: reasonName,
+    paid,
+    bounty,
+    blockNumber: event.block.number,
+    timestamp: event.block.timestamp,
+    transactionHash: event.transaction.hash,
+  });
+  const row = await books(context.db, executor);
+  await context.db.update(executorBooks, { id: row.id }).set((b) => ({
+    bond: b.bond > paid + bounty ? b.bond - paid - bounty : 0n,
+    bondSlashed: b.bondSlashed + paid + bounty,
+    slashCount: b.slashCount + 1,
+  }));
+});
+
+ponder.on("Settlement:SurplusSwept", async ({ event, context }) => {
+  await context.db.insert(surplusSweeps).values({
     id: `${event.transaction.hash}:${event.log.logIndex}`,
-    receiptId: event.args.receiptId,
-    reason: event.args.reason,
+    to: event.args.to,
+    amount: event.args.amount,
     blockNumber: event.block.number,
     transactionHash: event.transaction.hash,
   });

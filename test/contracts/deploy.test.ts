@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPublicClient, getContract, http } from "viem";
 import { abiModulePath, renderAbiModule } from "../../scripts/export-abis.ts";
 import { deployGlassbox, HARDHAT_DEV_KEY_0 } from "../../contracts/scripts/deploy.ts";
-import { settlementAbi } from "../../sdk/abi.ts";
+import { capabilityRegistryAbi, settlementAbi } from "../../sdk/abi.ts";
 import { DeploymentError, parseDeployment } from "../../sdk/deployment.ts";
 import { loadDeployment } from "../../sdk/deployments.ts";
 
@@ -80,11 +80,25 @@ describe("contracts/scripts/deploy.ts against a real hardhat node", () => {
     const settlement = getContract({ address: loaded.contracts.settlement, abi: settlementAbi, client });
     expect(await settlement.read.registry()).toBe(loaded.contracts.registry);
     expect(await settlement.read.usdc()).toBe(loaded.contracts.usdc);
+    // The deployer is the surplus recipient unless one is given; the registry knows Settlement and its token.
+    expect(await settlement.read.surplusRecipient()).toBe("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+    const registry = getContract({ address: loaded.contracts.registry, abi: capabilityRegistryAbi, client });
+    expect(await registry.read.settlement()).toBe(loaded.contracts.settlement);
+    expect(await registry.read.token()).toBe(loaded.contracts.usdc);
     expect(loaded.startBlock).toBeLessThanOrEqual(Number(await client.getBlockNumber()));
 
     // With an existing USDC, no token is deployed.
-    const again = await deployGlassbox({ rpcUrl, deployerKey: HARDHAT_DEV_KEY_0, usdc: loaded.contracts.usdc, write: false });
+    const surplusRecipient = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    const again = await deployGlassbox({
+      rpcUrl,
+      deployerKey: HARDHAT_DEV_KEY_0,
+      usdc: loaded.contracts.usdc,
+      surplusRecipient,
+      write: false,
+    });
     expect(again.contracts.usdc).toBe(loaded.contracts.usdc);
+    const second = getContract({ address: again.contracts.settlement, abi: settlementAbi, client });
+    expect(await second.read.surplusRecipient()).toBe(surplusRecipient);
     expect(again.contracts.registry).not.toBe(loaded.contracts.registry);
   });
 

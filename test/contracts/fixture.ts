@@ -40,8 +40,12 @@ export interface SignedReceipt {
   signature: Hex;
 }
 
-export async function deployGlassboxFixture() {
-  const connection = await network.create();
+/**
+ * Deploys a fresh chain. `hardfork` picks an older EVM (e.g. "cancun", before EIP-7623's calldata floor) for
+ * benchmarks that report execution gas apart from the floor; the default is Hardhat's latest.
+ */
+export async function deployGlassboxFixture(options: { hardfork?: string } = {}) {
+  const connection = await network.create(options.hardfork ? { override: { hardfork: options.hardfork } } : undefined);
   const { viem, networkHelpers } = connection;
   const publicClient = await viem.getPublicClient();
   const wallets = await viem.getWalletClients();

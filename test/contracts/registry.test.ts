@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { zeroAddress, zeroHash, type Hex } from "viem";
+import { getAddress, getContract, zeroAddress, zeroHash, type Hex } from "viem";
+import { capabilityRegistryAbi } from "../../sdk/abi.ts";
 import { packageIdOf, scopeIdOf, sha256Hex, versionIdOf } from "../../sdk/ids.ts";
 import { AccessMode, addrOf, deployGlassboxFixture, versionInput, type Fixture } from "./fixture.ts";
 
@@ -344,9 +345,16 @@ describe("CapabilityRegistry: versions", () => {
       "SettlementAlreadySet",
       [f.settlement.address],
     );
-    const fresh = await f.viem.deployContract("CapabilityRegistry");
+    const deployed = await f.viem.deployContract("CapabilityRegistry");
+    const fresh = getContract({
+      address: getAddress(deployed.address),
+      abi: capabilityRegistryAbi,
+      client: { public: f.publicClient, wallet: f.deployer },
+    });
     await f.viem.assertions.revertWithCustomErrorWithArgs(
-      fresh.write.setSettlement([f.settlement.address], { account: f.other.account }),
+      getContract({ address: fresh.address, abi: capabilityRegistryAbi, client: { public: f.publicClient, wallet: f.other } }).write.setSettlement([
+        f.settlement.address,
+      ]),
       fresh,
       "NotDeployer",
       [addrOf(f.other)],

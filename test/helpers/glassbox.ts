@@ -14,7 +14,6 @@ import { capabilityRegistryAbi, localUsdcAbi, settlementAbi } from "../../sdk/ab
 import type { Deployment } from "../../sdk/deployment.ts";
 import { packageIdOf, sha256Hex, versionIdOf } from "../../sdk/ids.ts";
 import { ACCESS_MODE_CODE, canonicalManifestJson, type AccessMode, type Manifest, type Split } from "../../sdk/manifest.ts";
-import type { SettlementItem } from "./payments.ts";
 
 /** A valid manifest (sdk/manifest.ts) for tests: override any field. */
 export function testManifest(overrides: Partial<Manifest> & { name: string; version: string; recipient: Address }): Manifest {
@@ -144,12 +143,13 @@ export class GlassboxActor {
     await this.confirm(hash, "registerExecutor");
   }
 
-  async updateExecutor(endpoint: string, feePerCall: bigint): Promise<void> {
+  /** The fee is fixed at registration: only the endpoint changes. */
+  async updateExecutor(endpoint: string): Promise<void> {
     const hash = await this.wallet.writeContract({
       address: this.deployment.contracts.registry,
       abi: capabilityRegistryAbi,
       functionName: "updateExecutor",
-      args: [endpoint, feePerCall],
+      args: [endpoint],
     });
     await this.confirm(hash, "updateExecutor");
   }
@@ -173,24 +173,6 @@ export class GlassboxActor {
       args: [to, amount],
     });
     await this.confirm(hash, "mint");
-  }
-
-  /** Settles items in one transaction; returns the receipt ids that settled and those skipped. */
-  async settleBatch(items: SettlementItem[], gas?: bigint): Promise<{ settled: Hex[]; skipped: Hex[]; receipt: TransactionReceipt }> {
-    const hash = await this.wallet.writeContract({
-      address: this.deployment.contracts.settlement,
-      abi: settlementAbi,
-      functionName: "settleBatch",
-      args: [items],
-      ...(gas ? { gas } : {}),
-    });
-    const receipt = await this.confirm(hash, "settleBatch");
-    const logs = parseEventLogs({ abi: settlementAbi, logs: receipt.logs });
-    return {
-      settled: logs.flatMap((l) => (l.eventName === "Settled" ? [l.args.receiptId] : [])),
-      skipped: logs.flatMap((l) => (l.eventName === "SettlementSkipped" ? [l.args.receiptId] : [])),
-      receipt,
-    };
   }
 
   async claim(): Promise<bigint> {

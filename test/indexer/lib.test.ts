@@ -6,6 +6,7 @@ import { searchTextOf } from "../../indexer/lib/catalog.ts";
 import { parseManifest } from "../../indexer/lib/manifest.ts";
 import { BadParameterError, amountParam, integerParam, prefixTsQuery, rejectUnknown } from "../../indexer/lib/params.ts";
 import { loadSettings } from "../../indexer/lib/settings.ts";
+import { BATCH_SETTLEMENT_ADDRESS } from "../../sdk/x402-contracts.ts";
 import { canonicalManifestJson } from "../../sdk/manifest.ts";
 import { testManifest } from "../helpers/glassbox.ts";
 
@@ -114,6 +115,9 @@ describe("indexer settings", () => {
       rpcUrl: "http://127.0.0.1:9999",
       registry,
       settlement,
+      usdc,
+      // Older deployment files have no x402 contracts: the canonical channel contract address.
+      batchSettlement: BATCH_SETTLEMENT_ADDRESS,
       startBlock: 7,
       pollingIntervalMs: 100,
       database: { kind: "pglite", directory: dir },
@@ -125,8 +129,13 @@ describe("indexer settings", () => {
 
   it("works from env alone and explains what is missing or malformed", () => {
     expect(loadSettings({ GLASSBOX_REGISTRY: registry, GLASSBOX_SETTLEMENT: settlement, GLASSBOX_CHAIN_ID: "8453" }, dir)).toEqual(
-      expect.objectContaining({ chainId: 8453, registry, settlement, startBlock: 0, pollingIntervalMs: 1000 }),
+      // Without GLASSBOX_USDC the token is left for ponder.config.ts to read from Settlement.
+      expect.objectContaining({ chainId: 8453, registry, settlement, usdc: undefined, batchSettlement: BATCH_SETTLEMENT_ADDRESS, startBlock: 0, pollingIntervalMs: 1000 }),
     );
+    expect(loadSettings({ GLASSBOX_REGISTRY: registry, GLASSBOX_SETTLEMENT: settlement, GLASSBOX_USDC: usdc.toLowerCase(), GLASSBOX_BATCH_SETTLEMENT: registry }, dir)).toEqual(
+      expect.objectContaining({ usdc, batchSettlement: registry }),
+    );
+    expect(() => loadSettings({ GLASSBOX_REGISTRY: registry, GLASSBOX_SETTLEMENT: settlement, GLASSBOX_USDC: "usdc" }, dir)).toThrow(/GLASSBOX_USDC must be/);
     expect(() => loadSettings({ GLASSBOX_DEPLOYMENTS: path.join(dir, "missing.json") }, dir)).toThrow(/does not exist: deploy the contracts first/);
     const broken = path.join(dir, "broken.json");
     writeFileSync(broken, "{");

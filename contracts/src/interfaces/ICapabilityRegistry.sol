@@ -68,8 +68,11 @@ interface ICapabilityRegistry {
         string endpoint;
     }
 
+    /// @notice A scope was claimed by its first registrant.
     event ScopeClaimed(bytes32 indexed scopeId, string scope, address indexed owner);
+    /// @notice A scope changed owner.
     event ScopeTransferred(bytes32 indexed scopeId, address indexed from, address indexed to);
+    /// @notice A package (or a fork: parentVersionId non-zero) was registered.
     event PackageRegistered(
         bytes32 indexed packageId,
         string name,
@@ -78,8 +81,11 @@ interface ICapabilityRegistry {
         uint16 upstreamShareBps,
         uint16 minForkShareBps
     );
+    /// @notice A package changed owner.
     event PackageTransferred(bytes32 indexed packageId, address indexed from, address indexed to);
+    /// @notice The minimum upstream share for new forks of a package changed.
     event MinForkShareUpdated(bytes32 indexed packageId, uint16 minForkShareBps);
+    /// @notice A version was published, with everything an indexer needs.
     event VersionPublished(
         bytes32 indexed versionId,
         bytes32 indexed packageId,
@@ -91,34 +97,58 @@ interface ICapabilityRegistry {
         Split[] splits,
         string manifest
     );
+    /// @notice A version was yanked.
     event VersionYanked(bytes32 indexed versionId, bytes32 indexed packageId);
+    /// @notice An operator registered as an executor with an immutable fee per call.
     event ExecutorRegistered(address indexed operator, string endpoint, uint256 feePerCall);
     /// @dev feePerCall is the (unchanged, immutable) registered fee, repeated for indexers.
     event ExecutorUpdated(address indexed operator, string endpoint, uint256 feePerCall);
+    /// @notice An executor retired for good.
     event ExecutorDeregistered(address indexed operator);
     /// @notice The registry learned the Settlement contract (and its token), once, from the deployer.
     event SettlementSet(address indexed settlement, address indexed token);
 
+    /// @notice Not `scope/name` of 1-64 chars of [a-z0-9-] each, no leading or trailing dash.
     error InvalidName(string name);
+    /// @notice An empty or over-long version string.
     error InvalidVersion(string version);
+    /// @notice The scope belongs to another address.
     error ScopeOwnedByAnother(string scope, address owner);
+    /// @notice Only the scope's owner may do this.
     error NotScopeOwner(bytes32 scopeId, address caller);
+    /// @notice The package name is registered already.
     error NameTaken(string name);
+    /// @notice No such package.
     error UnknownPackage(bytes32 packageId);
+    /// @notice Only the package's owner may do this.
     error NotPackageOwner(bytes32 packageId, address caller);
+    /// @notice Versions are immutable: this one is published already.
     error VersionExists(bytes32 versionId);
+    /// @notice No such version.
     error UnknownVersion(bytes32 versionId);
+    /// @notice The version is yanked already.
     error AlreadyYanked(bytes32 versionId);
+    /// @notice A yanked version cannot be forked.
     error ParentYanked(bytes32 parentVersionId);
+    /// @notice The splits break a rule named in `reason`.
     error InvalidSplits(string reason);
+    /// @notice Basis points above 10000.
     error InvalidBps(uint256 bps);
+    /// @notice A fork must pay its parent package at least its minForkShareBps.
     error UpstreamShareTooLow(uint16 upstreamShareBps, uint16 minForkShareBps);
+    /// @notice The fork chain would exceed MAX_FORK_DEPTH.
     error ForkTooDeep(uint8 depth, uint8 maxDepth);
+    /// @notice sha256(manifest) differs from hashes.manifestHash.
     error ManifestHashMismatch(bytes32 expected, bytes32 actual);
+    /// @notice Pricing that does not fit the access mode (named in `reason`).
     error InvalidPricing(string reason);
+    /// @notice An address argument was zero.
     error ZeroAddress();
+    /// @notice An empty or over-long executor endpoint.
     error InvalidEndpoint();
+    /// @notice The operator is not an active executor.
     error UnknownExecutor(address operator);
+    /// @notice The operator is registered already.
     error ExecutorAlreadyRegistered(address operator);
     /// @notice The operator deregistered once and can never register again (its old receipts stay as they were).
     error ExecutorRetired(address operator);
@@ -134,6 +164,7 @@ interface ICapabilityRegistry {
 
     /// @notice Claims a scope (the part of a name before the slash) for msg.sender.
     function claimScope(string calldata scope) external returns (bytes32 scopeId);
+    /// @notice Moves a scope (and the right to register names under it) to newOwner; owner only.
     function transferScope(string calldata scope, address newOwner) external;
 
     /// @notice Registers `scope/name`; claims the scope for msg.sender if unclaimed, else msg.sender must own it.
@@ -142,12 +173,16 @@ interface ICapabilityRegistry {
     function registerFork(string calldata name, bytes32 parentVersionId, uint16 upstreamShareBps, uint16 minForkShareBps)
         external
         returns (bytes32 packageId);
+    /// @notice Moves a package to newOwner; owner only.
     function transferPackage(bytes32 packageId, address newOwner) external;
+    /// @notice Sets the upstream share new forks of this package must pay at least; owner only.
     function setMinForkShare(bytes32 packageId, uint16 minForkShareBps) external;
 
+    /// @notice Publishes an immutable version of an owned package (hashes, pricing, splits, manifest).
     function publishVersion(bytes32 packageId, string calldata version, VersionInput calldata input)
         external
         returns (bytes32 versionId);
+    /// @notice Marks a version yanked (not deleted): no new forks of it; calls already served stay payable.
     function yankVersion(bytes32 versionId) external;
 
     /// @notice Registers msg.sender as an executor with an immutable fee per paid call. Refused for a retired operator.
@@ -162,14 +197,22 @@ interface ICapabilityRegistry {
     /// @notice The Settlement contract (zero until setSettlement).
     function settlement() external view returns (address);
 
+    /// @notice The owner of a scope (zero when unclaimed).
     function scopeOwner(string calldata scope) external view returns (address);
+    /// @notice A package's record; reverts UnknownPackage.
     function getPackage(bytes32 packageId) external view returns (PackageInfo memory);
+    /// @notice A version's record; reverts UnknownVersion.
     function getVersion(bytes32 versionId) external view returns (VersionInfo memory);
+    /// @notice A version's revenue splits; reverts UnknownVersion.
     function getSplits(bytes32 versionId) external view returns (Split[] memory);
     /// @notice Every version of a package in publication order (yanked ones included).
     function getVersionIds(bytes32 packageId) external view returns (bytes32[] memory);
+    /// @notice An executor's record (all zero when never registered).
     function getExecutor(address operator) external view returns (ExecutorInfo memory);
+    /// @notice Whether the operator is registered and not retired.
     function isActiveExecutor(address operator) external view returns (bool);
+    /// @notice keccak256 of a valid `scope/name`; reverts InvalidName.
     function packageIdOf(string calldata name) external pure returns (bytes32);
+    /// @notice keccak256(abi.encode(packageId, version)).
     function versionIdOf(bytes32 packageId, string calldata version) external pure returns (bytes32);
 }

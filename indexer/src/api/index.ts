@@ -1,8 +1,24 @@
 import { db } from "ponder:api";
-import schema, { accountPackageCredits, accounts, claims, executors, forks, packages, receipts, versions } from "ponder:schema";
+import schema, {
+  accountPackageCredits,
+  accounts,
+  channelReceivers,
+  channels,
+  claims,
+  exactPayments,
+  executorBooks,
+  executors,
+  forks,
+  packages,
+  royaltyBatches,
+  royaltyBatchVersions,
+  slashes,
+  versions,
+} from "ponder:schema";
 import { Hono, type Context } from "hono";
-import { asc, client, desc, eq, graphql, sql } from "ponder";
-import { isAddress } from "viem";
+import { and, asc, desc, eq, graphql, client, inArray, or, sql } from "ponder";
+import { isAddress, type Address } from "viem";
+import type { ExecutorEntry } from "../../../sdk/catalog-api.ts";
 import { PACKAGE_NAME_PATTERN } from "../../../sdk/ids.ts";
 import { ACCESS_MODES } from "../../lib/catalog.ts";
 import {
@@ -15,7 +31,8 @@ import {
   rejectUnknown,
   textParam,
 } from "../../lib/params.ts";
-import { executorJson, packageSummaryJson, versionJson, type SearchRow } from "../../lib/shapes.ts";
+import { PendingRoyaltyReader } from "../../lib/pending-royalties.ts";
+import { channelJson, creditsJson, executorJson, packageSummaryJson, slashJson, versionJson, type SearchRow } from "../../lib/shapes.ts";
 
 const app = new Hono();
 
@@ -30,8 +47,13 @@ app.onError((error, c) => {
 
 const notFound = (c: Context, message: string) => c.json({ error: message }, 404);
 
-/** Payments listed per account (newest first); `spent` still sums them all. */
-const RECENT_PAYMENTS = 50;
+/** Payments, slashes and batches listed per account or executor (newest first); totals still sum them all. */
+const RECENT_ROWS = 50;
+
+/** Most executors asked for pending royalties per page (the cheapest first). */
+const MAX_EXECUTORS_ASKED = 32;
+
+const pendingRoyalties = new PendingRoyaltyReader();
 
 /** Upper bound on the upstream walk: the contract bounds fork depth far below this. */
 const MAX_UPSTREAM_HOPS = 64;
@@ -59,14 +81,14 @@ app.get("/search", async (c) => {
   if (license) filters.push(sql`lower(license) = lower(${license})`);
   if (hasForks !== undefined) filters.push(hasForks ? sql`fork_count > 0` : sql`fork_count = 0`);
 
-  // Relevance first, scaled up by real usage: distinct payers count more than raw call volume.
-  const usage = sql`(1 + ln(1 + distinct_payers::float8) + 0.5 * ln(1 + paid_calls::float8))`;
+  // Relevance first, scaled up by real (settled) usage.
+  const usage = sql`(1 + 0.5 * ln(1 + paid_calls::float8))`;
   const relevance = tsQuery ? sql`ts_rank(to_tsvector('english', search_text), to_tsquery('english', ${tsQuery}))` : sql`1`;
   const result = await db.execute(sql`
     SELECT id, name, owner, description, keywords, license, access_mode, price::text AS price,
       fuel_price_per_million::text AS fuel_price_per_million, latest_version_id, latest_version, function_names,
       fork_count, parent_version_id, upstream_share_bps, fork_depth, paid_calls::text AS paid_calls,
-      distinct_payers, royalty_revenue::text AS royalty_revenue,
+      royalty_revenue::text AS royalty_revenue,
       (${relevance} * ${usage})::float8 AS score, count(*) OVER () AS total
     FROM ${packages}
     WHERE ${sql.join(filters, sql` AND `)}
@@ -131,6 +153,14 @@ app.get("/packages/:scope/:name", async (c) => {
     .where(eq(accountPackageCredits.packageId, pkg.id))
     .orderBy(desc(accountPackageCredits.total), asc(accountPackageCredits.account));
 
+  const asked = await db
+    .select({ address: executors.id, endpoint: executors.endpoint })
+    .from(executors)
+    .where(eq(executors.active, true))
+    .orderBy(asc(executors.feePerCall), asc(executors.id))
+    .limit(MAX_EXECUTORS_ASKED);
+  const pending = await pendingRoyalties.forVersions(asked, pkg.versionIds);
+
   return c.json({
     package: {
       packageId: pkg.id,
@@ -159,24 +189,20 @@ app.get("/packages/:scope/:name", async (c) => {
     upstream,
     earnings: {
       paidCalls: pkg.paidCalls.toString(),
-      distinctPayers: pkg.distinctPayers,
       royaltyRevenue: pkg.royaltyRevenue.toString(),
-      executorFees: pkg.executorFees.toString(),
-      recipients: recipients.map((r) => ({
-        account: r.account,
-        royalty: r.royalty.toString(),
-        upstream: r.upstream.toString(),
-        executorFee: r.executorFee.toString(),
-        total: r.total.toString(),
-      })),
+      recipients: recipients.map((r) => ({ account: r.account, ...creditsJson(r) })),
     },
+    pendingRoyalties: pending,
   });
 });
 
 /** Longest bucket series one answer holds (the newest buckets are kept). */
 const MAX_ACTIVITY_BUCKETS = 1_000;
 
-/** Settled calls of a package over time, in buckets of `interval` seconds of block time (empty buckets omitted). */
+/**
+ * Settled royalty lines of a package over time, in buckets of `interval` seconds of block time (empty buckets
+ * omitted), from the itemized royalty batches.
+ */
 app.get("/packages/:scope/:name/activity", async (c) => {
   const query = c.req.query();
   rejectUnknown(query, ["interval"]);
@@ -186,19 +212,46 @@ app.get("/packages/:scope/:name/activity", async (c) => {
   if (!pkg) return notFound(c, `No package named "${name}" is registered.`);
   const buckets = await db
     .select({
-      start: sql<string>`(floor(${receipts.timestamp} / ${interval}) * ${interval})::text`,
-      paidCalls: sql<string>`count(*)::text`,
-      royaltyRevenue: sql<string>`sum(${receipts.royalty})::text`,
-      executorFees: sql<string>`sum(${receipts.executorFee})::text`,
+      start: sql<string>`(floor(${royaltyBatchVersions.timestamp} / ${interval}) * ${interval})::text`,
+      paidCalls: sql<string>`sum(${royaltyBatchVersions.lines})::text`,
+      royaltyRevenue: sql<string>`sum(${royaltyBatchVersions.amount})::text`,
     })
-    .from(receipts)
-    .where(eq(receipts.packageId, pkg.id))
+    .from(royaltyBatchVersions)
+    .where(eq(royaltyBatchVersions.packageId, pkg.id))
     // By position: the bucket expression's parameters would not compare equal by value.
     .groupBy(sql`1`)
     .orderBy(sql`1 desc`)
     .limit(MAX_ACTIVITY_BUCKETS);
   return c.json({ interval, buckets: buckets.reverse() });
 });
+
+/** Registry rows joined with their Settlement books and payee revenue, in one query per table. */
+async function executorEntries(rows: (typeof executors.$inferSelect)[]): Promise<ExecutorEntry[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const books = await db.select().from(executorBooks).where(inArray(executorBooks.id, ids));
+  const receivers = await db.select().from(channelReceivers).where(inArray(channelReceivers.receiver, ids)).orderBy(asc(channelReceivers.token));
+  const exact = await db
+    .select({ executor: exactPayments.executor, payments: sql<number>`count(*)::int`, amount: sql<string>`sum(${exactPayments.amount})::text` })
+    .from(exactPayments)
+    .where(inArray(exactPayments.executor, ids))
+    .groupBy(exactPayments.executor);
+  return rows.map((row) => {
+    const paid = exact.find((x) => x.executor === row.id);
+    return executorJson(row, books.find((b) => b.id === row.id), {
+      channels: receivers.filter((r) => r.receiver === row.id).map((r) => ({ token: r.token, claimed: r.claimed, swept: r.swept })),
+      exactPayments: paid?.payments ?? 0,
+      exactAmount: BigInt(paid?.amount ?? 0),
+    });
+  });
+}
+
+function addressParam(value: string, parameter: string): Address {
+  if (!isAddress(value, { strict: false })) {
+    throw new BadParameterError(parameter, `"${parameter}" must be an address (0x followed by 40 hex digits), got ${JSON.stringify(value)}.`);
+  }
+  return value.toLowerCase() as Address;
+}
 
 app.get("/executors", async (c) => {
   const query = c.req.query();
@@ -209,76 +262,131 @@ app.get("/executors", async (c) => {
     .from(executors)
     .where(active === undefined ? undefined : eq(executors.active, active))
     .orderBy(desc(executors.active), asc(executors.feePerCall), asc(executors.id));
-  return c.json({ executors: rows.map(executorJson) });
+  return c.json({ executors: await executorEntries(rows) });
+});
+
+app.get("/executors/:address", async (c) => {
+  rejectUnknown(c.req.query(), []);
+  const address = addressParam(c.req.param("address"), "address");
+  const [row] = await db.select().from(executors).where(eq(executors.id, address)).limit(1);
+  if (!row) return notFound(c, `No executor ${address} was ever registered.`);
+  const [entry] = await executorEntries([row]);
+  const slashRows = await db.select().from(slashes).where(eq(slashes.executor, address)).orderBy(desc(slashes.blockNumber), asc(slashes.id)).limit(RECENT_ROWS);
+  const batchRows = await db
+    .select()
+    .from(royaltyBatches)
+    .where(eq(royaltyBatches.executor, address))
+    .orderBy(desc(royaltyBatches.firstSeq))
+    .limit(RECENT_ROWS);
+  const lines = batchRows.length
+    ? await db
+        .select({ line: royaltyBatchVersions, name: versions.packageName, version: versions.version })
+        .from(royaltyBatchVersions)
+        .leftJoin(versions, eq(versions.id, royaltyBatchVersions.versionId))
+        .where(inArray(royaltyBatchVersions.batchId, batchRows.map((b) => b.id)))
+        .orderBy(asc(royaltyBatchVersions.id))
+    : [];
+  return c.json({
+    executor: entry,
+    slashes: slashRows.map(slashJson),
+    batches: batchRows.map((b) => ({
+      firstSeq: b.firstSeq.toString(),
+      count: b.count.toString(),
+      total: b.total.toString(),
+      batchHash: b.batchHash,
+      itemized: b.itemized,
+      versions: lines
+        .filter((l) => l.line.batchId === b.id)
+        .map((l) => ({ versionId: l.line.versionId, name: l.name ?? null, version: l.version ?? null, lines: l.line.lines.toString(), amount: l.line.amount.toString() })),
+      blockNumber: b.blockNumber.toString(),
+      timestamp: b.timestamp.toString(),
+      transactionHash: b.transactionHash,
+    })),
+  });
+});
+
+app.get("/channels", async (c) => {
+  const query = c.req.query();
+  rejectUnknown(query, ["payer", "receiver", "limit", "offset"]);
+  const payer = query.payer === undefined ? undefined : addressParam(query.payer, "payer");
+  const receiver = query.receiver === undefined ? undefined : addressParam(query.receiver, "receiver");
+  const limit = integerParam(query, "limit", 100, 1, 1_000);
+  const offset = integerParam(query, "offset", 0, 0, 1_000_000);
+  const filters = [payer ? eq(channels.payer, payer) : undefined, receiver ? eq(channels.receiver, receiver) : undefined].filter((f) => f !== undefined);
+  const rows = await db
+    .select()
+    .from(channels)
+    .where(filters.length ? and(...filters) : undefined)
+    .orderBy(desc(channels.createdBlock), asc(channels.id))
+    .limit(limit)
+    .offset(offset);
+  return c.json({ channels: rows.map(channelJson) });
 });
 
 app.get("/accounts/:address", async (c) => {
-  const address = c.req.param("address");
-  if (!isAddress(address, { strict: false })) {
-    throw new BadParameterError("address", `"${address}" is not an address: expected 0x followed by 40 hex digits.`);
-  }
-  const account = address.toLowerCase() as `0x${string}`;
+  rejectUnknown(c.req.query(), []);
+  const account = addressParam(c.req.param("address"), "address");
   const [balance] = await db.select().from(accounts).where(eq(accounts.id, account)).limit(1);
   const credits = await db
     .select({ credit: accountPackageCredits, name: packages.name })
     .from(accountPackageCredits)
     .leftJoin(packages, eq(packages.id, accountPackageCredits.packageId))
     .where(eq(accountPackageCredits.account, account))
-    .orderBy(desc(accountPackageCredits.total));
+    .orderBy(desc(accountPackageCredits.total), asc(accountPackageCredits.packageId));
   const claimRows = await db.select().from(claims).where(eq(claims.account, account)).orderBy(asc(claims.blockNumber));
   const owned = await db.select({ name: packages.name }).from(packages).where(eq(packages.owner, account)).orderBy(asc(packages.name));
-  const [executor] = await db.select().from(executors).where(eq(executors.id, account)).limit(1);
-  const [spent] = await db
-    .select({
-      paidCalls: sql<string>`count(*)::text`,
-      royalty: sql<string>`coalesce(sum(${receipts.royalty}), 0)::text`,
-      executorFees: sql<string>`coalesce(sum(${receipts.executorFee}), 0)::text`,
-    })
-    .from(receipts)
-    .where(eq(receipts.payer, account));
+  const executorRows = await db.select().from(executors).where(eq(executors.id, account)).limit(1);
+  const [executor] = await executorEntries(executorRows);
+  const channelRows = await db
+    .select()
+    .from(channels)
+    .where(or(eq(channels.payer, account), eq(channels.receiver, account)))
+    .orderBy(desc(channels.createdBlock), asc(channels.id));
+  const asPayer = channelRows.filter((ch) => ch.payer === account);
+  const [exact] = await db
+    .select({ payments: sql<number>`count(*)::int`, amount: sql<string>`coalesce(sum(${exactPayments.amount}), 0)::text` })
+    .from(exactPayments)
+    .where(eq(exactPayments.payer, account));
   const payments = await db
-    .select({ receipt: receipts, name: packages.name, version: versions.version })
-    .from(receipts)
-    .leftJoin(versions, eq(versions.id, receipts.versionId))
-    .leftJoin(packages, eq(packages.id, receipts.packageId))
-    .where(eq(receipts.payer, account))
-    .orderBy(desc(receipts.blockNumber), asc(receipts.id))
-    .limit(RECENT_PAYMENTS);
+    .select()
+    .from(exactPayments)
+    .where(eq(exactPayments.payer, account))
+    .orderBy(desc(exactPayments.blockNumber), asc(exactPayments.id))
+    .limit(RECENT_ROWS);
+  const slashRows = await db.select().from(slashes).where(eq(slashes.payer, account)).orderBy(desc(slashes.blockNumber), asc(slashes.id)).limit(RECENT_ROWS);
+
+  const sum = (pick: (ch: (typeof asPayer)[number]) => bigint) => asPayer.reduce((n, ch) => n + pick(ch), 0n);
+  const paid = sum((ch) => ch.claimed);
+  const exactAmount = BigInt(exact?.amount ?? 0);
   return c.json({
     account,
     credited: (balance?.credited ?? 0n).toString(),
     claimed: (balance?.claimed ?? 0n).toString(),
     claimable: (balance?.claimable ?? 0n).toString(),
-    earnings: credits.map(({ credit, name }) => ({
-      packageId: credit.packageId,
-      name: name ?? null,
-      royalty: credit.royalty.toString(),
-      upstream: credit.upstream.toString(),
-      executorFee: credit.executorFee.toString(),
-      total: credit.total.toString(),
-    })),
+    earnings: credits.map(({ credit, name }) => ({ packageId: credit.packageId, name: name ?? null, ...creditsJson(credit) })),
     claims: claimRows.map((r) => ({ to: r.to, amount: r.amount.toString(), blockNumber: r.blockNumber.toString(), transactionHash: r.transactionHash })),
     packages: owned.map((p) => p.name),
-    executor: executor ? executorJson(executor) : null,
+    executor: executor ?? null,
+    channels: { asPayer: asPayer.map(channelJson), asReceiver: channelRows.filter((ch) => ch.receiver === account).map(channelJson) },
     spent: {
-      paidCalls: spent?.paidCalls ?? "0",
-      royalty: spent?.royalty ?? "0",
-      executorFees: spent?.executorFees ?? "0",
-      total: (BigInt(spent?.royalty ?? 0) + BigInt(spent?.executorFees ?? 0)).toString(),
+      paid: paid.toString(),
+      deposited: sum((ch) => ch.deposited).toString(),
+      returned: sum((ch) => ch.withdrawn + ch.refunded).toString(),
+      available: sum((ch) => ch.balance - ch.claimed).toString(),
+      exact: exactAmount.toString(),
+      exactPayments: exact?.payments ?? 0,
+      total: (paid + exactAmount).toString(),
     },
-    payments: payments.map(({ receipt, name, version }) => ({
-      receiptId: receipt.id,
-      name: name ?? null,
-      version: version ?? null,
-      versionId: receipt.versionId,
-      executor: receipt.executor,
-      royalty: receipt.royalty.toString(),
-      executorFee: receipt.executorFee.toString(),
-      timestamp: receipt.timestamp.toString(),
-      transactionHash: receipt.transactionHash,
+    payments: payments.map((p) => ({
+      executor: p.executor,
+      amount: p.amount.toString(),
+      nonce: p.nonce,
+      blockNumber: p.blockNumber.toString(),
+      timestamp: p.timestamp.toString(),
+      transactionHash: p.transactionHash,
     })),
+    slashes: slashRows.map(slashJson),
   });
 });
-
 
 export default app;
