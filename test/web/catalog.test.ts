@@ -2,7 +2,8 @@
  * The web catalog in a real browser (headless Debian Chromium, playwright-core) against the real
  * stack `npm start` runs: a Hardhat chain, the contracts, Ponder, an executor and the built catalog.
  * Wallets are injected EIP-1193 providers announced through EIP-6963, signing with Hardhat dev keys
- * for real: transactions land on the chain, payments are real x402 EIP-3009 authorizations.
+ * for real: transactions land on the chain, payments are real x402 payments (a batch-settlement channel
+ * deposit and vouchers, or an exact EIP-3009 transfer) that the executor claims and settles on-chain.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -28,6 +29,10 @@ const agent = devAccount(DEV_ROLES.agent);
 const MARKDOWN_PRICE = 2_000n;
 const SEMVER_PRICE = 500n;
 const EXECUTOR_FEE = 100n; // the dev stack's
+const EXECUTOR_BOND = 100_000_000n; // the dev stack's
+const MARKDOWN_CALL = MARKDOWN_PRICE + EXECUTOR_FEE;
+/** The stock client's deposit under the page's per-call limit: five calls' worth. */
+const MARKDOWN_DEPOSIT = 5n * MARKDOWN_CALL;
 
 /** Polls until `done(value)`; on timeout the error shows the last value read. */
 function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
@@ -87,7 +92,7 @@ async function connect(page: Page): Promise<void> {
 beforeAll(async () => {
   home = await mkdtemp(path.join(tmpdir(), "glassbox-web-"));
   shots = path.join(home, "screenshots");
-  [stack, browser] = await Promise.all([startTestStack({ stateDir: path.join(home, "stack") }), launchBrowser()]);
+  [stack, browser] = await Promise.all([startTestStack({ stateDir: path.join(home, "stack"), claimIntervalMs: 2_000 }), launchBrowser()]);
   if (!stack.webUrl) throw new Error("the dev stack did not serve the web catalog (see its log above)");
   await publishSample("markdown", maintainer);
   await publishSample("markdown-plus", forkAuthor);
@@ -154,8 +159,19 @@ describe("a reader without a wallet", () => {
   });
 });
 
+/** The deposit confirmation the page shows before any USDC is locked in a channel. */
+function depositDialog(page: Page) {
+  return page.getByRole("group", { name: "Confirm the deposit" });
+}
+
+/** A channel's on-chain balance and what the executor claimed (zero for a channel never opened). */
+async function channelOnChain(payer: LocalAccount): Promise<{ balance: bigint; totalClaimed: bigint }> {
+  const status = await sdk().channels.status(payer.address, stack.executorUrl);
+  return { balance: status.balance, totalClaimed: status.totalClaimed };
+}
+
 describe("an agent-like user", () => {
-  it("tries a function with a form made from the WIT, pays from the wallet over x402, sees the verified receipt, then the spend", async () => {
+  it("tries a function with a form made from the WIT, opens a payment channel with the deposit it confirmed, sees the verified receipt and the channel, then the spend", async () => {
     const { context, page, wallet } = await open(agent);
     await page.goto(`${stack.webUrl}/#/packages/acme/markdown`);
     await connect(page);
@@ -166,21 +182,41 @@ describe("an agent-like user", () => {
     await expect.poll(() => form.getByLabel(/^markdown/).inputValue()).not.toBe("");
     await form.getByLabel(/^markdown/).fill("# Hello <script>alert(1)</script> *agents*");
     expect(await form.textContent()).toContain("You pay 0.0021 USDC = royalty 0.002 USDC + executor fee 0.0001 USDC");
+    expect(await form.getByLabel(/^a payment channel/).isChecked()).toBe(true);
     await form.getByRole("button", { name: "Pay and call" }).click();
 
-    expect(await outcome(page, /Paid 0\.0021 USDC/)).toContain("the receipt is signed and checked");
+    // Nothing is signed before the person agrees to the deposit, shown with its amount.
+    const dialog = depositDialog(page);
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain("This call costs 0.0021 USDC");
+    expect(await dialog.getByLabel("Deposit (USDC)").inputValue()).toBe("0.0105");
+    expect(wallet!.requests).not.toContain("eth_signTypedData_v4");
+    await screenshot(page.locator("section", { has: page.locator("#try-title") }), "try-it-deposit", shots);
+    await dialog.getByRole("button", { name: "Deposit and pay" }).click();
+
+    expect(await outcome(page, /Paid 0\.0021 USDC/)).toContain("through your channel; the receipt is signed and checked");
     const receipt = page.locator(".receipt");
-    expect(await receipt.textContent()).toContain("✔ Receipt verified");
-    expect(await receipt.textContent()).toContain(agent.address);
-    expect(await receipt.textContent()).toContain(devAccount(DEV_ROLES.operator).address);
+    const text = (await receipt.textContent()) ?? "";
+    expect(text).toContain("✔ Receipt verified");
+    expect(text).toContain(agent.address);
+    expect(text).toContain(devAccount(DEV_ROLES.operator).address);
+    expect(text).toContain("Paid bypayment channel (a signed voucher)");
+    expect(text).toMatch(/Sequence number\d+/);
+    expect(text).toMatch(/Payment reference0x[0-9a-f]{64}/);
+    expect(text).toContain("Settle royalties by");
+    expect(text).toContain(`This call deposited ${"0.0105"} USDC into the channel.`);
+    const channel = (await page.getByLabel("Channel after this call").textContent()) ?? "";
+    expect(channel).toContain("Deposited, still in the channel0.0105 USDC");
+    expect(channel).toContain("Charged by your vouchers0.0021 USDC");
+    expect(channel).toContain("Available to spend0.0084 USDC");
     const result = (await page.getByLabel("Result").textContent()) ?? "";
     expect(result).toContain("<h1>Hello &lt;script&gt;alert(1)&lt;/script&gt; <em>agents</em></h1>");
     // The page shows the markup as text: the script never runs (no dialog), the result is never HTML.
     expect(await page.locator("h1", { hasText: "agents" }).count()).toBe(0);
     expect(wallet!.requests).toContain("eth_signTypedData_v4");
-    expect(wallet!.requests).not.toContain("eth_sendTransaction"); // a payment is a signature, not a transaction
-    await until("the payment", () => sdk().usdcBalance(agent.address), (b) => b === before - MARKDOWN_PRICE - EXECUTOR_FEE);
-    const afterFirst = before - MARKDOWN_PRICE - EXECUTOR_FEE;
+    expect(wallet!.requests).not.toContain("eth_sendTransaction"); // a deposit and a voucher are signatures; the executor submits the deposit
+    expect(await sdk().usdcBalance(agent.address)).toBe(before - MARKDOWN_DEPOSIT);
+    expect((await channelOnChain(agent)).balance).toBe(MARKDOWN_DEPOSIT);
     await screenshot(page.locator("section", { has: page.locator("#try-title") }), "try-it", shots);
 
     // A function taking a record with an option inside: the form is made from those types, prefilled from the tests.
@@ -192,22 +228,55 @@ describe("an agent-like user", () => {
     await form.getByLabel(/^heading-id-prefix value/).fill("sec-");
     await form.getByRole("button", { name: "Pay and call" }).click();
     await expect.poll(() => page.getByLabel("Result").textContent(), { timeout: 60_000 }).toContain('<h1 id=\\"sec-intro\\">Intro</h1>');
-    await until("the second payment", () => sdk().usdcBalance(agent.address), (b) => b === afterFirst - MARKDOWN_PRICE - EXECUTOR_FEE);
+    // The second call is a voucher against the deposit: no new deposit asked, no USDC moved from the wallet.
+    expect(await depositDialog(page).count()).toBe(0);
+    expect(await page.getByLabel("Channel after this call").textContent()).toContain("Charged by your vouchers0.0042 USDC");
+    expect(await sdk().usdcBalance(agent.address)).toBe(before - MARKDOWN_DEPOSIT);
 
+    // The executor claims the vouchers and settles both royalties; the account page shows the channel, the spend and the receipts.
+    await until("the executor's claim", async () => (await channelOnChain(agent)).totalClaimed, (claimed) => claimed === 2n * MARKDOWN_CALL);
     await page.getByRole("link", { name: "Your account" }).click();
     const spending = page.locator("#spending-title + dl");
+    const receipts = page.getByRole("region", { name: "Receipts checked" });
     await until(
-      "the settled payment on the account page",
+      "the channel spend and settled receipts on the account page",
       async () => {
         await page.reload();
         await spending.waitFor();
-        return (await spending.textContent()) ?? "";
+        await receipts.waitFor();
+        return `${await spending.textContent()} | ${await receipts.textContent()}`;
       },
-      (text) => text.includes("Paid calls2"),
+      (text) => text.includes("Through channels0.0042 USDC claimed") && text.includes("2 settled as signed"),
     );
-    expect(await spending.textContent()).toContain("Spent0.0042 USDC (royalties 0.004 USDC + executor fees 0.0002 USDC)");
-    expect(await page.getByRole("region", { name: "Payments" }).textContent()).toContain("acme/markdown@1.0.0");
+    expect(await spending.textContent()).toContain("Spent0.0042 USDC");
+    const channels = (await page.getByRole("region", { name: "Channels paid from" }).textContent()) ?? "";
+    expect(channels).toContain(stack.executorUrl);
+    expect(channels).toContain("0.0105 USDC"); // deposited
+    expect(channels).toContain("0.0063 USDC"); // available
+    expect(await page.locator("#receipts-title ~ div").first().textContent()).toContain("2 settled as signed");
     await screenshot(page, "account-agent", shots);
+    await context.close();
+  });
+
+  it("pays exact on request: one USDC transfer, settled before the result, with the transaction in the receipt", async () => {
+    const { context, page, wallet } = await open(agent);
+    await page.goto(`${stack.webUrl}/#/packages/acme/markdown`);
+    await connect(page);
+    const before = await sdk().usdcBalance(agent.address);
+    const channelBefore = await channelOnChain(agent);
+    const form = page.getByRole("form", { name: "Try acme/markdown" });
+    await form.getByLabel(/^exact/).check();
+    await form.getByRole("button", { name: "Pay and call" }).click();
+    expect(await outcome(page, /Paid 0\.0021 USDC/)).toBe("Paid 0.0021 USDC; the receipt is signed and checked.");
+    const text = (await page.locator(".receipt").textContent()) ?? "";
+    expect(text).toContain("Paid byexact (a USDC transfer)");
+    expect(text).toMatch(/Payment transaction0x[0-9a-f]{64}/);
+    expect(await depositDialog(page).count()).toBe(0);
+    expect(await page.getByLabel("Channel after this call").count()).toBe(0);
+    expect(wallet!.requests).not.toContain("eth_sendTransaction");
+    // Settled before the response: the wallet has paid by the time the result shows; the channel is untouched.
+    expect(await sdk().usdcBalance(agent.address)).toBe(before - MARKDOWN_CALL);
+    expect(await channelOnChain(agent)).toEqual(channelBefore);
     await context.close();
   });
 });
@@ -232,8 +301,46 @@ describe("wallet errors", () => {
     await page.goto(`${stack.webUrl}/#/packages/acme/markdown`);
     await connect(page);
     await page.getByRole("form", { name: "Try acme/markdown" }).getByRole("button", { name: "Pay and call" }).click();
-    expect(await outcome(page, /Too little USDC/)).toContain("your wallet holds 0 USDC and this call costs 0.0021 USDC");
+    expect(await outcome(page, /Too little USDC/)).toContain("your wallet holds 0 USDC and this call needs a channel deposit of at least 0.0021 USDC");
+    expect(await depositDialog(page).count()).toBe(0);
+    // Exact says so too, before anything is signed.
+    const form = page.getByRole("form", { name: "Try acme/markdown" });
+    await form.getByLabel(/^exact/).check();
+    await form.getByRole("button", { name: "Pay and call" }).click();
+    expect(await outcome(page, /this call costs/)).toContain("your wallet holds 0 USDC and this call costs 0.0021 USDC");
     expect(wallet!.requests).not.toContain("eth_signTypedData_v4");
+    await context.close();
+  });
+
+  it("a cancelled deposit or a refused deposit signature leaves nothing half done: no channel, no USDC moved, no receipt; then it works", async () => {
+    const payer = devAccount(6);
+    const { context, page, wallet } = await open(payer);
+    await page.goto(`${stack.webUrl}/#/packages/acme/markdown`);
+    await connect(page);
+    const before = await sdk().usdcBalance(payer.address);
+    const form = page.getByRole("form", { name: "Try acme/markdown" });
+    const pay = () => form.getByRole("button", { name: "Pay and call" }).click();
+
+    await pay();
+    await depositDialog(page).getByRole("button", { name: "Cancel" }).click();
+    expect(await outcome(page, /none was agreed to/)).toContain("nothing was paid");
+    expect(wallet!.requests).not.toContain("eth_signTypedData_v4");
+
+    await pay();
+    wallet!.refuseNext("eth_signTypedData_v4");
+    await depositDialog(page).getByRole("button", { name: "Deposit and pay" }).click();
+    expect(await outcome(page, /declined/)).toContain("You declined the request in your wallet: nothing was signed, sent or paid.");
+    expect(await page.getByLabel("Result").count()).toBe(0);
+    expect(await sdk().usdcBalance(payer.address)).toBe(before);
+    expect(await channelOnChain(payer)).toEqual({ balance: 0n, totalClaimed: 0n });
+    expect(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.includes(".receipts.")))).toEqual([]);
+
+    // Nothing was left behind to trip over: the next attempt opens the channel once and pays.
+    await pay();
+    await depositDialog(page).getByRole("button", { name: "Deposit and pay" }).click();
+    expect(await outcome(page, /Paid 0\.0021 USDC/)).toContain("through your channel");
+    expect(await sdk().usdcBalance(payer.address)).toBe(before - MARKDOWN_DEPOSIT);
+    expect((await channelOnChain(payer)).balance).toBe(MARKDOWN_DEPOSIT);
     await context.close();
   });
 
@@ -355,20 +462,21 @@ describe("a maintainer", () => {
 
   it("claims the earnings from calls to its packages", async () => {
     // Someone pays for a call to the new package (through the SDK: the stock x402 client).
-    await sdk(agent).call("acme/semver", "valid", ["1.2.3"]);
-    // acme/markdown: 90% of the agent's two calls in the browser; acme/semver: 100%.
-    const expected = (2n * MARKDOWN_PRICE * 9_000n) / 10_000n + SEMVER_PRICE;
+    await sdk(agent).call("acme/semver", "valid", ["1.2.3"], { scheme: "exact" });
+    // acme/markdown: 90% of four calls in the browser (two through the agent's channel, one exact, one through
+    // a second payer's channel); acme/semver: 100%.
+    const expected = (4n * MARKDOWN_PRICE * 9_000n) / 10_000n + SEMVER_PRICE;
     await until("both royalties credited", () => sdk().claimable(maintainer.address), (b) => b === expected);
     const before = await sdk().usdcBalance(maintainer.address);
     await page.goto(`${stack.webUrl}/#/account`);
     await page.waitForURL(/#\/accounts\/0x/);
-    await page.getByRole("button", { name: "Claim 0.0041 USDC" }).click();
-    expect(await outcome(page, /^Claimed/)).toContain("Claimed 0.0041 USDC");
+    await page.getByRole("button", { name: "Claim 0.0077 USDC" }).click();
+    expect(await outcome(page, /^Claimed/)).toContain("Claimed 0.0077 USDC");
     expect(await sdk().usdcBalance(maintainer.address)).toBe(before + expected);
     expect(await sdk().claimable(maintainer.address)).toBe(0n);
     expect(await page.locator(".claimable").textContent()).toContain("0 USDC");
     // The page catches up with the catalog by itself: the claim shows in the history.
-    await expect.poll(() => page.getByRole("region", { name: "Claims" }).textContent(), { timeout: 30_000 }).toContain("0.0041 USDC");
+    await expect.poll(() => page.getByRole("region", { name: "Claims" }).textContent(), { timeout: 30_000 }).toContain("0.0077 USDC");
     await screenshot(page, "account-maintainer", shots);
   });
 
@@ -419,14 +527,17 @@ describe("the catalog after use", () => {
   it("draws a package's paid calls and revenue over time", async () => {
     const { context, page } = await open();
     await page.goto(`${stack.webUrl}/#/packages/acme/markdown`);
-    await page.getByRole("img", { name: /^Paid calls: 2 in total/ }).waitFor({ timeout: 30_000 });
-    expect(await page.getByRole("img", { name: /^Royalty revenue: 0\.004 USDC in total/ }).count()).toBe(1);
-    expect(await page.locator("#earnings-title + dl").textContent()).toContain("Paid calls2");
+    await page.getByRole("img", { name: /^Paid calls: 4 in total/ }).waitFor({ timeout: 30_000 });
+    expect(await page.getByRole("img", { name: /^Royalty revenue: 0\.008 USDC in total/ }).count()).toBe(1);
+    const earnings = (await page.locator("#earnings-title + dl").textContent()) ?? "";
+    expect(earnings).toContain("Paid calls settled4");
+    expect(earnings).toContain("Royalty revenue0.008 USDC");
+    expect(earnings).toContain("Royalties pendingnone");
     await screenshot(page, "package", shots);
     await context.close();
   });
 
-  it("lists executors with fee, bond, health and packages", async () => {
+  it("lists executors with fee, bond, exit state, slashes, pending royalties, health and packages", async () => {
     const { context, page } = await open();
     await page.goto(`${stack.webUrl}/#/executors`);
     const card = page.locator(".executors .card").first();
@@ -435,7 +546,12 @@ describe("the catalog after use", () => {
     expect(text).toContain(stack.executorUrl);
     expect(text).toContain("ok");
     expect(text).toContain("Fee per call0.0001 USDC");
-    expect(text).toContain("Bondnone on this deployment");
+    expect(text).toContain(`Bond${Number(EXECUTOR_BOND) / 1e6} USDC bonded`);
+    expect(text).not.toContain("exiting");
+    expect(text).toContain("Slashesnone");
+    expect(text).toContain("Pending royaltiesnone");
+    expect(text).toMatch(/Royalties settled5 calls in \d+ batch/);
+    expect(text).toContain("Takesbatch-settlement, exact");
     expect(text).toContain("acme/markdown@1.0.0");
     expect(await lowContrastText(page)).toEqual([]);
     await screenshot(page, "executors", shots);

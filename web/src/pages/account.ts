@@ -83,7 +83,7 @@ async function receiptsPart(app: App, address: Address, notice: HTMLElement, rel
     "div",
     null,
     h("p", null, [...counts].map(([state, n]) => `${n} ${STATE_WORDS[state as ReceiptAudit["state"]]}`).join(" · ")),
-    table("Receipts", ["Receipt", "Function", "Paid", "Seq", "Royalties", ""], rows),
+    table("Receipts checked", ["Receipt", "Function", "Paid", "Seq", "Royalties", ""], rows),
   );
 }
 

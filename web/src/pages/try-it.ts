@@ -42,6 +42,7 @@ function askDeposit(area: HTMLElement, offer: DepositOffer, walletBalance: bigin
       try {
         const value = parseUsdc(amount.value);
         if (value === undefined || value < offer.minimum) throw new Error(`The deposit must be at least ${formatUsdc(offer.minimum)} (this call's price).`);
+        if (offer.maximum !== undefined && value > offer.maximum) throw new Error(`The deposit can be at most ${formatUsdc(offer.maximum)} (five calls at the price shown).`);
         if (value > walletBalance) throw new Error(`Your wallet holds ${formatUsdc(walletBalance)}: deposit at most that.`);
         done(value);
       } catch (error) {
@@ -61,7 +62,7 @@ function askDeposit(area: HTMLElement, offer: DepositOffer, walletBalance: bigin
           offer.topUp ? `Your channel to ${shortHex(offer.executor, 6)} holds ${formatUsdc(offer.balance)}, not enough for this call (${formatUsdc(offer.price)}). ` : `Paying ${shortHex(offer.executor, 6)} through a channel locks a deposit once; each call is then a signed voucher, no transaction. `,
           `This call costs ${formatUsdc(offer.price)}; your wallet holds ${formatUsdc(walletBalance)}. What you do not spend can be withdrawn from your account page.`,
         ),
-        h("div", { class: "field" }, h("label", { for: amount.id }, "Deposit (USDC)"), amount, h("small", { class: "hint" }, `at least ${formatUsdc(offer.minimum)}; suggested ${formatUsdc(offer.suggested)}`)),
+        h("div", { class: "field" }, h("label", { for: amount.id }, "Deposit (USDC)"), amount, h("small", { class: "hint" }, `at least ${formatUsdc(offer.minimum)}${offer.maximum !== undefined ? `, at most ${formatUsdc(offer.maximum)}` : ""}; suggested ${formatUsdc(offer.suggested)}`)),
         problem,
         h("div", { class: "actions" }, confirm, " ", cancel),
       ),
