@@ -100,12 +100,17 @@ export function tryIt(app: App, pkg: PackageResponse, version: VersionDetail, sp
   const status = h("div");
   const output = h("div", { class: "output" });
   const button = h("button", { type: "submit" }, paid ? "Pay and call" : "Call");
+  const schemeGroup = uid("scheme");
+  const schemeOption = (value: PayScheme, text: string, checked: boolean) => {
+    const input = h("input", { id: uid(`scheme-${value}`), type: "radio", name: schemeGroup, value, checked });
+    return h("div", { class: "choice" }, input, h("label", { for: input.id }, text));
+  };
   const schemeChoice = h(
     "fieldset",
     { class: "scheme" },
     h("legend", null, "Pay with"),
-    h("label", null, h("input", { type: "radio", name: uid("scheme"), value: "channel", checked: true }), " a payment channel (deposit once, then one signature per call)"),
-    h("label", null, h("input", { type: "radio", name: uid("scheme"), value: "exact" }), " exact (one USDC transfer per call)"),
+    schemeOption("channel", "a payment channel (deposit once, then one signature per call)", true),
+    schemeOption("exact", "exact (one USDC transfer per call)", false),
   );
   const chosenScheme = (): PayScheme => (schemeChoice.querySelector<HTMLInputElement>("input:checked")?.value === "exact" ? "exact" : "channel");
   const depositArea = h("div", { "aria-live": "polite" });
