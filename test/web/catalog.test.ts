@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import type { LocalAccount } from "viem";
+import { keccak256, stringToHex, type LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, DEV_ROLES, type DevStack } from "../../cli/dev-stack.ts";
@@ -18,6 +18,9 @@ import { waitFor } from "../../cli/dev/wait.ts";
 import { componentBytes, loadProject } from "../../cli/project.ts";
 import { devAccount } from "../../sdk/dev-accounts.ts";
 import { Glassbox } from "../../sdk/glassbox.ts";
+import type { StoredReceipt } from "../../sdk/client/receipt-store.ts";
+import { inputHashOf, outputHashOf, RECEIPT_TYPES, receiptDomain, receiptId, receiptToJson, type Receipt } from "../../sdk/receipt.ts";
+import { storagePrefix } from "../../web/src/stores.ts";
 import { fitsWidth, launchBrowser, lowContrastText, screenshot, unlabelledControls } from "./helpers/browser.ts";
 import { installTestWallet, type TestWallet } from "./helpers/wallet.ts";
 import { runGlassbox } from "../helpers/cli.ts";
@@ -570,6 +573,110 @@ describe("the catalog after use", () => {
     await page.goto(`${stack.webUrl}/#/packages/acme/markdown`);
     await page.locator("#spec-title").waitFor();
     await screenshot(page, "phone-package", shots, { fullPage: false });
+    await context.close();
+  });
+});
+
+describe("a payer whose executor did not settle", () => {
+  it("the account page shows the receipt overdue, and “Submit proof” pays its royalty from the bond, with the bounty to the payer", async () => {
+    const operator = devAccount(DEV_ROLES.operator);
+    const glassbox = sdk();
+    const { settlement } = stack.deployment.contracts;
+    const version = await glassbox.registry.resolveVersion("acme/markdown", "1.0.0");
+    const standing = await glassbox.executorStanding(operator.address);
+    const chainNow = (await glassbox.chain.publicClient.getBlock()).timestamp;
+    // A receipt the operator's key signed for a call whose royalty line it never settled (a sequence number it
+    // has not reached), with its deadline passed on the chain's clock: what an executor that stopped leaves behind.
+    const receipt: Receipt = {
+      versionId: version.versionId,
+      functionName: "to-html",
+      payer: agent.address,
+      executor: operator.address,
+      seq: standing.nextSeq + 1_000n,
+      royalty: MARKDOWN_PRICE,
+      executorFee: EXECUTOR_FEE,
+      fuel: 0n,
+      inputHash: inputHashOf(["# unsettled"]),
+      outputHash: outputHashOf("<h1>unsettled</h1>"),
+      dependencies: [],
+      paymentRef: keccak256(stringToHex("an exact payment the executor took")),
+      issuedAt: chainNow - 20n,
+      deadline: chainNow - 10n,
+    };
+    const signature = await operator.signTypedData({ domain: receiptDomain(stack.chainId, settlement), types: RECEIPT_TYPES, primaryType: "Receipt", message: receipt });
+    const id = receiptId(receipt, stack.chainId, settlement);
+    const entry: StoredReceipt = {
+      receiptId: id,
+      receipt: receiptToJson(receipt),
+      signature,
+      executorUrl: stack.executorUrl,
+      chainId: stack.chainId,
+      settlement,
+      scheme: "exact",
+      charged: MARKDOWN_CALL.toString(),
+      storedAt: new Date().toISOString(),
+    };
+
+    const { context, page, wallet } = await open(agent);
+    await page.goto(`${stack.webUrl}/#/packages/acme/markdown`);
+    // Kept by this browser as the SDK keeps every receipt it verified.
+    await page.evaluate(([key, value]) => localStorage.setItem(key, value), [`${storagePrefix(stack.chainId, settlement)}.receipts.${agent.address.toLowerCase()}`, JSON.stringify([entry])] as const);
+    await connect(page);
+    await page.goto(`${stack.webUrl}/#/accounts/${agent.address}`);
+    const receipts = page.getByRole("region", { name: "Receipts checked" });
+    await receipts.waitFor();
+    expect(await receipts.textContent()).toContain("overdue: payable from the bond");
+
+    const bondBefore = standing.bond;
+    const payerBefore = await glassbox.claimable(agent.address);
+    const maintainerBefore = await glassbox.claimable(maintainer.address);
+    const sent = wallet!.requests.filter((m) => m === "eth_sendTransaction").length;
+    await receipts.getByRole("button", { name: "Submit proof" }).click();
+    const bounty = MARKDOWN_PRICE / 10n; // BOUNTY_BPS 10%
+    expect(await outcome(page, /Proof accepted/)).toContain("Proof accepted (overdue): 0.002 USDC paid from the executor's bond, bounty 0.0002 USDC to the payer.");
+    expect(wallet!.requests.filter((m) => m === "eth_sendTransaction")).toHaveLength(sent + 1);
+    expect((await glassbox.executorStanding(operator.address)).bond).toBe(bondBefore - MARKDOWN_PRICE - bounty);
+    expect(await glassbox.claimable(agent.address)).toBe(payerBefore + bounty);
+    expect(await glassbox.claimable(maintainer.address)).toBe(maintainerBefore + (MARKDOWN_PRICE * 9_000n) / 10_000n);
+    // The page redraws: the receipt is paid, the proof is listed, nothing is left to submit.
+    await expect.poll(() => receipts.textContent(), { timeout: 30_000 }).toContain("paid from the bond");
+    expect(await receipts.getByRole("button", { name: "Submit proof" }).count()).toBe(0);
+    const slashes = page.getByRole("region", { name: "Slashes" });
+    await until(
+      "the slash in the catalog",
+      async () => {
+        await page.reload();
+        await receipts.waitFor();
+        return slashes.count();
+      },
+      (n) => n === 1,
+    );
+    expect(await slashes.textContent()).toContain("overdue0.002 USDC0.0002 USDC");
+
+    // The executors page shows the slash and the smaller bond.
+    await page.goto(`${stack.webUrl}/#/executors`);
+    const card = page.locator(".executors .card").first();
+    await expect.poll(() => card.textContent(), { timeout: 30_000 }).toContain("Slashes1 (paid from its bond on receipt proofs)");
+    expect(await card.textContent()).toContain(`${Number(EXECUTOR_BOND - MARKDOWN_PRICE - bounty) / 1e6} USDC bonded · 0.0022 USDC slashed`);
+    await context.close();
+  });
+
+  it("tops up and closes a channel from the account page", async () => {
+    const { context, page, wallet } = await open(agent);
+    await page.goto(`${stack.webUrl}/#/accounts/${agent.address}`);
+    await connect(page);
+    const before = await channelOnChain(agent);
+    const channels = page.getByRole("region", { name: "Channels paid from" });
+    await channels.getByLabel("Top-up amount (USDC)").fill("0.01");
+    await channels.getByRole("button", { name: "Top up" }).click();
+    expect(await outcome(page, /^Deposited/)).toContain("Deposited 0.01 USDC");
+    expect((await channelOnChain(agent)).balance).toBe(before.balance + 10_000n);
+    expect(wallet!.requests).toContain("eth_signTypedData_v4"); // the ERC-3009 deposit authorization
+    await expect.poll(async () => ((await channels.textContent()) ?? "").includes("0.0205 USDC"), { timeout: 30_000 }).toBe(true);
+
+    await channels.getByRole("button", { name: "Close" }).click();
+    expect(await outcome(page, /Withdrawal of/)).toMatch(/Withdrawal of 0\.0163 USDC started: finalize it from/);
+    await expect.poll(() => channels.textContent(), { timeout: 30_000 }).toContain("withdrawing 0.0163 USDC");
     await context.close();
   });
 });
