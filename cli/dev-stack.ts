@@ -34,7 +34,7 @@ export interface DevStackOptions {
   /** USDC minted to each dev account, base units. */
   faucetAmount?: bigint;
   executorFee?: bigint;
-  /** USDC the executor bonds in Settlement (paid calls stop while unsettled royalties would exceed it). */
+  /** The executor's bond in Settlement, base units (default 100 USDC): paid calls stop while unsettled royalties would exceed it. */
   executorBond?: bigint;
   /** Seconds from a receipt to its royalty settlement deadline. */
   settleWindowSeconds?: number;
