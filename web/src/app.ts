@@ -1,3 +1,4 @@
+import type { LocalAccount } from "viem";
 import { CatalogClient } from "../../sdk/client/catalog.ts";
 import { Glassbox } from "../../sdk/glassbox.ts";
 import type { WebConfig } from "./config.ts";
@@ -30,9 +31,10 @@ export class App {
   }
 
   /** Glassbox acting as the connected wallet, on the catalog's chain; a clear error otherwise. */
-  signed(): { glassbox: Glassbox; connection: Connection } {
+  signed(): { glassbox: Glassbox; connection: Connection; account: LocalAccount } {
     const connection = this.wallet.ready();
-    const glassbox = new Glassbox({ ...this.options(), account: this.wallet.signer(connection), clients: this.wallet.clients(connection), channelStorage: this.channelStorage, receiptStore: this.receiptStore });
-    return { glassbox, connection };
+    const account = this.wallet.signer(connection);
+    const glassbox = new Glassbox({ ...this.options(), account, clients: this.wallet.clients(connection), channelStorage: this.channelStorage, receiptStore: this.receiptStore });
+    return { glassbox, connection, account };
   }
 }

@@ -56,11 +56,12 @@ export function receiptRows(r: Receipt, scheme: string, transaction?: Hex): [str
     ["Sequence number", r.seq === 0n ? "none (no royalty owed)" : r.seq.toString()],
     ["Royalty", formatUsdc(r.royalty)],
     ["Executor fee", formatUsdc(r.executorFee)],
-    ["Fuel", r.fuel.toString()],
+    ["Fuel as quoted", r.fuel === 0n ? "0 (the price does not depend on fuel)" : r.fuel.toString()],
     ["Settle royalties by", formatTime(r.deadline)],
     ["Payment reference", r.paymentRef],
   ];
-  if (transaction) rows.push(["Payment transaction", transaction]);
+  // exact: the transfer itself; a channel: the deposit this call made, if it made one.
+  if (transaction) rows.push([scheme === "exact" ? "Payment transaction" : "Deposit transaction", transaction]);
   for (const d of r.dependencies) rows.push([`Dependency ${d.versionId.slice(0, 10)}…`, `${d.calls} call(s), fuel ${d.fuel}, royalty ${formatUsdc(d.royalty)}`]);
   rows.push(["Payer", r.payer], ["Signed by executor", r.executor], ["Version", r.versionId], ["Function", r.functionName], ["Input hash", r.inputHash], ["Output hash", r.outputHash], ["Issued", formatTime(r.issuedAt)]);
   return rows;

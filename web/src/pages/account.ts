@@ -99,8 +99,8 @@ function channelActions(app: App, channel: ChannelEntry, executorUrl: string | u
       void runAction(topUp, notice, "Sign the deposit in your wallet, then confirm the transaction…", async () => {
         const value = parseUsdc(amount.value);
         if (value === undefined || value <= 0n) throw new Error("Enter the USDC amount to deposit, e.g. 0.01.");
-        const { glassbox } = app.signed();
-        const { status } = await glassbox.channels.deposit(glassbox.options.account!, executorUrl, value);
+        const { glassbox, account } = app.signed();
+        const { status } = await glassbox.channels.deposit(account, executorUrl, value);
         reload();
         return `Deposited ${formatUsdc(value)}: the channel holds ${formatUsdc(status.balance)}, ${formatUsdc(status.available)} available.`;
       }),
@@ -110,8 +110,8 @@ function channelActions(app: App, channel: ChannelEntry, executorUrl: string | u
       const finalize = h("button", { type: "button" }, "Finalize withdrawal");
       finalize.addEventListener("click", () =>
         void runAction(finalize, notice, "Confirm the transaction in your wallet…", async () => {
-          const { glassbox } = app.signed();
-          const { amount: back } = await glassbox.channels.finalize(glassbox.options.account!, executorUrl);
+          const { glassbox, account } = app.signed();
+          const { amount: back } = await glassbox.channels.finalize(account, executorUrl);
           reload();
           return `Withdrawn ${formatUsdc(back)} back to your wallet.`;
         }),
@@ -121,8 +121,8 @@ function channelActions(app: App, channel: ChannelEntry, executorUrl: string | u
       const close = h("button", { type: "button", class: "secondary" }, "Close");
       close.addEventListener("click", () =>
         void runAction(close, notice, "Confirm the withdrawal in your wallet…", async () => {
-          const { glassbox } = app.signed();
-          const { amount: asked, status } = await glassbox.channels.close(glassbox.options.account!, executorUrl);
+          const { glassbox, account } = app.signed();
+          const { amount: asked, status } = await glassbox.channels.close(account, executorUrl);
           reload();
           return `Withdrawal of ${formatUsdc(asked)} started: finalize it from ${formatTime(status.withdrawal?.finalizeAfter ?? 0n)} (the executor claims what it is owed meanwhile).`;
         }),
