@@ -5,7 +5,7 @@ import type { Deployment } from "./deployment.ts";
 import { packageIdOf, parsePackageRef, versionIdOf } from "./ids.ts";
 import { PAYER_SIGNATURE_HEADER, receiptResultMessage, ROUTES, type InfoBody } from "./protocol.ts";
 import { outputHashOf, receiptFromJson, type Receipt, type ReceiptJson } from "./receipt.ts";
-import type { ClientChannelStorage } from "@x402/evm/batch-settlement/client";
+import { InMemoryClientChannelStorage, type ClientChannelStorage } from "@x402/evm/batch-settlement/client";
 import { callCapability, type CallOutcome, type ChannelPaymentOptions, type PayScheme } from "./client/call.ts";
 import { ChannelManager } from "./client/channels.ts";
 import { ReceiptAuditor, type ReceiptAudit, type SlashSubmission } from "./client/receipt-audit.ts";
@@ -66,6 +66,8 @@ export class Glassbox {
   readonly catalog?: CatalogClient;
   /** The payer's channels to executors (open, top up, status, close). */
   readonly channels: ChannelManager;
+  /** One channel record store for the x402 client and the channel manager, so status sees what calls charged. */
+  private readonly channelStorage: ClientChannelStorage;
   readonly receiptStore: ReceiptStore;
   private readonly publisher: Publisher;
 
@@ -74,7 +76,8 @@ export class Glassbox {
     this.registry = new RegistryReader(this.chain, options.deployment);
     this.publisher = new Publisher(this.chain, options.deployment);
     if (options.indexerUrl) this.catalog = new CatalogClient(options.indexerUrl);
-    this.channels = new ChannelManager(this.chain, options.deployment, options.channelStorage);
+    this.channelStorage = options.channelStorage ?? new InMemoryClientChannelStorage();
+    this.channels = new ChannelManager(this.chain, options.deployment, this.channelStorage);
     this.receiptStore = options.receiptStore ?? new InMemoryReceiptStore();
   }
 
@@ -166,7 +169,7 @@ export class Glassbox {
     }
     const { executorUrl: _chosen, ...payment } = opts;
     const outcome = await callCapability(this.deployment, this.chain, this.options.account, { ...payment, executorUrl, version, functionName, args }, {
-      ...(this.options.channelStorage ? { channelStorage: this.options.channelStorage } : {}),
+      channelStorage: this.channelStorage,
       receiptStore: this.receiptStore,
     });
     return { ...outcome, version };
