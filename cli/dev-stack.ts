@@ -40,6 +40,8 @@ export interface DevStackOptions {
   settleWindowSeconds?: number;
   /** How often the executor settles royalties (ms). */
   settleIntervalMs?: number;
+  /** How often the executor claims channel vouchers and sweeps (ms; the executor's default otherwise). */
+  claimIntervalMs?: number;
   /** One line per service as it becomes ready, with the seconds it took. */
   log?: (line: string) => void;
   /**
@@ -251,6 +253,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         "--settle-window", String(options.settleWindowSeconds ?? 3_600),
         "--settle-interval-ms", String(options.settleIntervalMs ?? 2_000),
         "--endpoint", executorUrl,
+        ...(options.claimIntervalMs !== undefined ? ["--claim-interval-ms", String(options.claimIntervalMs)] : []),
         "--register",
       ],
       {

@@ -66,9 +66,9 @@ export class Glassbox {
   readonly catalog?: CatalogClient;
   /** The payer's channels to executors (open, top up, status, close). */
   readonly channels: ChannelManager;
-  readonly receiptStore: ReceiptStore;
-  /** Shared by every call and by `channels`, so a channel opened by one call is the next call's channel. */
+  /** One channel record store for the x402 client and the channel manager, so status sees what calls charged. */
   private readonly channelStorage: ClientChannelStorage;
+  readonly receiptStore: ReceiptStore;
   private readonly publisher: Publisher;
 
   constructor(readonly options: GlassboxOptions) {

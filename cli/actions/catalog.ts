@@ -48,7 +48,7 @@ export async function search(words: string[], opts: SearchOptions, command: Comm
       return [
         `${bold(p.name)}${cyan(version)}${fork}  ${priceLabel(p.accessMode, p.price)}`,
         `  ${p.description ?? dim("no description")}`,
-        `  ${dim(`functions: ${p.functionNames.join(", ") || "-"} · ${count(p.usage.paidCalls, "paid call")} · ${count(p.forkCount, "fork")}`)}`,
+        `  ${dim(`functions: ${p.functionNames.join(", ") || "-"} · ${count(p.usage.paidCalls, "paid call")} settled · ${count(p.forkCount, "fork")}`)}`,
       ].join("\n");
     });
     return `${lines.join("\n\n")}\n\n${dim(`${response.results.length} of ${response.total} shown`)}`;

@@ -78,7 +78,7 @@ function formatEarnings(address: Address, claimable: bigint, history: AccountRes
       const parts = [
         BigInt(e.royalty) > 0n ? `royalty ${formatUsdc(e.royalty)}` : "",
         BigInt(e.upstream) > 0n ? `from forks ${formatUsdc(e.upstream)}` : "",
-        BigInt(e.bounty) > 0n ? `proof bounties ${formatUsdc(e.bounty)}` : "",
+        BigInt(e.bounty) > 0n ? `bounties ${formatUsdc(e.bounty)}` : "",
         BigInt(e.refund) > 0n ? `refunds ${formatUsdc(e.refund)}` : "",
       ].filter(Boolean);
       lines.push(`  ${(e.name ?? e.packageId).padEnd(28)} ${formatUsdc(e.total).padEnd(14)} ${dim(parts.join(" · "))}`);

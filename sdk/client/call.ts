@@ -30,6 +30,8 @@ export interface DepositOffer {
   price: bigint;
   /** True when the channel exists and needs more. */
   topUp: boolean;
+  /** The most the stock client deposits under the per-call limit (5 calls' worth of maxPayment); none without a limit. */
+  maximum?: bigint;
 }
 
 /** The answer to a DepositOffer: an amount (at least `minimum`), or false to refuse (the call is not made). */
@@ -215,6 +217,7 @@ async function decideDeposit(request: ChannelPaymentOptions, ctx: BatchSettlemen
     balance: BigInt(ctx.currentBalance),
     price: BigInt(ctx.requestAmount),
     topUp: BigInt(ctx.currentBalance) > 0n,
+    ...(ctx.maxDeposit !== undefined ? { maximum: BigInt(ctx.maxDeposit) } : {}),
   };
   let amount: bigint;
   if (request.deposit !== undefined) amount = request.deposit;
@@ -227,7 +230,7 @@ async function decideDeposit(request: ChannelPaymentOptions, ctx: BatchSettlemen
       "DEPOSIT_REQUIRED",
       `Paying through a channel to ${offer.executor} needs a deposit of at least ${minimum} (${offer.topUp ? "top-up" : "first use"}); no deposit amount was given.`,
       "Pass a deposit (SDK: deposit or onDeposit; CLI: --deposit AMOUNT or --yes), open one with `glassbox channel open`, or pay with --scheme exact.",
-      { offer: { ...offer, minimum: minimum.toString(), suggested: offer.suggested.toString(), balance: offer.balance.toString(), price: offer.price.toString() } },
+      { offer: { ...offer, minimum: minimum.toString(), suggested: offer.suggested.toString(), balance: offer.balance.toString(), price: offer.price.toString(), ...(offer.maximum !== undefined ? { maximum: offer.maximum.toString() } : {}) } },
     );
   }
   if (amount < minimum) throw new GlassboxError("DEPOSIT_TOO_SMALL", `A deposit of ${amount} does not cover this call: at least ${minimum} is needed.`, `Deposit at least ${minimum}.`);

@@ -259,12 +259,12 @@ describe("a newcomer's journey through the installed CLI, outside the repository
     const found = await waitFor(
       async () => {
         const search = await glassbox(["search", "word-tools"]);
-        if (!/newbie\/word-tools@0\.1\.0[\s\S]*5 paid calls · 1 fork\b/.test(search.stdout)) throw new Error(search.stdout + search.stderr);
+        if (!/newbie\/word-tools@0\.1\.0[\s\S]*5 paid calls settled · 1 fork\b/.test(search.stdout)) throw new Error(search.stdout + search.stderr);
         return search;
       },
       { timeoutMs: 60_000, intervalMs: 500, what: "the calls in the catalog" },
     );
-    expect(found.stdout).toMatch(/forker\/word-tools@0\.1\.0[\s\S]*1 paid call · 0 forks/);
+    expect(found.stdout).toMatch(/forker\/word-tools@0\.1\.0[\s\S]*1 paid call settled · 0 forks/);
   });
 
   it("earnings, then claim: the maintainer gets its royalties and 20% of the fork's, the fork author the rest", async () => {

@@ -2,13 +2,14 @@
  * The web catalog in a real browser (headless Debian Chromium, playwright-core) against the real
  * stack `npm start` runs: a Hardhat chain, the contracts, Ponder, an executor and the built catalog.
  * Wallets are injected EIP-1193 providers announced through EIP-6963, signing with Hardhat dev keys
- * for real: transactions land on the chain, payments are real x402 EIP-3009 authorizations.
+ * for real: transactions land on the chain, payments are real x402 payments (a batch-settlement channel
+ * deposit and vouchers, or an exact EIP-3009 transfer) that the executor claims and settles on-chain.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import type { LocalAccount } from "viem";
+import { keccak256, stringToHex, type LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, DEV_ROLES, type DevStack } from "../../cli/dev-stack.ts";
@@ -17,6 +18,9 @@ import { waitFor } from "../../cli/dev/wait.ts";
 import { componentBytes, loadProject } from "../../cli/project.ts";
 import { devAccount } from "../../sdk/dev-accounts.ts";
 import { Glassbox } from "../../sdk/glassbox.ts";
+import type { StoredReceipt } from "../../sdk/client/receipt-store.ts";
+import { inputHashOf, outputHashOf, RECEIPT_TYPES, receiptDomain, receiptId, receiptToJson, type Receipt } from "../../sdk/receipt.ts";
+import { storagePrefix } from "../../web/src/stores.ts";
 import { fitsWidth, launchBrowser, lowContrastText, screenshot, unlabelledControls } from "./helpers/browser.ts";
 import { installTestWallet, type TestWallet } from "./helpers/wallet.ts";
 import { runGlassbox } from "../helpers/cli.ts";
@@ -28,6 +32,10 @@ const agent = devAccount(DEV_ROLES.agent);
 const MARKDOWN_PRICE = 2_000n;
 const SEMVER_PRICE = 500n;
 const EXECUTOR_FEE = 100n; // the dev stack's
+const EXECUTOR_BOND = 100_000_000n; // the dev stack's
+const MARKDOWN_CALL = MARKDOWN_PRICE + EXECUTOR_FEE;
+/** The stock client's deposit under the page's per-call limit: five calls' worth. */
+const MARKDOWN_DEPOSIT = 5n * MARKDOWN_CALL;
 
 /** Polls until `done(value)`; on timeout the error shows the last value read. */
 function until<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
@@ -87,7 +95,7 @@ async function connect(page: Page): Promise<void> {
 beforeAll(async () => {
   home = await mkdtemp(path.join(tmpdir(), "glassbox-web-"));
   shots = path.join(home, "screenshots");
-  [stack, browser] = await Promise.all([startTestStack({ stateDir: path.join(home, "stack") }), launchBrowser()]);
+  [stack, browser] = await Promise.all([startTestStack({ stateDir: path.join(home, "stack"), claimIntervalMs: 2_000 }), launchBrowser()]);
   if (!stack.webUrl) throw new Error("the dev stack did not serve the web catalog (see its log above)");
   await publishSample("markdown", maintainer);
   await publishSample("markdown-plus", forkAuthor);
@@ -154,8 +162,19 @@ describe("a reader without a wallet", () => {
   });
 });
 
+/** The deposit confirmation the page shows before any USDC is locked in a channel. */
+function depositDialog(page: Page) {
+  return page.getByRole("group", { name: "Confirm the deposit" });
+}
+
+/** A channel's on-chain balance and what the executor claimed (zero for a channel never opened). */
+async function channelOnChain(payer: LocalAccount): Promise<{ balance: bigint; totalClaimed: bigint }> {
+  const status = await sdk().channels.status(payer.address, stack.executorUrl);
+  return { balance: status.balance, totalClaimed: status.totalClaimed };
+}
+
 describe("an agent-like user", () => {
-  it("tries a function with a form made from the WIT, pays from the wallet over x402, sees the verified receipt, then the spend", async () => {
+  it("tries a function with a form made from the WIT, opens a payment channel with the deposit it confirmed, sees the verified receipt and the channel, then the spend", async () => {
     const { context, page, wallet } = await open(agent);
     await page.goto(`${stack.webUrl}/#/packages/acme/markdown`);
     await connect(page);
@@ -166,21 +185,41 @@ describe("an agent-like user", () => {
     await expect.poll(() => form.getByLabel(/^markdown/).inputValue()).not.toBe("");
     await form.getByLabel(/^markdown/).fill("# Hello <script>alert(1)</script> *agents*");
     expect(await form.textContent()).toContain("You pay 0.0021 USDC = royalty 0.002 USDC + executor fee 0.0001 USDC");
+    expect(await form.getByLabel(/^a payment channel/).isChecked()).toBe(true);
     await form.getByRole("button", { name: "Pay and call" }).click();
 
-    expect(await outcome(page, /Paid 0\.0021 USDC/)).toContain("the receipt is signed and checked");
+    // Nothing is signed before the person agrees to the deposit, shown with its amount.
+    const dialog = depositDialog(page);
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain("This call costs 0.0021 USDC");
+    expect(await dialog.getByLabel("Deposit (USDC)").inputValue()).toBe("0.0105");
+    expect(wallet!.requests).not.toContain("eth_signTypedData_v4");
+    await screenshot(page.locator("section", { has: page.locator("#try-title") }), "try-it-deposit", shots);
+    await dialog.getByRole("button", { name: "Deposit and pay" }).click();
+
+    expect(await outcome(page, /Paid 0\.0021 USDC/)).toContain("through your channel; the receipt is signed and checked");
     const receipt = page.locator(".receipt");
-    expect(await receipt.textContent()).toContain("✔ Receipt verified");
-    expect(await receipt.textContent()).toContain(agent.address);
-    expect(await receipt.textContent()).toContain(devAccount(DEV_ROLES.operator).address);
+    const text = (await receipt.textContent()) ?? "";
+    expect(text).toContain("✔ Receipt verified");
+    expect(text).toContain(agent.address);
+    expect(text).toContain(devAccount(DEV_ROLES.operator).address);
+    expect(text).toContain("Paid bypayment channel (a signed voucher)");
+    expect(text).toMatch(/Sequence number\d+/);
+    expect(text).toMatch(/Payment reference0x[0-9a-f]{64}/);
+    expect(text).toContain("Settle royalties by");
+    expect(text).toContain(`This call deposited ${"0.0105"} USDC into the channel.`);
+    const channel = (await page.getByLabel("Channel after this call").textContent()) ?? "";
+    expect(channel).toContain("Deposited, still in the channel0.0105 USDC");
+    expect(channel).toContain("Charged by your vouchers0.0021 USDC");
+    expect(channel).toContain("Available to spend0.0084 USDC");
     const result = (await page.getByLabel("Result").textContent()) ?? "";
     expect(result).toContain("<h1>Hello &lt;script&gt;alert(1)&lt;/script&gt; <em>agents</em></h1>");
     // The page shows the markup as text: the script never runs (no dialog), the result is never HTML.
     expect(await page.locator("h1", { hasText: "agents" }).count()).toBe(0);
     expect(wallet!.requests).toContain("eth_signTypedData_v4");
-    expect(wallet!.requests).not.toContain("eth_sendTransaction"); // a payment is a signature, not a transaction
-    await until("the payment", () => sdk().usdcBalance(agent.address), (b) => b === before - MARKDOWN_PRICE - EXECUTOR_FEE);
-    const afterFirst = before - MARKDOWN_PRICE - EXECUTOR_FEE;
+    expect(wallet!.requests).not.toContain("eth_sendTransaction"); // a deposit and a voucher are signatures; the executor submits the deposit
+    expect(await sdk().usdcBalance(agent.address)).toBe(before - MARKDOWN_DEPOSIT);
+    expect((await channelOnChain(agent)).balance).toBe(MARKDOWN_DEPOSIT);
     await screenshot(page.locator("section", { has: page.locator("#try-title") }), "try-it", shots);
 
     // A function taking a record with an option inside: the form is made from those types, prefilled from the tests.
@@ -192,22 +231,55 @@ describe("an agent-like user", () => {
     await form.getByLabel(/^heading-id-prefix value/).fill("sec-");
     await form.getByRole("button", { name: "Pay and call" }).click();
     await expect.poll(() => page.getByLabel("Result").textContent(), { timeout: 60_000 }).toContain('<h1 id=\\"sec-intro\\">Intro</h1>');
-    await until("the second payment", () => sdk().usdcBalance(agent.address), (b) => b === afterFirst - MARKDOWN_PRICE - EXECUTOR_FEE);
+    // The second call is a voucher against the deposit: no new deposit asked, no USDC moved from the wallet.
+    expect(await depositDialog(page).count()).toBe(0);
+    expect(await page.getByLabel("Channel after this call").textContent()).toContain("Charged by your vouchers0.0042 USDC");
+    expect(await sdk().usdcBalance(agent.address)).toBe(before - MARKDOWN_DEPOSIT);
 
+    // The executor claims the vouchers and settles both royalties; the account page shows the channel, the spend and the receipts.
+    await until("the executor's claim", async () => (await channelOnChain(agent)).totalClaimed, (claimed) => claimed === 2n * MARKDOWN_CALL);
     await page.getByRole("link", { name: "Your account" }).click();
     const spending = page.locator("#spending-title + dl");
+    const receipts = page.locator("#receipts-title ~ div").first();
     await until(
-      "the settled payment on the account page",
+      "the channel spend and settled receipts on the account page",
       async () => {
         await page.reload();
         await spending.waitFor();
-        return (await spending.textContent()) ?? "";
+        await page.getByRole("region", { name: "Receipts checked" }).waitFor();
+        return `${await spending.textContent()} | ${await receipts.textContent()}`;
       },
-      (text) => text.includes("Paid calls2"),
+      (text) => text.includes("Through channels0.0042 USDC claimed") && text.includes("2 settled as signed"),
     );
-    expect(await spending.textContent()).toContain("Spent0.0042 USDC (royalties 0.004 USDC + executor fees 0.0002 USDC)");
-    expect(await page.getByRole("region", { name: "Payments" }).textContent()).toContain("acme/markdown@1.0.0");
+    expect(await spending.textContent()).toContain("Spent0.0042 USDC");
+    const channels = (await page.getByRole("region", { name: "Channels paid from" }).textContent()) ?? "";
+    expect(channels).toContain(stack.executorUrl);
+    expect(channels).toContain("0.0105 USDC"); // deposited
+    expect(channels).toContain("0.0063 USDC"); // available
+    expect(await page.getByRole("region", { name: "Receipts checked" }).textContent()).not.toContain("Submit proof");
     await screenshot(page, "account-agent", shots);
+    await context.close();
+  });
+
+  it("pays exact on request: one USDC transfer, settled before the result, with the transaction in the receipt", async () => {
+    const { context, page, wallet } = await open(agent);
+    await page.goto(`${stack.webUrl}/#/packages/acme/markdown`);
+    await connect(page);
+    const before = await sdk().usdcBalance(agent.address);
+    const channelBefore = await channelOnChain(agent);
+    const form = page.getByRole("form", { name: "Try acme/markdown" });
+    await form.getByLabel(/^exact/).check();
+    await form.getByRole("button", { name: "Pay and call" }).click();
+    expect(await outcome(page, /Paid 0\.0021 USDC/)).toBe("Paid 0.0021 USDC; the receipt is signed and checked.");
+    const text = (await page.locator(".receipt").textContent()) ?? "";
+    expect(text).toContain("Paid byexact (a USDC transfer)");
+    expect(text).toMatch(/Payment transaction0x[0-9a-f]{64}/);
+    expect(await depositDialog(page).count()).toBe(0);
+    expect(await page.getByLabel("Channel after this call").count()).toBe(0);
+    expect(wallet!.requests).not.toContain("eth_sendTransaction");
+    // Settled before the response: the wallet has paid by the time the result shows; the channel is untouched.
+    expect(await sdk().usdcBalance(agent.address)).toBe(before - MARKDOWN_CALL);
+    expect(await channelOnChain(agent)).toEqual(channelBefore);
     await context.close();
   });
 });
@@ -232,8 +304,46 @@ describe("wallet errors", () => {
     await page.goto(`${stack.webUrl}/#/packages/acme/markdown`);
     await connect(page);
     await page.getByRole("form", { name: "Try acme/markdown" }).getByRole("button", { name: "Pay and call" }).click();
-    expect(await outcome(page, /Too little USDC/)).toContain("your wallet holds 0 USDC and this call costs 0.0021 USDC");
+    expect(await outcome(page, /Too little USDC/)).toContain("your wallet holds 0 USDC and this call needs a channel deposit of at least 0.0021 USDC");
+    expect(await depositDialog(page).count()).toBe(0);
+    // Exact says so too, before anything is signed.
+    const form = page.getByRole("form", { name: "Try acme/markdown" });
+    await form.getByLabel(/^exact/).check();
+    await form.getByRole("button", { name: "Pay and call" }).click();
+    expect(await outcome(page, /this call costs/)).toContain("your wallet holds 0 USDC and this call costs 0.0021 USDC");
     expect(wallet!.requests).not.toContain("eth_signTypedData_v4");
+    await context.close();
+  });
+
+  it("a cancelled deposit or a refused deposit signature leaves nothing half done: no channel, no USDC moved, no receipt; then it works", async () => {
+    const payer = devAccount(6);
+    const { context, page, wallet } = await open(payer);
+    await page.goto(`${stack.webUrl}/#/packages/acme/markdown`);
+    await connect(page);
+    const before = await sdk().usdcBalance(payer.address);
+    const form = page.getByRole("form", { name: "Try acme/markdown" });
+    const pay = () => form.getByRole("button", { name: "Pay and call" }).click();
+
+    await pay();
+    await depositDialog(page).getByRole("button", { name: "Cancel" }).click();
+    expect(await outcome(page, /none was agreed to/)).toContain("nothing was paid");
+    expect(wallet!.requests).not.toContain("eth_signTypedData_v4");
+
+    await pay();
+    wallet!.refuseNext("eth_signTypedData_v4");
+    await depositDialog(page).getByRole("button", { name: "Deposit and pay" }).click();
+    expect(await outcome(page, /declined/)).toContain("You declined the request in your wallet: nothing was signed, sent or paid.");
+    expect(await page.getByLabel("Result").count()).toBe(0);
+    expect(await sdk().usdcBalance(payer.address)).toBe(before);
+    expect(await channelOnChain(payer)).toEqual({ balance: 0n, totalClaimed: 0n });
+    expect(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.includes(".receipts.")))).toEqual([]);
+
+    // Nothing was left behind to trip over: the next attempt opens the channel once and pays.
+    await pay();
+    await depositDialog(page).getByRole("button", { name: "Deposit and pay" }).click();
+    expect(await outcome(page, /Paid 0\.0021 USDC/)).toContain("through your channel");
+    expect(await sdk().usdcBalance(payer.address)).toBe(before - MARKDOWN_DEPOSIT);
+    expect((await channelOnChain(payer)).balance).toBe(MARKDOWN_DEPOSIT);
     await context.close();
   });
 
@@ -355,20 +465,21 @@ describe("a maintainer", () => {
 
   it("claims the earnings from calls to its packages", async () => {
     // Someone pays for a call to the new package (through the SDK: the stock x402 client).
-    await sdk(agent).call("acme/semver", "valid", ["1.2.3"]);
-    // acme/markdown: 90% of the agent's two calls in the browser; acme/semver: 100%.
-    const expected = (2n * MARKDOWN_PRICE * 9_000n) / 10_000n + SEMVER_PRICE;
+    await sdk(agent).call("acme/semver", "valid", ["1.2.3"], { scheme: "exact" });
+    // acme/markdown: 90% of four calls in the browser (two through the agent's channel, one exact, one through
+    // a second payer's channel); acme/semver: 100%.
+    const expected = (4n * MARKDOWN_PRICE * 9_000n) / 10_000n + SEMVER_PRICE;
     await until("both royalties credited", () => sdk().claimable(maintainer.address), (b) => b === expected);
     const before = await sdk().usdcBalance(maintainer.address);
     await page.goto(`${stack.webUrl}/#/account`);
     await page.waitForURL(/#\/accounts\/0x/);
-    await page.getByRole("button", { name: "Claim 0.0041 USDC" }).click();
-    expect(await outcome(page, /^Claimed/)).toContain("Claimed 0.0041 USDC");
+    await page.getByRole("button", { name: "Claim 0.0077 USDC" }).click();
+    expect(await outcome(page, /^Claimed/)).toContain("Claimed 0.0077 USDC");
     expect(await sdk().usdcBalance(maintainer.address)).toBe(before + expected);
     expect(await sdk().claimable(maintainer.address)).toBe(0n);
     expect(await page.locator(".claimable").textContent()).toContain("0 USDC");
     // The page catches up with the catalog by itself: the claim shows in the history.
-    await expect.poll(() => page.getByRole("region", { name: "Claims" }).textContent(), { timeout: 30_000 }).toContain("0.0041 USDC");
+    await expect.poll(() => page.getByRole("region", { name: "Claims" }).textContent(), { timeout: 30_000 }).toContain("0.0077 USDC");
     await screenshot(page, "account-maintainer", shots);
   });
 
@@ -419,14 +530,17 @@ describe("the catalog after use", () => {
   it("draws a package's paid calls and revenue over time", async () => {
     const { context, page } = await open();
     await page.goto(`${stack.webUrl}/#/packages/acme/markdown`);
-    await page.getByRole("img", { name: /^Paid calls: 2 in total/ }).waitFor({ timeout: 30_000 });
-    expect(await page.getByRole("img", { name: /^Royalty revenue: 0\.004 USDC in total/ }).count()).toBe(1);
-    expect(await page.locator("#earnings-title + dl").textContent()).toContain("Paid calls2");
+    await page.getByRole("img", { name: /^Paid calls: 4 in total/ }).waitFor({ timeout: 30_000 });
+    expect(await page.getByRole("img", { name: /^Royalty revenue: 0\.008 USDC in total/ }).count()).toBe(1);
+    const earnings = (await page.locator("#earnings-title + dl").textContent()) ?? "";
+    expect(earnings).toContain("Paid calls settled4");
+    expect(earnings).toContain("Royalty revenue0.008 USDC");
+    expect(earnings).toContain("Royalties pendingnone");
     await screenshot(page, "package", shots);
     await context.close();
   });
 
-  it("lists executors with fee, bond, health and packages", async () => {
+  it("lists executors with fee, bond, exit state, slashes, pending royalties, health and packages", async () => {
     const { context, page } = await open();
     await page.goto(`${stack.webUrl}/#/executors`);
     const card = page.locator(".executors .card").first();
@@ -435,7 +549,12 @@ describe("the catalog after use", () => {
     expect(text).toContain(stack.executorUrl);
     expect(text).toContain("ok");
     expect(text).toContain("Fee per call0.0001 USDC");
-    expect(text).toContain("Bondnone on this deployment");
+    expect(text).toContain(`Bond${Number(EXECUTOR_BOND) / 1e6} USDC bonded`);
+    expect(text).not.toContain("exiting");
+    expect(text).toContain("Slashesnone");
+    expect(text).toContain("Pending royaltiesnone");
+    expect(text).toMatch(/Royalties settled5 calls in \d+ batch/);
+    expect(text).toContain("Takesbatch-settlement, exact");
     expect(text).toContain("acme/markdown@1.0.0");
     expect(await lowContrastText(page)).toEqual([]);
     await screenshot(page, "executors", shots);
@@ -454,6 +573,110 @@ describe("the catalog after use", () => {
     await page.goto(`${stack.webUrl}/#/packages/acme/markdown`);
     await page.locator("#spec-title").waitFor();
     await screenshot(page, "phone-package", shots, { fullPage: false });
+    await context.close();
+  });
+});
+
+describe("a payer whose executor did not settle", () => {
+  it("the account page shows the receipt overdue, and “Submit proof” pays its royalty from the bond, with the bounty to the payer", async () => {
+    const operator = devAccount(DEV_ROLES.operator);
+    const glassbox = sdk();
+    const { settlement } = stack.deployment.contracts;
+    const version = await glassbox.registry.resolveVersion("acme/markdown", "1.0.0");
+    const standing = await glassbox.executorStanding(operator.address);
+    const chainNow = (await glassbox.chain.publicClient.getBlock()).timestamp;
+    // A receipt the operator's key signed for a call whose royalty line it never settled (a sequence number it
+    // has not reached), with its deadline passed on the chain's clock: what an executor that stopped leaves behind.
+    const receipt: Receipt = {
+      versionId: version.versionId,
+      functionName: "to-html",
+      payer: agent.address,
+      executor: operator.address,
+      seq: standing.nextSeq + 1_000n,
+      royalty: MARKDOWN_PRICE,
+      executorFee: EXECUTOR_FEE,
+      fuel: 0n,
+      inputHash: inputHashOf(["# unsettled"]),
+      outputHash: outputHashOf("<h1>unsettled</h1>"),
+      dependencies: [],
+      paymentRef: keccak256(stringToHex("an exact payment the executor took")),
+      issuedAt: chainNow - 20n,
+      deadline: chainNow - 10n,
+    };
+    const signature = await operator.signTypedData({ domain: receiptDomain(stack.chainId, settlement), types: RECEIPT_TYPES, primaryType: "Receipt", message: receipt });
+    const id = receiptId(receipt, stack.chainId, settlement);
+    const entry: StoredReceipt = {
+      receiptId: id,
+      receipt: receiptToJson(receipt),
+      signature,
+      executorUrl: stack.executorUrl,
+      chainId: stack.chainId,
+      settlement,
+      scheme: "exact",
+      charged: MARKDOWN_CALL.toString(),
+      storedAt: new Date().toISOString(),
+    };
+
+    const { context, page, wallet } = await open(agent);
+    await page.goto(`${stack.webUrl}/#/packages/acme/markdown`);
+    // Kept by this browser as the SDK keeps every receipt it verified.
+    await page.evaluate(([key, value]) => localStorage.setItem(key, value), [`${storagePrefix(stack.chainId, settlement)}.receipts.${agent.address.toLowerCase()}`, JSON.stringify([entry])] as const);
+    await connect(page);
+    await page.goto(`${stack.webUrl}/#/accounts/${agent.address}`);
+    const receipts = page.getByRole("region", { name: "Receipts checked" });
+    await receipts.waitFor();
+    expect(await receipts.textContent()).toContain("overdue: payable from the bond");
+
+    const bondBefore = standing.bond;
+    const payerBefore = await glassbox.claimable(agent.address);
+    const maintainerBefore = await glassbox.claimable(maintainer.address);
+    const sent = wallet!.requests.filter((m) => m === "eth_sendTransaction").length;
+    await receipts.getByRole("button", { name: "Submit proof" }).click();
+    const bounty = MARKDOWN_PRICE / 10n; // BOUNTY_BPS 10%
+    expect(await outcome(page, /Proof accepted/)).toContain("Proof accepted (overdue): 0.002 USDC paid from the executor's bond, bounty 0.0002 USDC to the payer.");
+    expect(wallet!.requests.filter((m) => m === "eth_sendTransaction")).toHaveLength(sent + 1);
+    expect((await glassbox.executorStanding(operator.address)).bond).toBe(bondBefore - MARKDOWN_PRICE - bounty);
+    expect(await glassbox.claimable(agent.address)).toBe(payerBefore + bounty);
+    expect(await glassbox.claimable(maintainer.address)).toBe(maintainerBefore + (MARKDOWN_PRICE * 9_000n) / 10_000n);
+    // The page redraws: the receipt is paid, the proof is listed, nothing is left to submit.
+    await expect.poll(() => receipts.textContent(), { timeout: 30_000 }).toContain("paid from the bond");
+    expect(await receipts.getByRole("button", { name: "Submit proof" }).count()).toBe(0);
+    const slashes = page.getByRole("region", { name: "Slashes" });
+    await until(
+      "the slash in the catalog",
+      async () => {
+        await page.reload();
+        await receipts.waitFor();
+        return slashes.count();
+      },
+      (n) => n === 1,
+    );
+    expect(await slashes.textContent()).toContain("overdue0.002 USDC0.0002 USDC");
+
+    // The executors page shows the slash and the smaller bond.
+    await page.goto(`${stack.webUrl}/#/executors`);
+    const card = page.locator(".executors .card").first();
+    await expect.poll(() => card.textContent(), { timeout: 30_000 }).toContain("Slashes1 (paid from its bond on receipt proofs)");
+    expect(await card.textContent()).toContain(`${Number(EXECUTOR_BOND - MARKDOWN_PRICE - bounty) / 1e6} USDC bonded · 0.0022 USDC slashed`);
+    await context.close();
+  });
+
+  it("tops up and closes a channel from the account page", async () => {
+    const { context, page, wallet } = await open(agent);
+    await page.goto(`${stack.webUrl}/#/accounts/${agent.address}`);
+    await connect(page);
+    const before = await channelOnChain(agent);
+    const channels = page.getByRole("region", { name: "Channels paid from" });
+    await channels.getByLabel("Top-up amount (USDC)").fill("0.01");
+    await channels.getByRole("button", { name: "Top up" }).click();
+    expect(await outcome(page, /^Deposited/)).toContain("Deposited 0.01 USDC");
+    expect((await channelOnChain(agent)).balance).toBe(before.balance + 10_000n);
+    expect(wallet!.requests).toContain("eth_signTypedData_v4"); // the ERC-3009 deposit authorization
+    await expect.poll(async () => ((await channels.textContent()) ?? "").includes("0.0205 USDC"), { timeout: 30_000 }).toBe(true);
+
+    await channels.getByRole("button", { name: "Close" }).click();
+    expect(await outcome(page, /Withdrawal of/)).toMatch(/Withdrawal of 0\.0163 USDC started: finalize it from/);
+    await expect.poll(() => channels.textContent(), { timeout: 30_000 }).toContain("withdrawing 0.0163 USDC");
     await context.close();
   });
 });

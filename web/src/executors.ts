@@ -1,11 +1,10 @@
-import type { Hex } from "viem";
 import type { ExecutorEntry } from "../../sdk/catalog-api.ts";
-import { ROUTES } from "../../sdk/protocol.ts";
+import { ROUTES, type InfoBody } from "../../sdk/protocol.ts";
 
 /** The part of an executor's GET /v1/info the catalog shows. */
-interface ExecutorInfo {
-  packages: { name: string; version: string; versionId: Hex }[];
-}
+type ExecutorInfo = Pick<InfoBody, "unsettledRoyalties" | "schemes" | "bond" | "settleWindowSeconds"> & {
+  packages: { name: string; version: string; versionId: `0x${string}` }[];
+};
 
 export interface ExecutorStatus {
   entry: ExecutorEntry;
@@ -13,6 +12,8 @@ export interface ExecutorStatus {
   health: "ok" | "degraded" | "unreachable";
   /** Versions it holds and runs (empty when unreachable). */
   serves: ExecutorInfo["packages"];
+  /** What it says it owes and has not settled yet, and how it takes payment (absent when unreachable). */
+  info?: Omit<ExecutorInfo, "packages">;
 }
 
 async function probe(entry: ExecutorEntry): Promise<ExecutorStatus> {
@@ -22,7 +23,9 @@ async function probe(entry: ExecutorEntry): Promise<ExecutorStatus> {
     () => "unreachable",
   );
   const info = health === "unreachable" ? undefined : await get(ROUTES.info).then((r) => r.json() as Promise<ExecutorInfo>).catch(() => undefined);
-  return { entry, health, serves: info?.packages ?? [] };
+  const status: ExecutorStatus = { entry, health, serves: info?.packages ?? [] };
+  if (info) status.info = { unsettledRoyalties: info.unsettledRoyalties, schemes: info.schemes, bond: info.bond, settleWindowSeconds: info.settleWindowSeconds };
+  return status;
 }
 
 /** Health and served versions of every listed executor, asked directly (an executor may hold only some blobs). */

@@ -1,15 +1,16 @@
 /**
- * Account and executor fields behind one seam. Payments v1 has no channels and no executor bonds:
- * when payments v2 lands (channels, bonds, royalty batches), fill `channels` and `bond` here from the
- * catalog and the page shows them.
+ * The catalog's account answer (payments v2, sdk/catalog-api.ts) as the account page shows it: amounts as
+ * bigints, earnings per package and kind, spending as channel totals plus exact payments.
  */
-import type { AccountResponse, ExecutorEntry } from "../../../sdk/catalog-api.ts";
+import type { AccountResponse, ChannelEntry, ExecutorEntry, SlashEntry } from "../../../sdk/catalog-api.ts";
+import { formatTime, formatUsdc } from "../format.ts";
 
 export interface EarningRow {
   name: string;
   royalty: bigint;
   upstream: bigint;
-  executorFee: bigint;
+  bounty: bigint;
+  refund: bigint;
   total: bigint;
 }
 
@@ -17,30 +18,37 @@ export interface AccountView {
   credited: bigint;
   claimed: bigint;
   earnings: EarningRow[];
-  spent: { paidCalls: bigint; royalty: bigint; executorFees: bigint; total: bigint };
+  spent: { paid: bigint; deposited: bigint; returned: bigint; available: bigint; exact: bigint; exactPayments: number; total: bigint };
   payments: AccountResponse["payments"];
   claims: AccountResponse["claims"];
   packages: string[];
   executor: ExecutorEntry | null;
-  /** Payment channels the account has open: none exist on payments v1. */
-  channels: null;
+  /** Channels the account pays from, and those it is paid through (an executor's). */
+  channels: { asPayer: ChannelEntry[]; asReceiver: ChannelEntry[] };
+  slashes: SlashEntry[];
 }
 
 export function accountView(a: AccountResponse): AccountView {
+  const s = a.spent;
   return {
     credited: BigInt(a.credited),
     claimed: BigInt(a.claimed),
-    earnings: a.earnings.map((e) => ({ name: e.name ?? e.packageId, royalty: BigInt(e.royalty), upstream: BigInt(e.upstream), executorFee: BigInt(e.executorFee), total: BigInt(e.total) })),
-    spent: { paidCalls: BigInt(a.spent.paidCalls), royalty: BigInt(a.spent.royalty), executorFees: BigInt(a.spent.executorFees), total: BigInt(a.spent.total) },
+    earnings: a.earnings.map((e) => ({ name: e.name ?? e.packageId, royalty: BigInt(e.royalty), upstream: BigInt(e.upstream), bounty: BigInt(e.bounty), refund: BigInt(e.refund), total: BigInt(e.total) })),
+    spent: { paid: BigInt(s.paid), deposited: BigInt(s.deposited), returned: BigInt(s.returned), available: BigInt(s.available), exact: BigInt(s.exact), exactPayments: s.exactPayments, total: BigInt(s.total) },
     payments: a.payments,
     claims: a.claims,
     packages: a.packages,
     executor: a.executor,
-    channels: null,
+    channels: a.channels,
+    slashes: a.slashes,
   };
 }
 
-/** An executor's bond: executors post none on payments v1. */
-export function executorBond(_executor: ExecutorEntry): bigint | null {
-  return null;
+/** An executor's bond as one line: what slashes can still take, and its exit. */
+export function bondLine(executor: ExecutorEntry, now = Date.now() / 1000): string {
+  const b = executor.bond;
+  const parts = [`${formatUsdc(b.amount)} bonded`];
+  if (BigInt(b.slashed) > 0n) parts.push(`${formatUsdc(b.slashed)} slashed`);
+  if (b.exitWithdrawableAt !== null) parts.push(Number(b.exitWithdrawableAt) <= now ? "exiting: withdrawable now" : `exiting: withdrawable from ${formatTime(b.exitWithdrawableAt)}`);
+  return parts.join(" · ");
 }

@@ -1,4 +1,4 @@
-import type { ExecutorEntry, PackageResponse, VersionDetail } from "../../../sdk/catalog-api.ts";
+import type { ExecutorEntry, PackageResponse, PendingRoyalties, VersionDetail } from "../../../sdk/catalog-api.ts";
 import { fetchPublicBlob } from "../../../sdk/client/blobs.ts";
 import { parseTestVectors, type TestVectors } from "../../../sdk/test-vectors.ts";
 import { documentInterface, type InterfaceDocumentation } from "../../../sdk/wit.ts";
@@ -120,6 +120,13 @@ async function activity(app: App, pkg: PackageResponse): Promise<HTMLElement> {
   return h("div", { class: "charts" }, barChart("Paid calls", calls, interval, (v) => formatCount(v)), barChart("Royalty revenue", revenue, interval, (v) => formatUsdc(v)));
 }
 
+/** Royalties owed to this package for calls served and not settled yet, as the executors report them. */
+function pendingWords(p: PendingRoyalties): string {
+  if (p.executors.length === 0) return "none (no active executor)";
+  const sum = p.receipts === 0 ? "none" : `${formatUsdc(p.amount)} over ${p.receipts} call${p.receipts === 1 ? "" : "s"}, settled by the executors within their deadline`;
+  return p.complete ? sum : `${sum} (at least: ${p.executors.filter((e) => e.status !== "ok").length} executor(s) did not answer)`;
+}
+
 export async function packagePage(app: App, route: Route, main: HTMLElement, isCurrent: () => boolean): Promise<void> {
   const name = route.path.slice(1).join("/");
   replace(main, h("h1", null, name), statusLine("info", "Loading…"));
@@ -199,20 +206,28 @@ export async function packagePage(app: App, route: Route, main: HTMLElement, isC
       "earnings",
       "Earnings",
       facts([
-        ["Paid calls", formatCount(pkg.earnings.paidCalls)],
-        ["Distinct payers", String(pkg.earnings.distinctPayers)],
+        ["Paid calls settled", formatCount(pkg.earnings.paidCalls)],
         ["Royalty revenue", formatUsdc(pkg.earnings.royaltyRevenue)],
-        ["Executor fees", formatUsdc(pkg.earnings.executorFees)],
+        ["Royalties pending", pendingWords(pkg.pendingRoyalties)],
       ]),
+      pkg.pendingRoyalties.executors.some((e) => e.status === "ok" && (e.receipts ?? 0) > 0)
+        ? h(
+            "ul",
+            { class: "pending" },
+            pkg.pendingRoyalties.executors
+              .filter((e) => e.status === "ok" && (e.receipts ?? 0) > 0)
+              .map((e) => h("li", null, h("span", { class: "mono" }, e.endpoint), ` owes ${formatUsdc(e.amount ?? "0")} for ${e.receipts} call${e.receipts === 1 ? "" : "s"} (`, e.versions.map((v) => `${v.version ?? shortHex(v.versionId)}: ${v.receipts}`).join(", "), ")")),
+          )
+        : null,
       pkg.earnings.recipients.length
         ? h(
             "div",
-            { class: "table-wrap" },
+            { class: "table-wrap", tabindex: 0, role: "region", "aria-label": "Earnings per account" },
             h(
               "table",
               null,
-              h("thead", null, h("tr", null, ["Account", "Royalty", "From forks", "Executor fees", "Total"].map((c) => h("th", { scope: "col" }, c)))),
-              h("tbody", null, pkg.earnings.recipients.map((r) => h("tr", null, h("td", null, accountLink(r.account)), h("td", null, formatUsdc(r.royalty)), h("td", null, formatUsdc(r.upstream)), h("td", null, formatUsdc(r.executorFee)), h("td", null, formatUsdc(r.total))))),
+              h("thead", null, h("tr", null, ["Account", "Royalty", "From forks", "Total"].map((c) => h("th", { scope: "col" }, c)))),
+              h("tbody", null, pkg.earnings.recipients.map((r) => h("tr", null, h("td", null, accountLink(r.account)), h("td", null, formatUsdc(r.royalty)), h("td", null, formatUsdc(r.upstream)), h("td", null, formatUsdc(BigInt(r.royalty) + BigInt(r.upstream)))))),
             ),
           )
         : null,

@@ -23,7 +23,7 @@ function result(p: PackageSummary): HTMLElement {
       " · ",
       p.license ?? "no license",
       " · ",
-      `${formatCount(p.usage.paidCalls)} paid calls by ${p.usage.distinctPayers} payers`,
+      `${formatCount(p.usage.paidCalls)} paid calls settled`,
       p.forkCount > 0 ? ` · ${p.forkCount} fork${p.forkCount === 1 ? "" : "s"}` : "",
     ),
     p.functionNames.length ? h("p", { class: "functions" }, p.functionNames.map((f) => h("code", null, f))) : null,
