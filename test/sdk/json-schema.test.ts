@@ -250,8 +250,9 @@ describe("the sample capabilities: schemas agree with the executor on every test
       for (const testCase of vectors.cases) {
         const fn = iface.functions.find((f) => f.name === testCase.function);
         if (!fn) continue;
-        const named = Array.isArray(testCase.args) ? Object.fromEntries(fn.params.map((p, i) => [p.name, testCase.args[i as keyof typeof testCase.args]])) : testCase.args;
-        const schemaAccepts = Array.isArray(testCase.args) && testCase.args.length !== fn.params.length ? false : validator(functionInputSchema(fn, iface))(named);
+        const args = testCase.args;
+        const named = Array.isArray(args) ? Object.fromEntries(fn.params.map((p, i) => [p.name, args[i]])) : args;
+        const schemaAccepts = Array.isArray(args) && args.length !== fn.params.length ? false : validator(functionInputSchema(fn, iface))(named);
         const executorAccepts = argumentsToGuest(fn, testCase.args).problem === undefined;
         expect(schemaAccepts, `${testCase.name}: schema and executor agree on ${JSON.stringify(testCase.args).slice(0, 200)}`).toBe(executorAccepts);
         inputsChecked++;
