@@ -114,7 +114,7 @@ function errorResult(text: string, meta?: Record<string, unknown>): CallToolResu
 function failureResult(error: unknown): CallToolResult {
   if (error instanceof SpendPolicyError) {
     const amounts = Object.fromEntries(Object.entries(error.amounts).map(([k, v]) => [k, v.toString()]));
-    return errorResult(`Refused by the spend policy (${error.limit}): ${error.message} Nothing was signed or paid.`, { "glassbox/refusal": { limit: error.limit, ...amounts } });
+    return errorResult(`Refused by the spend policy (${error.limit}): ${error.message} Nothing was signed or paid.`, { "glassbox/refusal": { limit: error.limit, amounts } });
   }
   if (error instanceof ArgumentsError) return errorResult(`Invalid arguments: ${error.message}`);
   if (error instanceof GlassboxError) return errorResult(`${error.code}: ${error.message}${error.hint ? ` (${error.hint})` : ""}`);

@@ -170,11 +170,11 @@ describe("glassbox mcp over stdio", () => {
 });
 
 describe("the spend policy refuses before anything is signed", () => {
-  async function refused(server: McpProcess, tool: string, args: Record<string, unknown>, limit: string): Promise<string> {
+  async function refused(server: McpProcess, tool: string, args: Record<string, unknown>, limit: string, amounts: Record<string, string>): Promise<string> {
     const before = await balance();
     const result = await call(server, tool, args);
     expect(result.isError).toBe(true);
-    expect(result._meta?.["glassbox/refusal"]).toMatchObject({ limit });
+    expect(result._meta?.["glassbox/refusal"]).toEqual({ limit, amounts });
     expect(receiptMeta(result)).toBeUndefined();
     expect(await balance()).toBe(before);
     return text(result);
@@ -182,7 +182,7 @@ describe("the spend policy refuses before anything is signed", () => {
 
   it("max per call: a price over the limit is refused outright", async () => {
     const server = await mcp(["--tool", "acme/markdown", "--dev-account", String(DEV_ROLES.agent), "--max-per-call", "1000", "--state-file", path.join(home, "per-call.json")]);
-    const message = await refused(server, "acme_markdown__to-html", { markdown: "# x" }, "max-per-call");
+    const message = await refused(server, "acme_markdown__to-html", { markdown: "# x" }, "max-per-call", { price: "2000", limit: "1000" });
     expect(message).toContain("max-per-call");
     expect(message).toContain("0.002 USDC");
     expect(message).toContain("0.001 USDC");
@@ -190,7 +190,7 @@ describe("the spend policy refuses before anything is signed", () => {
 
   it("max per call: a challenge asking more than the limit (royalty + fee) is not signed, and the message names its amount", async () => {
     const server = await mcp(["--tool", "acme/markdown", "--dev-account", String(DEV_ROLES.agent), "--max-per-call", MARKDOWN_PRICE.toString(), "--state-file", path.join(home, "per-call-2.json")]);
-    const message = await refused(server, "acme_markdown__to-html", { markdown: "# y" }, "max-per-call");
+    const message = await refused(server, "acme_markdown__to-html", { markdown: "# y" }, "max-per-call", { price: "2100", limit: "2000" });
     expect(message).toContain("asks 0.0021 USDC");
     expect(message).toContain("per-call limit of 0.002 USDC");
     // Nothing was spent: the reservation was released.
@@ -204,18 +204,18 @@ describe("the spend policy refuses before anything is signed", () => {
     const first = await mcp(flags);
     const paid = await call(first, "acme_markdown__to-html", { markdown: "once" });
     expect(receiptMeta(paid)!.paid).toBe(true);
-    const message = await refused(first, "acme_markdown__to-html", { markdown: "twice" }, "max-per-day");
+    const message = await refused(first, "acme_markdown__to-html", { markdown: "twice" }, "max-per-day", { price: "2000", limit: "3100", spentToday: "2100", left: "1000" });
     expect(message).toContain("only 0.001 USDC of the daily limit of 0.0031 USDC is left (0.0021 USDC spent today)");
     await first.close();
     const restarted = await mcp(flags);
-    await refused(restarted, "acme_markdown__to-html", { markdown: "after a restart" }, "max-per-day");
+    await refused(restarted, "acme_markdown__to-html", { markdown: "after a restart" }, "max-per-day", { price: "2000", limit: "3100", spentToday: "2100", left: "1000" });
   });
 
   it("allowed packages: another package can be neither added nor called", async () => {
     const server = await mcp(["--dev-account", String(DEV_ROLES.agent), "--allow", "acme/*", "--state-file", path.join(home, "allowed.json")]);
     const result = await call(server, "add_capability", { package: "forker/markdown-plus" });
     expect(result.isError).toBe(true);
-    expect(result._meta?.["glassbox/refusal"]).toMatchObject({ limit: "allowed-packages" });
+    expect(result._meta?.["glassbox/refusal"]).toEqual({ limit: "allowed-packages", amounts: {} });
     expect(text(result)).toContain("forker/markdown-plus is not in the allowed packages (acme/*)");
     const names = (await server.client.listTools()).tools.map((t) => t.name);
     expect(names.some((n) => n.startsWith("forker_"))).toBe(false);
