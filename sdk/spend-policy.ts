@@ -100,7 +100,7 @@ export class SpendPolicy {
    * Before a paid call: refuses it when its price (the least it can cost: the registered royalty)
    * breaks a limit, else reserves the most it may pay against today's limit.
    */
-  reserve(name: string, price: bigint): Promise<Reservation> {
+  async reserve(name: string, price: bigint): Promise<Reservation> {
     this.checkPackage(name);
     return this.serialized(async () => {
       const { maxPerCall, maxPerDay } = this.config;
