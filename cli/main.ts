@@ -4,6 +4,7 @@ import { registerCallCommand } from "./commands/call.ts";
 import { registerCatalogCommands } from "./commands/catalog.ts";
 import { registerDevCommand } from "./commands/dev.ts";
 import { registerMaintainerCommands } from "./commands/maintainer.ts";
+import { registerMcpCommand } from "./commands/mcp.ts";
 import { EXIT_CODES_HELP, ExitCode, flushOutput, WALLET_HELP } from "./ui.ts";
 
 // Only commander and the command definitions load at start-up: each command imports its
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerMaintainerCommands(program);
   registerCatalogCommands(program);
   registerCallCommand(program);
+  registerMcpCommand(program);
   registerDevCommand(program);
   return program;
 }
