@@ -5,6 +5,7 @@ import { registerCatalogCommands } from "./commands/catalog.ts";
 import { registerDevCommand } from "./commands/dev.ts";
 import { registerMaintainerCommands } from "./commands/maintainer.ts";
 import { registerPaymentCommands } from "./commands/payments.ts";
+import { registerMcpCommand } from "./commands/mcp.ts";
 import { EXIT_CODES_HELP, ExitCode, flushOutput, WALLET_HELP } from "./ui.ts";
 
 // Only commander and the command definitions load at start-up: each command imports its
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerCatalogCommands(program);
   registerCallCommand(program);
   registerPaymentCommands(program);
+  registerMcpCommand(program);
   registerDevCommand(program);
   return program;
 }

@@ -5,7 +5,7 @@
  *
  * Loaded by the toolchain worker through Node's type stripping: no TypeScript-only syntax here.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { transpile } from "@bytecodealliance/jco";
@@ -50,7 +50,8 @@ async function instrumentCached(module: Uint8Array, metering: boolean, cacheDir:
   if (bytes && snapshot) return { bytes: new Uint8Array(bytes), snapshot: JSON.parse(snapshot) };
   const instrumented = instrumentModule(module, { metering });
   await mkdir(cacheDir, { recursive: true });
-  const staging = `${path}.${process.pid}.${Date.now()}`;
+  // Unique per writer: two uploads sharing a core module (e.g. the QuickJS engine) instrument it at once.
+  const staging = `${path}.${process.pid}.${randomUUID()}`;
   await writeFile(`${staging}.wasm`, instrumented.bytes);
   await writeFile(`${staging}.json`, JSON.stringify(instrumented.snapshot));
   await rename(`${staging}.wasm`, `${path}.wasm`);

@@ -24,13 +24,13 @@ describe("glassbox CLI", () => {
   it("--help explains every command", async () => {
     const { code, stdout } = await run(["--help"]);
     expect(code).toBe(0);
-    for (const command of ["init", "build", "test", "publish", "fork", "search", "info", "call", "earnings", "claim", "dev"]) {
+    for (const command of ["init", "build", "test", "publish", "fork", "search", "info", "call", "earnings", "claim", "mcp", "dev"]) {
       expect(stdout).toMatch(new RegExp(`\\n  ${command} `));
     }
   });
 
   it("every subcommand's help shows the global options: wallet, connection, --json", async () => {
-    for (const command of ["init", "build", "test", "publish", "upload", "fork", "yank", "search", "info", "call", "earnings", "claim", "dev"]) {
+    for (const command of ["init", "build", "test", "publish", "upload", "fork", "yank", "search", "info", "call", "earnings", "claim", "mcp", "dev"]) {
       const { code, stdout } = await run([command, "--help"]);
       expect(code).toBe(0);
       const globals = stdout.slice(stdout.indexOf("Global Options:"));
@@ -41,6 +41,27 @@ describe("glassbox CLI", () => {
     expect(call.stdout).toMatch(/exits 7, and the call stays paid/);
     const fork = await run(["fork", "--help"]);
     expect(fork.stdout).toContain("What a fork must ship");
+  });
+
+  it("mcp names every bad setting, from a flag or the config file, before it connects to anything", async () => {
+    const badAmount = await run(["mcp", "--max-per-call", "0.5"]);
+    expect(badAmount.code).toBe(2);
+    expect(badAmount.stderr).toContain('--max-per-call: expected USDC base units as a whole number (e.g. "10000" for 0.01 USDC), got "0.5"');
+    const badGlob = await run(["mcp", "--allow", "acme"]);
+    expect(badGlob.code).toBe(2);
+    expect(badGlob.stderr).toContain('--allow: "acme" is not a package glob');
+    const config = path.join(home, "mcp.json");
+    await writeFile(config, JSON.stringify({ policy: { maxPerDay: "100", maxPerCal: "5" } }));
+    const unknown = await run(["mcp", "--config", config]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(`${config}: policy.maxPerCal: unknown setting (known: maxPerCall, maxPerDay, allowedPackages)`);
+    await writeFile(config, JSON.stringify({ http: { port: "eighty" } }));
+    expect((await run(["mcp", "--config", config])).stderr).toContain(`${config}: http.port: expected a TCP port (0 picks a free one), got "eighty"`);
+    await writeFile(config, "{ nope");
+    expect((await run(["mcp", "--config", config])).stderr).toContain(`The MCP config ${config} is not JSON`);
+    const badTool = await run(["mcp", "--tool", "acme/markdown@one"]);
+    expect(badTool.code).not.toBe(0);
+    expect(badTool.stderr).toContain('"one" in "acme/markdown@one" is neither a version nor a semver range');
   });
 
   it("init puts the wallet's address in the splits, for every wallet option, and a placeholder without one", async () => {

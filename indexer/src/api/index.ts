@@ -15,6 +15,7 @@ import {
   rejectUnknown,
   textParam,
 } from "../../lib/params.ts";
+import { llmsIndex, llmsPackagePage } from "../../lib/llms.ts";
 import { executorJson, packageSummaryJson, versionJson, type SearchRow } from "../../lib/shapes.ts";
 
 const app = new Hono();
@@ -280,5 +281,55 @@ app.get("/accounts/:address", async (c) => {
   });
 });
 
+/** The origin links in the plain text point at: the one the reader used. */
+function origin(c: Context): string {
+  return new URL(c.req.url).origin;
+}
+
+const PLAIN_TEXT = { "content-type": "text/plain; charset=utf-8" };
+
+/** llms.txt: every callable package, one line each, linking to its plain-text page. */
+app.get("/llms.txt", async (c) => {
+  const rows = await db
+    .select({
+      name: packages.name,
+      latestVersion: packages.latestVersion,
+      description: packages.description,
+      accessMode: packages.accessMode,
+      price: packages.price,
+      fuelPricePerMillion: packages.fuelPricePerMillion,
+      functionNames: packages.functionNames,
+    })
+    .from(packages)
+    .where(sql`${packages.latestVersionId} IS NOT NULL`)
+    .orderBy(asc(packages.name));
+  return c.body(llmsIndex(origin(c), rows), 200, PLAIN_TEXT);
+});
+
+/** A package's spec as plain text: its latest callable version's WIT, schemas, tests, price and executors. */
+app.get("/llms/:scope/:file", async (c) => {
+  const file = c.req.param("file");
+  if (!file.endsWith(".txt")) return c.body(`No page here: package pages are /llms/<scope>/<name>.txt.\n`, 404, PLAIN_TEXT);
+  const name = `${c.req.param("scope")}/${file.slice(0, -".txt".length)}`;
+  if (!PACKAGE_NAME_PATTERN.test(name)) return c.body(`"${name}" is not a package name: expected scope/name in lowercase letters, digits and dashes.\n`, 400, PLAIN_TEXT);
+  const [pkg] = await db.select().from(packages).where(eq(packages.name, name)).limit(1);
+  if (!pkg) return c.body(`No package named "${name}" is registered. The index: ${origin(c)}/llms.txt\n`, 404, PLAIN_TEXT);
+  if (!pkg.latestVersionId) return c.body(`${name} has no callable version (every version was yanked).\n`, 404, PLAIN_TEXT);
+  const [version] = await db.select().from(versions).where(eq(versions.id, pkg.latestVersionId)).limit(1);
+  if (!version) return c.body(`${name}: its latest version is not indexed yet; try again shortly.\n`, 503, PLAIN_TEXT);
+  let fork = null;
+  if (pkg.parentVersionId) {
+    const [parent] = await db
+      .select({ version: versions.version, name: packages.name })
+      .from(versions)
+      .innerJoin(packages, eq(packages.id, versions.packageId))
+      .where(eq(versions.id, pkg.parentVersionId))
+      .limit(1);
+    if (parent) fork = { parent: `${parent.name}@${parent.version}`, upstreamShareBps: pkg.upstreamShareBps };
+  }
+  const active = await db.select({ endpoint: executors.endpoint, feePerCall: executors.feePerCall }).from(executors).where(eq(executors.active, true)).orderBy(asc(executors.feePerCall), asc(executors.id));
+  const text = await llmsPackagePage({ name, version, fork, executors: active });
+  return c.body(text, 200, PLAIN_TEXT);
+});
 
 export default app;
