@@ -22,6 +22,8 @@ export interface AppDeps {
   settledBelow: () => bigint;
   info: () => Promise<unknown>;
   health: () => Promise<{ ok: boolean; [key: string]: unknown }>;
+  /** The remote MCP endpoint (executor/mcp.ts), served at /mcp. */
+  mcp?: (request: Request) => Promise<Response>;
 }
 
 /** The HTTP API. Every error body is `{ "error": { "code", "message", "hint"? } }`. */
@@ -107,8 +109,13 @@ export function createApp(d: AppDeps): Hono {
     },
   );
 
+  const mcp = d.mcp;
+  if (mcp) {
+    app.all("/mcp", bodyLimit({ maxSize: d.maxCallBodyBytes, onError: tooLarge(d.maxCallBodyBytes, "MCP request") }), (c) => mcp(c.req.raw));
+  }
+
   app.notFound((c) =>
-    c.json(new ApiError(404, "NOT_FOUND", `No route ${c.req.method} ${new URL(c.req.url).pathname}.`, "Routes: POST /v1/call/<scope>/<name>@<version>/<function>, PUT|GET /v1/blobs/<sha256>, GET /v1/health, /v1/info, /v1/receipts/<id>.").toBody(), 404),
+    c.json(new ApiError(404, "NOT_FOUND", `No route ${c.req.method} ${new URL(c.req.url).pathname}.`, "Routes: POST /v1/call/<scope>/<name>@<version>/<function>, PUT|GET /v1/blobs/<sha256>, GET /v1/health, /v1/info, /v1/receipts/<id>, POST /mcp (MCP Streamable HTTP).").toBody(), 404),
   );
 
   app.onError((error, c) => {
