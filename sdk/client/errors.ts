@@ -30,7 +30,14 @@ export class PaymentSignedError extends GlassboxError {
     cause: unknown,
   ) {
     const base = cause instanceof GlassboxError ? cause : undefined;
-    super(base?.code ?? "CALL_FAILED", base?.message ?? `Calling ${executorUrl} failed after the payment was sent: ${(cause as Error).message}`, base?.hint, base?.details);
+    super(
+      base?.code ?? "CALL_FAILED",
+      base?.message ?? `Calling ${executorUrl} failed after the payment was sent: ${(cause as Error).message}`,
+      answered
+        ? base?.hint
+        : `The payment went to ${executorUrl} and no answer came back; it is not retried elsewhere. If it was taken, the result is journaled there: read it back (SDK: glassbox.recoverPaidCall) once that executor is up.`,
+      base?.details,
+    );
     this.cause = cause;
   }
 }
