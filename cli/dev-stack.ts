@@ -263,7 +263,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     const executorsReady: Promise<void>[] = [];
     const bond = options.executorBond ?? 100_000_000n;
     for (const [i, dataDir] of executorDirs.entries()) {
-      const executorPort = await freePort((options.executorPort ?? 4020) + i);
+      // Port 0 asks the OS for each; otherwise consecutive ports from the first.
+      const executorPort = await freePort(options.executorPort === 0 ? 0 : (options.executorPort ?? 4020) + i);
       const url = `http://127.0.0.1:${executorPort}`;
       const operatorIndex = operatorIndexes[i]!;
       const fee = (options.executorFee ?? 100n) + 10n * BigInt(i);
