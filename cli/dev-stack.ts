@@ -37,7 +37,7 @@ export interface DevStackOptions {
   executorFee?: bigint;
   /** How many independent executors to run (default 1, at most MAX_DEV_EXECUTORS): each its own operator key, fee, bond and journal. */
   executors?: number;
-  /** USDC each executor bonds in Settlement (paid calls stop while unsettled royalties would exceed it). */
+  /** USDC each executor bonds in Settlement, base units (default 100 USDC): paid calls stop while unsettled royalties would exceed it. */
   executorBond?: bigint;
   /** Seconds from a receipt to its royalty settlement deadline. */
   settleWindowSeconds?: number;

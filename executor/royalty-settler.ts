@@ -42,6 +42,7 @@ export class RoyaltySettler {
   private running: Promise<void> | undefined;
   private stopped = false;
   private chainNextSeq = 1n;
+  private bondTarget = 0n;
   /** Since start, for /v1/health and benchmarks: batches sent, lines settled, batches refused or reverted, runs deferred (chain down). */
   readonly stats = { batches: 0, lines: 0, reverted: 0, deferred: 0 };
 
@@ -96,6 +97,21 @@ export class RoyaltySettler {
     await this.refresh();
   }
 
+  /** The bond to hold (`--bond`): topped up at start and, until it is posted (e.g. the operator is funded later), on every run. */
+  setBondTarget(target: bigint): void {
+    this.bondTarget = target;
+  }
+
+  /** Posts the missing bond, if any; a failure is logged and retried on the next run. */
+  async topUpBond(): Promise<void> {
+    if (this.o.book.bond >= this.bondTarget) return;
+    try {
+      await this.ensureBond(this.bondTarget);
+    } catch (error) {
+      this.o.log.warn({ err: shortMessage(error), bond: this.bondTarget.toString() }, "bond not posted yet (is the operator funded?); will retry");
+    }
+  }
+
   /** Settles everything unsettled now (one run at a time; callers share a running one). */
   settleNow(): Promise<void> {
     this.running ??= this.runOnce().finally(() => {
@@ -117,6 +133,7 @@ export class RoyaltySettler {
 
   private async runOnce(): Promise<void> {
     try {
+      await this.topUpBond();
       if (!(await this.resolveUnknown())) return;
       await this.refresh();
       while (!this.stopped) {

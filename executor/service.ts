@@ -284,7 +284,8 @@ export async function startExecutor(config: ExecutorConfig): Promise<RunningExec
   const url = `http://${hostname}:${boundPort}`;
   if (config.register) await ensureRegistered(config, config.endpoint ?? url, registry, sender, client, log);
   await settler.ensureApproval().catch((error) => log.warn({ err: shortMessage(error) }, "approving Settlement failed; will retry when settling"));
-  if (config.bond !== undefined) await settler.ensureBond(config.bond);
+  if (config.bond !== undefined) settler.setBondTarget(config.bond);
+  await settler.topUpBond();
   await settler.start();
   log.info({ url, operator, feePerCall: registry.executor.feePerCall.toString(), bond: book.bond.toString(), registered: registry.executor.active }, "executor listening");
 
