@@ -56,11 +56,22 @@ export function canFailOver(error: unknown): boolean {
 
 const LATENCY_WEIGHT = 0.3;
 
-/** Probes and ranks executors; remembers measured latencies across calls (one per Glassbox). */
+type ProbedInfo = Omit<InfoBody, "packages"> & { packages?: { versionId?: string; componentHash?: string }[] };
+
+/**
+ * Probes and ranks executors; remembers measured latencies across calls (one per Glassbox), and
+ * each executor's /v1/info for `probeTtlMs` (default 5 s), so back-to-back calls do not ask again.
+ */
 export class ExecutorChooser {
   private readonly latency = new Map<string, number>();
+  private readonly infos = new Map<string, { at: number; info: ProbedInfo }>();
 
-  constructor(private readonly opts: { probeTimeoutMs?: number } = {}) {}
+  constructor(private readonly opts: { probeTimeoutMs?: number; probeTtlMs?: number } = {}) {}
+
+  /** Drops what is known of `url` (it just failed): the next ranking asks it again. */
+  forget(url: string): void {
+    this.infos.delete(url);
+  }
 
   /** Records a call's duration at `url` (smoothed), so busy or distant executors drift down the list. */
   observe(url: string, ms: number): void {
@@ -84,21 +95,31 @@ export class ExecutorChooser {
   }
 
   private async probe(url: string, version: VersionView): Promise<RankedExecutor | { url: string; reason: string }> {
-    const started = performance.now();
-    let info: Omit<InfoBody, "packages"> & { packages?: { versionId?: string; componentHash?: string }[] };
-    try {
-      const response = await fetch(`${url}${ROUTES.info}`, { signal: AbortSignal.timeout(this.opts.probeTimeoutMs ?? 3_000) });
-      if (!response.ok) return { url, reason: `/v1/info answered ${response.status}` };
-      info = (await response.json()) as typeof info;
-    } catch (error) {
-      return { url, reason: `unreachable (${(error as Error).message})` };
+    const cached = this.infos.get(url);
+    let info: ProbedInfo;
+    // A cached answer is reused only while fresh and only when it serves the version (an upload may have just added it).
+    if (cached && performance.now() - cached.at < (this.opts.probeTtlMs ?? 5_000) && servesVersion(cached.info, version)) {
+      info = cached.info;
+    } else {
+      const started = performance.now();
+      try {
+        const response = await fetch(`${url}${ROUTES.info}`, { signal: AbortSignal.timeout(this.opts.probeTimeoutMs ?? 3_000) });
+        if (!response.ok) return { url, reason: `/v1/info answered ${response.status}` };
+        info = (await response.json()) as ProbedInfo;
+      } catch (error) {
+        return { url, reason: `unreachable (${(error as Error).message})` };
+      }
+      this.observe(url, performance.now() - started);
+      this.infos.set(url, { at: performance.now(), info });
     }
-    this.observe(url, performance.now() - started);
-    const serves = info.packages?.some((p) => p.versionId === version.versionId || p.componentHash === version.hashes.componentHash);
-    if (!serves) return { url, reason: `does not serve ${version.name}@${version.version}` };
+    if (!servesVersion(info, version)) return { url, reason: `does not serve ${version.name}@${version.version}` };
     if (version.accessMode !== "free" && !info.registered) return { url, reason: "not registered on-chain (it takes no paid calls)" };
     return { url, operator: getAddress(info.address), fee: BigInt(info.fee), latencyMs: this.latency.get(url)! };
   }
+}
+
+function servesVersion(info: ProbedInfo, version: VersionView): boolean {
+  return info.packages?.some((p) => p.versionId === version.versionId || p.componentHash === version.hashes.componentHash) ?? false;
 }
 
 /** Which tried executor failed how, for the error when all of them did. */
@@ -126,6 +147,7 @@ export async function callWithFailover<T>(
       chooser?.observe(executor.url, performance.now() - started);
       return { value, executor, failed };
     } catch (error) {
+      chooser?.forget(executor.url);
       if (!canFailOver(error)) throw error;
       const e = error as GlassboxError;
       failed.push({ url: executor.url, code: e.code, message: e.message });
