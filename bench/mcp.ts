@@ -36,7 +36,7 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 
 const home = await mkdtemp(path.join(tmpdir(), "glassbox-bench-mcp-"));
 console.log(`bench:mcp: ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}; ${CALLS} calls per path and kind (after ${WARMUP} warm-up calls)`);
-const stack = await startTestStack({ stateDir: path.join(home, "stack"), web: false, settlementMode: "batched" });
+const stack = await startTestStack({ stateDir: path.join(home, "stack"), web: false });
 try {
   await publishSamples(stack, new Output(true));
   const agent = devAccount(DEV_ROLES.agent);
@@ -53,7 +53,7 @@ try {
     },
     {
       label: "paid (acme/markdown to-html, x402)",
-      viaSdk: () => sdk.call("acme/markdown", "to-html", ["# Hello *agents*"], { maxPayment: 10_000n }),
+      viaSdk: () => sdk.call("acme/markdown", "to-html", ["# Hello *agents*"], { maxPayment: 10_000n, scheme: "exact" }),
       viaMcp: () => server.client.callTool({ name: "acme_markdown__to-html", arguments: { markdown: "# Hello *agents*" } }),
     },
   ];

@@ -34,6 +34,8 @@ export interface DevState {
   deploymentsFile: string;
   indexerUrl: string;
   executorUrl: string;
+  /** Every executor of the stack (`npm start -- --executors N`), the first one first. */
+  executorUrls?: string[];
   startedAt: string;
 }
 

@@ -6,7 +6,7 @@ import { deployGlassbox } from "../contracts/scripts/deploy.ts";
 import { localUsdcAbi } from "../sdk/abi.ts";
 import { createChainClients, sendContractTx } from "../sdk/client/chain.ts";
 import type { Deployment } from "../sdk/deployment.ts";
-import { DEV_ROLES, devAccount, devPrivateKey, LOCAL_CHAIN_ID } from "../sdk/dev-accounts.ts";
+import { DEV_ROLES, devAccount, devExecutorOperatorIndex, devPrivateKey, LOCAL_CHAIN_ID, MAX_DEV_EXECUTORS } from "../sdk/dev-accounts.ts";
 import { pgliteJournalDir } from "../executor/journal.ts";
 import { REPO_ROOT } from "./config.ts";
 import { startIndexer } from "./dev/indexer.ts";
@@ -33,8 +33,11 @@ export interface DevStackOptions {
   web?: boolean;
   /** USDC minted to each dev account, base units. */
   faucetAmount?: bigint;
+  /** The first executor's fee per call (base units); executor i charges this + 10 * i, so they differ. */
   executorFee?: bigint;
-  /** The executor's bond in Settlement, base units (default 100 USDC): paid calls stop while unsettled royalties would exceed it. */
+  /** How many independent executors to run (default 1, at most MAX_DEV_EXECUTORS): each its own operator key, fee, bond and journal. */
+  executors?: number;
+  /** USDC each executor bonds in Settlement, base units (default 100 USDC): paid calls stop while unsettled royalties would exceed it. */
   executorBond?: bigint;
   /** Seconds from a receipt to its royalty settlement deadline. */
   settleWindowSeconds?: number;
@@ -59,8 +62,25 @@ export interface DevServices {
   chainId: number;
   deployment: Deployment;
   deploymentsFile: string;
+  /** The first executor (what single-executor tools default to). */
   executorUrl: string;
+  /** Every executor of the stack, the first one first. */
+  executors: DevExecutor[];
   stateDir: string;
+}
+
+/** One executor of the local stack. */
+export interface DevExecutor {
+  url: string;
+  operator: `0x${string}`;
+  /** Its dev account index (its key: devPrivateKey(operatorIndex)). */
+  operatorIndex: number;
+  fee: bigint;
+  bond: bigint;
+  dataDir: string;
+  logFile: string;
+  /** The process: stop() ends it; `child` for tests that kill it outright. */
+  process: ManagedProcess;
 }
 
 export interface DevStack extends DevServices {
@@ -150,6 +170,10 @@ const since = (started: number) => `${((Date.now() - started) / 1000).toFixed(1)
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
   const log = options.log ?? (() => {});
   const { signal } = options;
+  const executorCount = options.executors ?? 1;
+  if (!Number.isInteger(executorCount) || executorCount < 1 || executorCount > MAX_DEV_EXECUTORS) {
+    throw new RangeError(`--executors must be a whole number from 1 to ${MAX_DEV_EXECUTORS}, got ${options.executors}.`);
+  }
   if (!existsSync(EXECUTOR_MAIN)) throw new Error(`The executor is not built (${EXECUTOR_MAIN} is missing): run \`npm run build:cli\`.`);
   const stateDir = path.resolve(options.stateDir);
   await rm(stateDir, { recursive: true, force: true });
@@ -178,8 +202,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
           });
     // The two empty databases are copied while the chain starts.
     const indexerDir = path.join(stateDir, "indexer");
-    const executorDir = path.join(stateDir, "executor");
-    const seeding = Promise.all([seedPglite(indexerDir), seedPglite(pgliteJournalDir(executorDir))]);
+    const executorDirs = Array.from({ length: executorCount }, (_, i) => path.join(stateDir, i === 0 ? "executor" : `executor-${i + 1}`));
+    const seeding = Promise.all([seedPglite(indexerDir), ...executorDirs.map((dir) => seedPglite(pgliteJournalDir(dir)))]);
     seeding.catch(() => {}); // awaited below
     let started = Date.now();
     const rpcPort = await freePort(options.rpcPort ?? 8545);
@@ -205,11 +229,12 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     const faucet = options.faucetAmount ?? 1_000_000_000n; // 1,000 USDC
     const minter = createChainClients(rpcUrl, deployment.chainId, devAccount(DEV_ROLES.deployer));
     const mint = (index: number) => sendContractTx(minter, "Funding dev wallets", { address: deployment.contracts.usdc, abi: localUsdcAbi, functionName: "mint", args: [devAccount(index).address, faucet] });
-    // The operator first: the executor posts its bond from it as it starts.
-    await mint(DEV_ROLES.operator);
+    // The operators first: each executor posts its bond from its own key as it starts.
+    const operatorIndexes = executorDirs.map((_, i) => devExecutorOperatorIndex(i));
+    for (const index of operatorIndexes) await mint(index);
     const funding = (async () => {
       // One sender: its transactions go one at a time (automine cannot queue a sender's nonces).
-      for (let i = 0; i < 10; i++) if (i !== DEV_ROLES.operator) await mint(i);
+      for (let i = 0; i < 10; i++) if (!operatorIndexes.includes(i)) await mint(i);
       log(`funded     dev accounts 0-9 with ${Number(faucet) / 1e6} USDC each · ${since(started)}`);
     })();
 
@@ -236,37 +261,49 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       return indexerUrl;
     })();
 
-    const executorPort = await freePort(options.executorPort ?? 4020);
-    const executorUrl = `http://127.0.0.1:${executorPort}`;
-    const executor = startProcess(
-      "executor",
-      process.execPath,
-      [
-        EXECUTOR_MAIN,
-        "--rpc", rpcUrl,
-        "--deployments", deploymentsFile,
-        "--data-dir", executorDir,
-        "--cache-dir", PREPARED_CACHE,
-        "--port", String(executorPort),
-        "--fee", String(options.executorFee ?? 100n),
-        "--bond", String(options.executorBond ?? 100_000_000n),
-        "--settle-window", String(options.settleWindowSeconds ?? 3_600),
-        "--settle-interval-ms", String(options.settleIntervalMs ?? 2_000),
-        "--endpoint", executorUrl,
-        ...(options.claimIntervalMs !== undefined ? ["--claim-interval-ms", String(options.claimIntervalMs)] : []),
-        "--register",
-      ],
-      {
-        cwd: REPO_ROOT,
-        env: { ...baseEnv, GLASSBOX_OPERATOR_KEY: devPrivateKey(DEV_ROLES.operator), DATABASE_URL: "" },
-        logFile: path.join(stateDir, "logs", "executor.log"),
-      },
-    );
-    processes.push(executor);
-    const executorReady = (async () => {
-      await waitUntilReady("The executor", () => httpOk(`${executorUrl}/v1/health`), 90_000, executor, signal);
-      log(`executor   ${executorUrl} (operator ${devAccount(DEV_ROLES.operator).address}) · ${since(started)}`);
-    })();
+    const executors: DevExecutor[] = [];
+    const executorsReady: Promise<void>[] = [];
+    const bond = options.executorBond ?? 100_000_000n;
+    for (const [i, dataDir] of executorDirs.entries()) {
+      // Port 0 asks the OS for each; otherwise consecutive ports from the first.
+      const executorPort = await freePort(options.executorPort === 0 ? 0 : (options.executorPort ?? 4020) + i);
+      const url = `http://127.0.0.1:${executorPort}`;
+      const operatorIndex = operatorIndexes[i]!;
+      const fee = (options.executorFee ?? 100n) + 10n * BigInt(i);
+      const name = i === 0 ? "executor" : `executor-${i + 1}`;
+      const logFile = path.join(stateDir, "logs", `${name}.log`);
+      const child = startProcess(
+        name,
+        process.execPath,
+        [
+          EXECUTOR_MAIN,
+          "--rpc", rpcUrl,
+          "--deployments", deploymentsFile,
+          "--data-dir", dataDir,
+          "--cache-dir", PREPARED_CACHE,
+          "--port", String(executorPort),
+          "--fee", String(fee),
+          "--bond", String(bond),
+          "--settle-window", String(options.settleWindowSeconds ?? 3_600),
+          "--settle-interval-ms", String(options.settleIntervalMs ?? 2_000),
+          "--endpoint", url,
+          ...(options.claimIntervalMs !== undefined ? ["--claim-interval-ms", String(options.claimIntervalMs)] : []),
+          "--register",
+        ],
+        { cwd: REPO_ROOT, env: { ...baseEnv, GLASSBOX_OPERATOR_KEY: devPrivateKey(operatorIndex), DATABASE_URL: "" }, logFile },
+      );
+      processes.push(child);
+      const operator = devAccount(operatorIndex).address;
+      executors.push({ url, operator, operatorIndex, fee, bond, dataDir, logFile, process: child });
+      executorsReady.push(
+        (async () => {
+          await waitUntilReady(`The ${name}`, () => httpOk(`${url}/v1/health`), 90_000, child, signal);
+          log(`${name.padEnd(10)} ${url} (operator ${operator}, fee ${fee}) · ${since(started)}`);
+        })(),
+      );
+    }
+    const executorUrl = executors[0]!.url;
+    const executorReady = Promise.all(executorsReady);
 
     // Served as soon as it is built and the indexer has its port: the page polls the indexer itself.
     const webServing = (async () => {
@@ -283,10 +320,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     const all = [funding, indexerReady, executorReady, webServing];
     for (const p of all) p.catch(() => {});
     await Promise.all([funding, executorReady]);
-    const services: DevServices = { rpcUrl, chainId: deployment.chainId, deployment, deploymentsFile, executorUrl, stateDir };
+    const services: DevServices = { rpcUrl, chainId: deployment.chainId, deployment, deploymentsFile, executorUrl, executors, stateDir };
     const [indexerUrl, web] = await Promise.all([indexerReady, webServing, options.whileIndexerStarts?.(services)]);
     const webUrl = web?.url;
-    await writeFile(path.join(stateDir, "stack.json"), JSON.stringify({ rpcUrl, deploymentsFile, indexerUrl, executorUrl, webUrl }, null, 2));
+    await writeFile(path.join(stateDir, "stack.json"), JSON.stringify({ rpcUrl, deploymentsFile, indexerUrl, executorUrl, executorUrls: executors.map((e) => e.url), webUrl }, null, 2));
     signal?.removeEventListener("abort", onAbort);
     return { ...services, indexerUrl, ...(webUrl ? { webUrl } : {}), stop };
   } catch (error) {

@@ -3,7 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { Logger } from "pino";
 import { isHex, verifyMessage, type Hex } from "viem";
-import { PAYER_SIGNATURE_HEADER, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, receiptResultMessage, type ReceiptResponseBody } from "../sdk/protocol.ts";
+import { PAYER_SIGNATURE_HEADER, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, receiptResultMessage, type ReceiptByPaymentBody, type ReceiptResponseBody } from "../sdk/protocol.ts";
 import { UPLOAD_SIGNATURE_HEADER } from "../sdk/upload.ts";
 import { parseSha256 } from "./blobs.ts";
 import type { CallService } from "./calls.ts";
@@ -22,6 +22,8 @@ export interface AppDeps {
   settledBelow: () => bigint;
   info: () => Promise<unknown>;
   health: () => Promise<{ ok: boolean; [key: string]: unknown }>;
+  /** The remote MCP endpoint (executor/mcp.ts), served at /mcp. */
+  mcp?: (request: Request) => Promise<Response>;
 }
 
 /** The HTTP API. Every error body is `{ "error": { "code", "message", "hint"? } }`. */
@@ -47,6 +49,16 @@ export function createApp(d: AppDeps): Hono {
   });
 
   app.get("/v1/info", async (c) => c.json((await d.info()) as object));
+
+  // Which receipt a payment backs (public like the receipt itself; the result still needs the payer's signature).
+  app.get("/v1/receipts/by-payment/:ref", async (c) => {
+    const ref = parseSha256(c.req.param("ref"));
+    if (!ref) throw new ApiError(400, "RECEIPT_NOT_FOUND", "A payment reference is 0x followed by 64 hex digits (an exact settlement's transaction hash, or keccak256(channelId, cumulative charged)).");
+    const entry = await d.journal.getReceiptByPaymentRef(ref);
+    if (!entry) throw new ApiError(404, "RECEIPT_NOT_FOUND", `This executor has no receipt for payment ${ref}.`, "Nothing was charged for it here, or it was taken by another executor.");
+    const body: ReceiptByPaymentBody = { receiptId: entry.receiptId };
+    return c.json(body);
+  });
 
   app.get("/v1/receipts/:id", async (c) => {
     const id = parseSha256(c.req.param("id"));
@@ -107,8 +119,13 @@ export function createApp(d: AppDeps): Hono {
     },
   );
 
+  const mcp = d.mcp;
+  if (mcp) {
+    app.all("/mcp", bodyLimit({ maxSize: d.maxCallBodyBytes, onError: tooLarge(d.maxCallBodyBytes, "MCP request") }), (c) => mcp(c.req.raw));
+  }
+
   app.notFound((c) =>
-    c.json(new ApiError(404, "NOT_FOUND", `No route ${c.req.method} ${new URL(c.req.url).pathname}.`, "Routes: POST /v1/call/<scope>/<name>@<version>/<function>, PUT|GET /v1/blobs/<sha256>, GET /v1/health, /v1/info, /v1/receipts/<id>.").toBody(), 404),
+    c.json(new ApiError(404, "NOT_FOUND", `No route ${c.req.method} ${new URL(c.req.url).pathname}.`, "Routes: POST /v1/call/<scope>/<name>@<version>/<function>, PUT|GET /v1/blobs/<sha256>, GET /v1/health, /v1/info, /v1/receipts/<id>, POST /mcp (MCP Streamable HTTP).").toBody(), 404),
   );
 
   app.onError((error, c) => {

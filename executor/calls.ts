@@ -24,6 +24,8 @@ export interface CallDeps {
   royalties: RoyaltyBook;
   chainId: number;
   log: Logger;
+  /** Discovery metadata for every 402 (the `bazaar` extension naming the remote MCP tool). */
+  discovery?: { extensionsFor(version: VersionRecord, functionName: string): Promise<Record<string, unknown> | undefined> };
 }
 
 export interface CallRequest {
@@ -100,9 +102,10 @@ export class CallService {
       description: `${version.name}@${version.version} ${req.functionName}: ${quote.royalty} royalty + ${quote.fee} executor fee (USDC base units)`,
     };
 
+    const extensions = await this.d.discovery?.extensionsFor(version, req.functionName);
     if (!req.paymentHeader) {
       this.d.royalties.check(quote.royalty);
-      const challenge = await this.d.gate.challenge(accepts, resource, "PAYMENT-SIGNATURE header is required");
+      const challenge = await this.d.gate.challenge(accepts, resource, "PAYMENT-SIGNATURE header is required", undefined, extensions);
       return {
         status: 402,
         headers: { [PAYMENT_REQUIRED_HEADER]: challenge.header },
@@ -111,6 +114,7 @@ export class CallService {
           x402Version: challenge.body.x402Version,
           resource: challenge.body.resource,
           accepts: challenge.body.accepts,
+          ...(challenge.body.extensions ? { extensions: challenge.body.extensions } : {}),
           ...new ApiError(
             402,
             "PAYMENT_REQUIRED",
@@ -127,7 +131,7 @@ export class CallService {
     } catch (error) {
       if (error instanceof ApiError && error.status === 402) {
         const reason = typeof error.details?.reason === "string" ? error.details.reason : `${error.code}: ${error.message}`;
-        const challenge = await this.d.gate.challenge(accepts, resource, reason, payload);
+        const challenge = await this.d.gate.challenge(accepts, resource, reason, payload, extensions);
         throw new ApiError(402, error.code, error.message, error.hint, { ...error.details, paymentRequired: challenge.header });
       }
       throw error;

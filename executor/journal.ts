@@ -244,6 +244,12 @@ export class Journal {
     return rows[0] ? toReceipt(rows[0]) : undefined;
   }
 
+  /** The receipt backed by `paymentRef` (an exact settlement's transaction, a channel's cumulative amount): unique per payment. */
+  async getReceiptByPaymentRef(paymentRef: Hex): Promise<JournaledReceipt | undefined> {
+    const { rows } = await this.sql.query<ReceiptRow>(`SELECT * FROM receipts WHERE payment_ref = $1`, [paymentRef.toLowerCase()]);
+    return rows[0] ? toReceipt(rows[0]) : undefined;
+  }
+
   async countReceipts(): Promise<number> {
     const { rows } = await this.sql.query<{ n: string | number }>(`SELECT COUNT(*) AS n FROM receipts`);
     return Number(rows[0]?.n ?? 0);

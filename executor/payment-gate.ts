@@ -136,12 +136,18 @@ export class PaymentGate {
    * when there is one, so stock clients recover by themselves (e.g. a channel whose cumulative amount
    * the client lost: the 402 then carries the server's channel state).
    */
-  async challenge(accepts: PaymentRequirements[], resource: { url: string; description: string }, error?: string, payload?: PaymentPayload): Promise<{ header: string; body: PaymentRequired }> {
+  async challenge(
+    accepts: PaymentRequirements[],
+    resource: { url: string; description: string },
+    error?: string,
+    payload?: PaymentPayload,
+    extensions?: Record<string, unknown>,
+  ): Promise<{ header: string; body: PaymentRequired }> {
     const body = await this.server.createPaymentRequiredResponse(
       accepts,
       { url: resource.url, description: resource.description, mimeType: "application/json" },
       error,
-      undefined,
+      extensions,
       undefined,
       payload,
     );

@@ -13,7 +13,9 @@ import { shortMessage } from "./errors.ts";
 import type { ComponentHost } from "./host.ts";
 import { ChannelClaimer, withdrawalsPending } from "./channel-claimer.ts";
 import { JournaledChannelStorage } from "./channel-storage.ts";
+import { Discovery } from "./discovery.ts";
 import { Journal } from "./journal.ts";
+import { handleMcpRequest } from "./mcp.ts";
 import { OperatorSender } from "./operator.ts";
 import { PaymentGate } from "./payment-gate.ts";
 import { ReceiptIssuer } from "./receipts.ts";
@@ -210,7 +212,8 @@ export async function startExecutor(config: ExecutorConfig): Promise<RunningExec
   const prepared = await blobs.prepareStored();
   if (prepared > 0) log.info({ prepared }, "prepared stored components");
 
-  const calls = new CallService({ registry, host, gate, receipts, royalties: book, chainId: deployment.chainId, log });
+  const discovery = new Discovery({ registry, host, blobs: blobStore, log });
+  const calls = new CallService({ registry, host, gate, receipts, royalties: book, chainId: deployment.chainId, log, discovery });
 
   const info = async (): Promise<InfoBody> => {
     const versions = new Map(registry.liveVersions().map((v) => [v.versionId.toLowerCase(), v]));
@@ -258,6 +261,7 @@ export async function startExecutor(config: ExecutorConfig): Promise<RunningExec
     maxBlobBytes: config.maxBlobBytes ?? DEFAULTS.maxBlobBytes,
     settledBelow: () => settler.nextSeq,
     info,
+    mcp: (request) => handleMcpRequest({ calls, discovery, log }, request),
     health: async () => {
       const chainReachable = await gate.chainReachable();
       return {

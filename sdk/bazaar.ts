@@ -26,6 +26,8 @@ export interface BazaarOptions {
   tests?: TestVectors;
   /** The remote MCP endpoint's transport (the executor serves Streamable HTTP). */
   transport?: "streamable-http" | "sse";
+  /** The remote tool's name when it is not the package-level mcpToolName (e.g. a versioned tool on an executor). */
+  toolName?: string;
 }
 
 /** The example call of `fn`: its first test vector with an answer, else a value of each type. */
@@ -52,7 +54,7 @@ export function bazaarExtensionFor(version: BazaarVersion, fn: DocumentedFunctio
     .filter(Boolean)
     .join("\n");
   const extensions = declareDiscoveryExtension({
-    toolName: mcpToolName(version.name, fn.name),
+    toolName: opts.toolName ?? mcpToolName(version.name, fn.name),
     description,
     transport: opts.transport ?? "streamable-http",
     inputSchema: functionInputSchema(fn, opts.docs),

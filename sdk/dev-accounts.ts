@@ -17,6 +17,15 @@ export const DEV_ROLES = {
   operator: 4, // runs the executor
 } as const;
 
+/** Most executors the local stack runs (Hardhat funds 20 accounts with ETH; 10-19 are spare operators). */
+export const MAX_DEV_EXECUTORS = 10;
+
+/** The dev account operating executor `i` of the local stack: the operator role first, then 10, 11, ... */
+export function devExecutorOperatorIndex(i: number): number {
+  if (!Number.isInteger(i) || i < 0 || i >= MAX_DEV_EXECUTORS) throw new RangeError(`executor index ${i} is outside 0..${MAX_DEV_EXECUTORS - 1}`);
+  return i === 0 ? DEV_ROLES.operator : 9 + i;
+}
+
 /** Development account `index` (0 deploys, 1-2 maintainers, 3+ agents in the local stack). */
 export function devAccount(index: number): HDAccount {
   return mnemonicToAccount(DEV_MNEMONIC, { addressIndex: index });

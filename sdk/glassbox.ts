@@ -12,7 +12,8 @@ import { ReceiptAuditor, type ReceiptAudit, type SlashSubmission } from "./clien
 import { InMemoryReceiptStore, type ReceiptStore, type StoredReceipt } from "./client/receipt-store.ts";
 import { CatalogClient, type SearchFilters } from "./client/catalog.ts";
 import { createChainClients, sendContractTx, type ChainClients } from "./client/chain.ts";
-import { GlassboxError } from "./client/errors.ts";
+import { GlassboxError, type PaymentSignedError } from "./client/errors.ts";
+import { callWithFailover, ExecutorChooser, paymentRefOf, receiptIdForPayment } from "./client/executor-choice.ts";
 import { getJson, Publisher, type CapabilityFiles, type ProgressReporter, type PublishResult, type UploadResult } from "./client/publish.ts";
 import { RegistryReader, type VersionView } from "./client/registry.ts";
 
@@ -23,8 +24,10 @@ export interface GlassboxOptions {
   account?: LocalAccount;
   /** The catalog (search, earnings history). */
   indexerUrl?: string;
-  /** A preferred executor; otherwise one is found through the catalog. */
+  /** An executor to consider for calls (and the default for uploads); calls choose among it, `executorUrls` and the catalog's. */
   executorUrl?: string;
+  /** More executors to choose among for calls (e.g. a local stack's), besides the catalog's active ones. */
+  executorUrls?: string[];
   /**
    * Chain clients to use instead of HTTP ones over rpcUrl: e.g. in a browser, a wallet client over the
    * wallet's EIP-1193 provider, so transactions are sent (and signed) by the wallet.
@@ -41,6 +44,7 @@ export interface GlassboxOptions {
 
 /** Options of Glassbox.call. */
 export interface CallOptions extends ChannelPaymentOptions {
+  /** Call this executor only (no choice, no failover). */
   executorUrl?: string;
   /** Refuse to pay more than this per call (USDC base units). */
   maxPayment?: bigint;
@@ -70,6 +74,8 @@ export class Glassbox {
   private readonly channelStorage: ClientChannelStorage;
   readonly receiptStore: ReceiptStore;
   private readonly publisher: Publisher;
+  /** Measured latencies of executors, across calls. */
+  readonly executorChooser = new ExecutorChooser();
 
   constructor(readonly options: GlassboxOptions) {
     this.chain = options.clients ?? createChainClients(options.rpcUrl, options.deployment.chainId, options.account);
@@ -136,26 +142,27 @@ export class Glassbox {
     return this.requireCatalog().package<T>(name);
   }
 
-  /** Active executors that serve `versionId` (asked directly, since an executor may hold only some blobs). */
-  async executorsFor(version: VersionView): Promise<string[]> {
-    const candidates: string[] = [];
-    if (this.options.executorUrl) candidates.push(this.options.executorUrl);
+  /** Executors to consider for a call: the configured ones, then the catalog's active ones. */
+  async executorCandidates(): Promise<string[]> {
+    const candidates: string[] = [...(this.options.executorUrl ? [this.options.executorUrl] : []), ...(this.options.executorUrls ?? [])];
     if (this.catalog) {
       const listed = await this.catalog.executors<{ executors?: { endpoint: string; active?: boolean }[] }>().catch(() => undefined);
-      for (const e of listed?.executors ?? []) if (e.active !== false && !candidates.includes(e.endpoint)) candidates.push(e.endpoint);
+      for (const e of listed?.executors ?? []) if (e.active !== false) candidates.push(e.endpoint);
     }
-    const serving: string[] = [];
-    for (const url of candidates) {
-      const info = await getJson<{ packages?: { versionId?: string; componentHash?: string }[] }>(`${url}/v1/info`).catch(() => undefined);
-      const served = info?.packages?.some((p) => p.versionId === version.versionId || p.componentHash === version.hashes.componentHash);
-      if (served) serving.push(url);
-    }
-    return serving;
+    return [...new Set(candidates)];
+  }
+
+  /** Active executors that serve `version`, best first (fee, then measured latency; see ExecutorChooser). */
+  async executorsFor(version: VersionView): Promise<string[]> {
+    return (await this.executorChooser.rank(await this.executorCandidates(), version)).ranked.map((e) => e.url);
   }
 
   /**
    * Calls `function` of `ref` (scope/name[@version], default latest) with positional arguments, paying over
    * x402 when the version is paid (a channel by default: see CallOptions), and verifies and keeps the receipt.
+   * Without `executorUrl`, the best executor serving the version takes it, and the next one when it is down
+   * or refuses before anything is signed. A failure after the payment was sent is never retried elsewhere:
+   * it is thrown as a PaymentSignedError, and recoverPaidCall reads the paid result back from that executor.
    */
   async call(ref: string, functionName: string, args: unknown[], opts: CallOptions = {}): Promise<CallOutcome & { version: VersionView }> {
     const { name, version: requested } = parsePackageRef(ref);
@@ -163,16 +170,41 @@ export class Glassbox {
     if (version.yanked) {
       throw new GlassboxError("VERSION_YANKED", `${name}@${version.version} was yanked by its maintainer.`, `Call ${name}@latest or another version.`);
     }
-    const executorUrl = opts.executorUrl ?? (await this.executorsFor(version))[0];
-    if (!executorUrl) {
-      throw new GlassboxError("NO_EXECUTOR", `No running executor serves ${name}@${version.version}.`, "Pass --executor URL, or ask the maintainer to upload it to an executor.");
+    const { executorUrl: only, ...payment } = opts;
+    const state = { channelStorage: this.channelStorage, receiptStore: this.receiptStore };
+    const attempt = (executorUrl: string) => callCapability(this.deployment, this.chain, this.options.account, { ...payment, executorUrl, version, functionName, args }, state);
+    if (only) return { ...(await attempt(only)), version };
+    const ranking = await this.executorChooser.rank(await this.executorCandidates(), version);
+    if (ranking.ranked.length === 0) {
+      const why = ranking.skipped.map((s) => `${s.url}: ${s.reason}`).join("; ");
+      throw new GlassboxError("NO_EXECUTOR", `No running executor serves ${name}@${version.version}${why ? ` (${why})` : ""}.`, "Pass --executor URL, or ask the maintainer to upload it to an executor.");
     }
-    const { executorUrl: _chosen, ...payment } = opts;
-    const outcome = await callCapability(this.deployment, this.chain, this.options.account, { ...payment, executorUrl, version, functionName, args }, {
-      channelStorage: this.channelStorage,
-      receiptStore: this.receiptStore,
-    });
-    return { ...outcome, version };
+    const { value } = await callWithFailover(ranking, (executor) => attempt(executor.url), this.executorChooser);
+    return { ...value, version };
+  }
+
+  /**
+   * After a PaymentSignedError: the paid result, read back from the executor that holds the payment
+   * (it journals the receipt and result before it answers). Asks again for `waitMs` while that
+   * executor is down (it recovers its journal when it restarts). `paid: false` when the payment was
+   * never taken (an exact authorization still unused on-chain, or no receipt for the voucher).
+   */
+  async recoverPaidCall(
+    error: PaymentSignedError,
+    opts: { waitMs?: number; intervalMs?: number } = {},
+  ): Promise<{ paid: false } | { paid: true; receiptId: Hex; result: unknown; receipt: Receipt; status: string }> {
+    const deadline = Date.now() + (opts.waitMs ?? 0);
+    for (;;) {
+      try {
+        const ref = await paymentRefOf(this.chain, this.deployment.contracts.usdc, error.payment);
+        const receiptId = ref ? await receiptIdForPayment(error.executorUrl, ref) : undefined;
+        if (receiptId) return { paid: true, receiptId, ...(await this.recoverResult(error.executorUrl, receiptId)) };
+        if (Date.now() >= deadline) return { paid: false };
+      } catch (failure) {
+        if (Date.now() >= deadline) throw failure;
+      }
+      await new Promise((resolve) => setTimeout(resolve, opts.intervalMs ?? 500));
+    }
   }
 
   /**

@@ -8,7 +8,7 @@ import { decodePaymentRequiredHeader } from "@x402/core/http";
 import type { CallOutcome } from "./client/call.ts";
 import { GlassboxError } from "./client/errors.ts";
 import type { VersionView } from "./client/registry.ts";
-import type { Glassbox } from "./glassbox.ts";
+import type { CallOptions, Glassbox } from "./glassbox.ts";
 import type { SpendPolicy } from "./spend-policy.ts";
 
 /**
@@ -40,6 +40,9 @@ export async function quotedPrice(executorUrl: string, version: VersionView, fun
   }
 }
 
+/** How a guarded call pays (the spend policy sets the per-call cap itself). */
+export type CallPaymentOptions = Pick<CallOptions, "scheme" | "deposit">;
+
 /** Calls `functionName` of `version` with positional `args`, paying under `policy`; throws SpendPolicyError on a refusal. */
 export async function callWithinPolicy(
   glassbox: Glassbox,
@@ -47,6 +50,7 @@ export async function callWithinPolicy(
   version: VersionView,
   functionName: string,
   args: unknown[],
+  payment: CallPaymentOptions = {},
 ): Promise<CallOutcome & { version: VersionView }> {
   const ref = `${version.name}@${version.version}`;
   policy.checkPackage(version.name);
@@ -54,7 +58,7 @@ export async function callWithinPolicy(
   const reservation = await policy.reserve(version.name, version.price);
   let outcome: CallOutcome & { version: VersionView };
   try {
-    outcome = await glassbox.call(ref, functionName, args, reservation.cap !== undefined ? { maxPayment: reservation.cap } : {});
+    outcome = await glassbox.call(ref, functionName, args, { ...payment, ...(reservation.cap !== undefined ? { maxPayment: reservation.cap } : {}) });
   } catch (error) {
     if (surelyUnpaid(error)) await policy.settle(reservation, 0n);
     if (error instanceof GlassboxError && error.code === "PAYMENT_ABOVE_LIMIT") {

@@ -23,6 +23,19 @@ export function mcpToolName(packageName: string, functionName: string): string {
   return `${full.slice(0, MAX_TOOL_NAME_LENGTH - hash.length - 1)}_${hash}`;
 }
 
+/**
+ * The tool of one exact version: `acme/markdown` 1.2.0 `to-html` -> `acme_markdown__to-html__v1.2.0`
+ * (characters outside MCP's tool-name alphabet become `_`), shortened like mcpToolName. An executor
+ * serves several versions of a package side by side, and a 402's resource names one version.
+ */
+export function mcpVersionedToolName(packageName: string, version: string, functionName: string): string {
+  const [scope, name] = packageName.split("/");
+  const full = `${scope}_${name}__${functionName}__v${version.replace(/[^A-Za-z0-9.-]/g, "_")}`;
+  if (full.length <= MAX_TOOL_NAME_LENGTH) return full;
+  const hash = sha256Hex(new TextEncoder().encode(full)).slice(2, 10);
+  return `${full.slice(0, MAX_TOOL_NAME_LENGTH - hash.length - 1)}_${hash}`;
+}
+
 /** What an MCP tool list entry holds for one capability function. */
 export interface CapabilityToolDefinition {
   name: string;

@@ -11,6 +11,8 @@ export const ROUTES = {
   info: "/v1/info",
   call: (name: string, version: string, fn: string) => `/v1/call/${name}@${version}/${fn}`,
   receipt: (id: Hex) => `/v1/receipts/${id}`,
+  /** The id of the receipt a payment backs (answer: ReceiptByPaymentBody), to recover a call whose answer was lost. */
+  receiptByPayment: (paymentRef: Hex) => `/v1/receipts/by-payment/${paymentRef}`,
   blob: (hash: Hex) => `/v1/blobs/${hash}`,
 } as const;
 
@@ -23,6 +25,11 @@ export const PAYMENT_SIGNATURE_HEADER = "PAYMENT-SIGNATURE";
 export const PAYMENT_RESPONSE_HEADER = "PAYMENT-RESPONSE";
 /** A package owner's EIP-191 signature of sdk/upload.ts uploadMessage, on PUT /v1/blobs/<hash>. */
 export const UPLOAD_SIGNATURE_HEADER = "X-Glassbox-Signature";
+/** GET /v1/receipts/by-payment/<paymentRef>. */
+export interface ReceiptByPaymentBody {
+  receiptId: Hex;
+}
+
 /** The payer's EIP-191 signature of receiptResultMessage, on GET /v1/receipts/<id>, to read the result back. */
 export const PAYER_SIGNATURE_HEADER = "X-Glassbox-Payer-Signature";
 

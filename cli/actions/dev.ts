@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
-import { DEV_ROLES, devAccount } from "../../sdk/dev-accounts.ts";
+import { DEV_ROLES, devAccount, MAX_DEV_EXECUTORS } from "../../sdk/dev-accounts.ts";
 import { Glassbox, type CapabilityFiles } from "../../sdk/glassbox.ts";
 import { devStatePath, REPO_ROOT, type DevState } from "../config.ts";
 import { globalOptions, outputFor } from "../context.ts";
@@ -15,6 +15,7 @@ export interface DevOptions {
   samples: boolean;
   bond: string;
   settleWindow: string;
+  executors: string;
 }
 
 /** Sample capabilities, upstreams before their forks (uploads also wait for dependencies: see publishSamples). */
@@ -64,16 +65,17 @@ export async function publishSamples(services: DevServices, out: Output, root = 
     await out.step(`Publishing ${label} on-chain`, () => glassbox.publish(files));
     published.push({ glassbox, files, label });
   }
-  // The executor verifies and prepares each upload: independent work, done in parallel, in waves
+  // Each executor verifies and prepares each upload: independent work, done in parallel, in waves
   // (a dependent's component is accepted only once its dependencies are on the executor).
-  await out.step(`Uploading ${count(published.length, "sample")} to the executor`, async () => {
+  const executorUrls = services.executors.map((e) => e.url);
+  await out.step(`Uploading ${count(published.length, "sample")} to ${executorUrls.length === 1 ? "the executor" : `${executorUrls.length} executors`}`, async () => {
     const uploaded = new Set<string>();
     const samples = new Set(published.map((p) => p.files.manifest.name));
     let pending = published;
     while (pending.length > 0) {
       const ready = pending.filter((p) => (p.files.manifest.dependencies ?? []).every((d) => !samples.has(d.package) || uploaded.has(d.package)));
       if (ready.length === 0) throw new CliError(`The samples ${pending.map((p) => p.label).join(", ")} depend on each other in a cycle.`, ExitCode.invalid);
-      await Promise.all(ready.map((p) => p.glassbox.upload(p.files, { executorUrl: services.executorUrl })));
+      await Promise.all(executorUrls.flatMap((executorUrl) => ready.map((p) => p.glassbox.upload(p.files, { executorUrl }))));
       for (const p of ready) uploaded.add(p.files.manifest.name);
       pending = pending.filter((p) => !ready.includes(p));
     }
@@ -110,8 +112,13 @@ export async function dev(opts: DevOptions, command: Command): Promise<void> {
 
   let samples: string[] = [];
   out.info(`Starting the local stack ${dim(`(logs in ${path.join(path.resolve(opts.stateDir), "logs")})`)}`);
+  const executors = Number(opts.executors);
+  if (!/^\d+$/.test(opts.executors) || executors < 1 || executors > MAX_DEV_EXECUTORS) {
+    throw new CliError(`--executors must be a whole number from 1 to ${MAX_DEV_EXECUTORS}, got "${opts.executors}".`, ExitCode.usage);
+  }
   const starting = startDevStack({
     stateDir: opts.stateDir,
+    executors,
     executorBond: parseBaseUnits(opts.bond, "--bond"),
     settleWindowSeconds: Number(parseBaseUnits(opts.settleWindow, "--settle-window")),
     signal: aborter.signal,
@@ -130,6 +137,7 @@ export async function dev(opts: DevOptions, command: Command): Promise<void> {
       deploymentsFile: stack.deploymentsFile,
       indexerUrl: stack.indexerUrl,
       executorUrl: stack.executorUrl,
+      executorUrls: stack.executors.map((e) => e.url),
       startedAt: new Date().toISOString(),
     };
     await mkdir(path.dirname(devStatePath()), { recursive: true });
@@ -144,7 +152,9 @@ export async function dev(opts: DevOptions, command: Command): Promise<void> {
         `  settle    ${stack.deployment.contracts.settlement}`,
         `  usdc      ${stack.deployment.contracts.usdc}  ${dim("dev accounts 0-9 hold 1000 USDC each")}`,
         `  indexer   ${stack.indexerUrl}  ${dim(`(${stack.indexerUrl}/search?q=markdown · /graphql)`)}`,
-        `  executor  ${stack.executorUrl}`,
+        ...stack.executors.map(
+          (e, i) => `  ${(i === 0 ? "executor" : `executor${i + 1}`).padEnd(9)} ${e.url}  ${dim(`operator ${e.operator} · fee ${e.fee} · bond ${e.bond} · MCP ${e.url}/mcp`)}`,
+        ),
         ...(stack.webUrl ? [`  web       ${stack.webUrl}  ${dim("the catalog: browse for free; publish, try and claim with a browser wallet")}`] : []),
         `  logs      ${path.join(stack.stateDir, "logs")}`,
         samples.length ? `  published ${samples.join(", ")}` : "",

@@ -33,7 +33,8 @@ async function context(settings: McpSettings): Promise<{ context: McpContext; ac
   });
   const stateFile = settings.stateFile ?? (account ? defaultStateFile(account.address, deployment.chainId) : undefined);
   const policy = new SpendPolicy(settings.policy, stateFile ? { stateFile } : {});
-  return { context: { glassbox, policy, log }, ...(account ? { account } : {}), ...(stateFile ? { stateFile } : {}) };
+  const payment = settings.payment.scheme === "channel" ? { scheme: "channel" as const, deposit: settings.payment.deposit } : { scheme: "exact" as const };
+  return { context: { glassbox, policy, log, payment }, ...(account ? { account } : {}), ...(stateFile ? { stateFile } : {}) };
 }
 
 /** Serves MCP over Streamable HTTP at /mcp: one session (and tool set) per client. */

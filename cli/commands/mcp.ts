@@ -13,8 +13,9 @@ export function registerMcpCommand(program: Command): void {
     .option("--max-per-call <units>", "spend policy: the most one call may pay, USDC base units (default 100000 = 0.10 USDC)")
     .option("--max-per-day <units>", "spend policy: the most all calls of a UTC day may pay, USDC base units (default 1000000 = 1 USDC)")
     .option("--allow <glob>", "spend policy: only packages matching this glob may be called (repeatable), e.g. 'acme/*'", collect)
+    .option("--deposit <units>", "pay through x402 channels, depositing this (USDC base units) whenever one needs funds; default: exact per call")
     .option("--state-file <file>", "where the day's spending is kept (default ~/.glassbox/spend/<chain>-<wallet>.json)")
-    .option("--config <file>", "settings from a JSON file (tools, policy, stateFile, wallet, connection, http); flags win")
+    .option("--config <file>", "settings from a JSON file (tools, policy, stateFile, wallet, connection, http, payment); flags win")
     .option("--http <port>", "serve Streamable HTTP at http://127.0.0.1:PORT/mcp instead of stdio (0 picks a free port)")
     .option("--host <host>", "with --http: the address to listen on", undefined)
     .addHelpText(

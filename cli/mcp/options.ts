@@ -8,7 +8,8 @@
  *   "stateFile": "spend.json",
  *   "wallet": { "keystore": "agent.json" },          // or { "devAccount": 3 } on the local chain
  *   "connection": { "rpc": "...", "deployments": "...", "indexer": "...", "executor": "..." },
- *   "http": { "port": 3333, "host": "127.0.0.1" }
+ *   "http": { "port": 3333, "host": "127.0.0.1" },
+ *   "payment": { "deposit": "1000000" }               // pay through channels, depositing this when one needs funds
  * }
  *
  * Amounts are USDC base units (6 decimals) as decimal strings or integers. Relative paths are
@@ -35,6 +36,7 @@ export interface McpFlags {
   stateFile?: string;
   http?: string;
   host?: string;
+  deposit?: string;
 }
 
 export interface McpSettings {
@@ -45,6 +47,11 @@ export interface McpSettings {
   /** Wallet and connection: the CLI's global options, flags first. */
   globals: GlobalOptions;
   http?: { port: number; host: string };
+  /**
+   * How paid calls pay: through a channel (x402 batch-settlement) depositing `deposit` whenever one
+   * needs funds, or, without a deposit, `exact` per call (a server cannot ask anyone to agree to one).
+   */
+  payment: { scheme: "channel"; deposit: bigint } | { scheme: "exact" };
 }
 
 interface ConfigFile {
@@ -54,14 +61,16 @@ interface ConfigFile {
   wallet?: { keystore?: unknown; devAccount?: unknown };
   connection?: { rpc?: unknown; deployments?: unknown; indexer?: unknown; executor?: unknown };
   http?: { port?: unknown; host?: unknown };
+  payment?: { deposit?: unknown };
 }
 
 const KNOWN_KEYS: Record<string, string[]> = {
-  "": ["tools", "policy", "stateFile", "wallet", "connection", "http"],
+  "": ["tools", "policy", "stateFile", "wallet", "connection", "http", "payment"],
   policy: ["maxPerCall", "maxPerDay", "allowedPackages"],
   wallet: ["keystore", "devAccount"],
   connection: ["rpc", "deployments", "indexer", "executor"],
   http: ["port", "host"],
+  payment: ["deposit"],
 };
 
 function invalid(where: string, problem: string): never {
@@ -156,7 +165,10 @@ export async function resolveMcpSettings(flags: McpFlags, globals: GlobalOptions
   fill("indexer", optionalString(connection.indexer, at("connection.indexer")));
   fill("executor", optionalString(connection.executor, at("connection.executor")));
 
-  const settings: McpSettings = { tools, policy, globals: globalsMerged };
+  const deposit = amount(flags.deposit, "--deposit") ?? amount(config.payment?.deposit, at("payment.deposit"));
+  if (deposit === 0n) invalid(flags.deposit !== undefined ? "--deposit" : at("payment.deposit"), "a channel deposit must be more than 0 (leave it out to pay with exact)");
+  const payment: McpSettings["payment"] = deposit !== undefined ? { scheme: "channel", deposit } : { scheme: "exact" };
+  const settings: McpSettings = { tools, policy, globals: globalsMerged, payment };
   const stateFile = flags.stateFile ? path.resolve(flags.stateFile) : relative(optionalString(config.stateFile, at("stateFile")));
   if (stateFile) settings.stateFile = stateFile;
   if (flags.http !== undefined || config.http?.port !== undefined) {

@@ -10,7 +10,7 @@ import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult, typ
 import type { SearchResponse } from "../../sdk/catalog-api.ts";
 import { loadCapabilitySpec, priceLabel, type CapabilitySpec } from "../../sdk/capability-spec.ts";
 import { GlassboxError } from "../../sdk/client/errors.ts";
-import { callWithinPolicy } from "../../sdk/guarded-call.ts";
+import { callWithinPolicy, type CallPaymentOptions } from "../../sdk/guarded-call.ts";
 import type { Glassbox } from "../../sdk/glassbox.ts";
 import { ArgumentsError, toPositionalArguments } from "../../sdk/json-schema.ts";
 import { formatPackageText } from "../../sdk/llms-text.ts";
@@ -27,6 +27,8 @@ export const RECEIPT_META_KEY = "glassbox/receipt";
 export interface McpContext {
   glassbox: Glassbox;
   policy: SpendPolicy;
+  /** How paid calls pay (channel with an agreed deposit, or exact); default the SDK's (a channel, no deposit agreed). */
+  payment?: CallPaymentOptions;
   /** Progress and errors for the operator (stderr: stdout is the stdio transport). */
   log: (line: string) => void;
 }
@@ -260,7 +262,7 @@ export class McpSession {
   private async callCapability(entry: CapabilityToolEntry, args: Record<string, unknown> | undefined): Promise<CallToolResult> {
     const { spec, fn } = entry;
     const positional = toPositionalArguments(fn, args);
-    const outcome = await callWithinPolicy(this.context.glassbox, this.context.policy, spec.version, fn.name, positional);
+    const outcome = await callWithinPolicy(this.context.glassbox, this.context.policy, spec.version, fn.name, positional, this.context.payment);
     const meta: Record<string, unknown> = {
       [RECEIPT_META_KEY]: {
         package: spec.name,

@@ -1,13 +1,14 @@
 import { toClientEvmSigner } from "@x402/evm";
 import { BatchSettlementEvmScheme, type BatchSettlementDepositStrategyContext, type ClientChannelStorage } from "@x402/evm/batch-settlement/client";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
+import type { PaymentPayload } from "@x402/core/types";
 import { decodePaymentResponseHeader, wrapFetchWithPayment, x402Client } from "@x402/fetch";
 import { getAddress, type Address, type Hex, type LocalAccount } from "viem";
 import type { Deployment } from "../deployment.ts";
 import { PAYMENT_RESPONSE_HEADER, ROUTES, type CallPayment, type CallResponseBody, type ErrorBody } from "../protocol.ts";
 import { channelPaymentRef, receiptFromJson, receiptId, receiptToJson, type Receipt } from "../receipt.ts";
 import type { ChainClients } from "./chain.ts";
-import { GlassboxError } from "./errors.ts";
+import { GlassboxError, PaymentSignedError } from "./errors.ts";
 import { readReceiptChainFacts, receiptProblems } from "./receipt-check.ts";
 import type { ReceiptStore } from "./receipt-store.ts";
 import type { VersionView } from "./registry.ts";
@@ -89,6 +90,23 @@ const X402_SCHEME = { channel: "batch-settlement", exact: "exact" } as const;
  * in the receipt store: it is the payer's proof if the executor never settles the royalties it owes.
  */
 export async function callCapability(deployment: Deployment, chain: ChainClients, account: LocalAccount | undefined, request: CallRequest, state: PaymentState = {}): Promise<CallOutcome> {
+  const sent: SentPayment = {};
+  try {
+    return await callOnce(deployment, chain, account, request, state, sent);
+  } catch (error) {
+    // Once a payment left this process, the failure belongs to the executor that holds it (no failover).
+    if (!sent.payload || error instanceof PaymentSignedError) throw error;
+    throw new PaymentSignedError(request.executorUrl, sent.payload, sent.answered ?? false, error);
+  }
+}
+
+/** What callOnce sent: the signed payment (once the x402 client created it) and whether an answer came back. */
+interface SentPayment {
+  payload?: PaymentPayload;
+  answered?: boolean;
+}
+
+async function callOnce(deployment: Deployment, chain: ChainClients, account: LocalAccount | undefined, request: CallRequest, state: PaymentState, sent: SentPayment): Promise<CallOutcome> {
   const { version, functionName, args } = request;
   const url = `${request.executorUrl}${ROUTES.call(version.name, version.version, functionName)}`;
   const init: RequestInit = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(args) };
@@ -121,7 +139,8 @@ export async function callCapability(deployment: Deployment, chain: ChainClients
         const channels = requirements.filter((r) => r.scheme === X402_SCHEME.channel);
         return channels.length > 0 ? channels : requirements;
       })
-      .onAfterPaymentCreation(async ({ selectedRequirements }) => {
+      .onAfterPaymentCreation(async ({ selectedRequirements, paymentPayload }) => {
+        sent.payload = paymentPayload;
         selected = { payTo: getAddress(selectedRequirements.payTo), amount: BigInt(selectedRequirements.amount), scheme: selectedRequirements.scheme };
       });
     client.setSpendControls({
@@ -141,6 +160,7 @@ export async function callCapability(deployment: Deployment, chain: ChainClients
     }
     throw new GlassboxError("CALL_FAILED", `Calling ${url} failed: ${message}`, "Is the executor running? `glassbox info` lists executors.");
   }
+  sent.answered = true;
   const body = (await response.json().catch(() => undefined)) as (CallResponseBody & Partial<ErrorBody>) | undefined;
   if (!response.ok || !body) {
     throw new GlassboxError(

@@ -13,6 +13,35 @@ export class GlassboxError extends Error {
   }
 }
 
+/**
+ * A call that failed after its payment was signed and sent to `executorUrl`. It is never retried on
+ * another executor (that could pay twice): the executor that holds the payment answers for it, and a
+ * result it took payment for is read back from it (Glassbox.recoverPaidCall). Code, message, hint
+ * and details are the underlying failure's; `answered` is false when no answer came back at all
+ * (the connection dropped or the executor died mid-call).
+ */
+export class PaymentSignedError extends GlassboxError {
+  override name = "PaymentSignedError";
+  constructor(
+    readonly executorUrl: string,
+    /** The x402 payment payload that was sent (exact: an EIP-3009 authorization; batch-settlement: a voucher). */
+    readonly payment: { accepted: { scheme: string }; payload: Record<string, unknown> },
+    readonly answered: boolean,
+    cause: unknown,
+  ) {
+    const base = cause instanceof GlassboxError ? cause : undefined;
+    super(
+      base?.code ?? "CALL_FAILED",
+      base?.message ?? `Calling ${executorUrl} failed after the payment was sent: ${(cause as Error).message}`,
+      answered
+        ? base?.hint
+        : `The payment went to ${executorUrl} and no answer came back; it is not retried elsewhere. If it was taken, the result is journaled there: read it back (SDK: glassbox.recoverPaidCall) once that executor is up.`,
+      base?.details,
+    );
+    this.cause = cause;
+  }
+}
+
 /** What to tell a user for each registry/settlement custom error. */
 const REVERT_HINTS: Record<string, string> = {
   NameTaken: "That package name is registered already: pick another name (or publish from its owner).",

@@ -58,6 +58,11 @@ describe("glassbox CLI", () => {
     expect(unknown.stderr).toContain(`${config}: policy.maxPerCal: unknown setting (known: maxPerCall, maxPerDay, allowedPackages)`);
     await writeFile(config, JSON.stringify({ http: { port: "eighty" } }));
     expect((await run(["mcp", "--config", config])).stderr).toContain(`${config}: http.port: expected a TCP port (0 picks a free one), got "eighty"`);
+    const zeroDeposit = await run(["mcp", "--deposit", "0"]);
+    expect(zeroDeposit.code).toBe(2);
+    expect(zeroDeposit.stderr).toContain("--deposit: a channel deposit must be more than 0 (leave it out to pay with exact)");
+    await writeFile(config, JSON.stringify({ payment: { deposit: "1.5" } }));
+    expect((await run(["mcp", "--config", config])).stderr).toContain(`${config}: payment.deposit: expected USDC base units as a whole number`);
     await writeFile(config, "{ nope");
     expect((await run(["mcp", "--config", config])).stderr).toContain(`The MCP config ${config} is not JSON`);
     const badTool = await run(["mcp", "--tool", "acme/markdown@one"]);

@@ -58,7 +58,8 @@ async function call(server: McpProcess, name: string, args: Record<string, unkno
 
 beforeAll(async () => {
   home = await mkdtemp(path.join(tmpdir(), "glassbox-mcp-"));
-  stack = await startTestStack({ stateDir: path.join(home, "stack"), settlementMode: "immediate", web: false, executorFee: EXECUTOR_FEE });
+  // Two executors (npm start --executors 2): calls choose the cheaper, the first (fee 100; the second's is 110).
+  stack = await startTestStack({ stateDir: path.join(home, "stack"), web: false, executorFee: EXECUTOR_FEE, executors: 2 });
   await publishSamples(stack, new Output(true));
   sdk = new Glassbox({ rpcUrl: stack.rpcUrl, deployment: stack.deployment, indexerUrl: stack.indexerUrl, executorUrl: stack.executorUrl, account: agent });
   // The catalog lists the samples once the indexer has caught up.
@@ -109,7 +110,7 @@ describe("glassbox mcp over stdio", () => {
     expect(spec.price).toBe("500");
     expect(spec.wit).toContain("/// Does `version` satisfy `range`?");
     expect(spec.tests.length).toBeGreaterThan(5);
-    expect(spec.executors).toEqual([{ endpoint: stack.executorUrl, feePerCall: EXECUTOR_FEE.toString() }]);
+    expect(spec.executors).toEqual(stack.executors.map((e) => ({ endpoint: e.url, feePerCall: e.fee.toString() })));
     expect(spec.functions.map((f) => f.tool)).toContain("acme_semver__max-satisfying");
     expect(text(described)).toContain("## Test vectors");
     expect(await balance()).toBe(before);
@@ -221,6 +222,22 @@ describe("the spend policy refuses before anything is signed", () => {
     expect(names.some((n) => n.startsWith("forker_"))).toBe(false);
     const allowed = await call(server, "add_capability", { package: "acme/text-stats" });
     expect(allowed.isError).toBeFalsy();
+  });
+});
+
+describe("npm start --executors 2", () => {
+  it("runs two executors, each registered on-chain with its own operator, fee and bond, both serving every sample", async () => {
+    expect(stack.executors.map((e) => e.fee)).toEqual([EXECUTOR_FEE, EXECUTOR_FEE + 10n]);
+    expect(new Set(stack.executors.map((e) => e.operator)).size).toBe(2);
+    expect(new Set(stack.executors.map((e) => e.dataDir)).size).toBe(2);
+    const version = await sdk.registry.resolveVersion("acme/markdown", "latest");
+    for (const executor of stack.executors) {
+      const info = (await (await fetch(`${executor.url}/v1/info`)).json()) as { address: string; registered: boolean; fee: string; bond: string; packages: { name: string }[] };
+      expect(info).toMatchObject({ address: executor.operator, registered: true, fee: executor.fee.toString(), bond: executor.bond.toString() });
+      expect(info.packages.map((p) => p.name)).toContain("acme/markdown");
+    }
+    // The SDK ranks them by fee: the cheaper first.
+    expect(await sdk.executorsFor(version)).toEqual(stack.executors.map((e) => e.url));
   });
 });
 
