@@ -12,7 +12,7 @@ import type { RunningExecutor } from "../../executor/service.ts";
 import { capabilityRegistryAbi, settlementAbi } from "../../sdk/abi.ts";
 import { createChainClients } from "../../sdk/client/chain.ts";
 import { readReceiptChainFacts, receiptProblems } from "../../sdk/client/receipt-check.ts";
-import type { CallResponseBody } from "../../sdk/protocol.ts";
+import type { CallResponseBody, InfoBody } from "../../sdk/protocol.ts";
 import { receiptFromJson, type Receipt } from "../../sdk/receipt.ts";
 import { ANCHORS_WIT, SLUG_WIT, TOC_WIT, buildAnchorsComponent, buildSlugComponent, buildTocComponent } from "../fixtures/components/fixtures.ts";
 import { devAccount } from "../helpers/chain.ts";
@@ -181,11 +181,18 @@ describe("composed calls paid with the stock x402 client, settled to the base un
     expect(total(tocAgainReceipt)).toBe(total(tocReceipt)); // deterministic: same arguments, same price
     expect(BigInt(tocAgain.payment!.chargedCumulativeAmount!)).toBe(total(forkReceipt) + total(tocAgainReceipt) + 2n * FEE);
 
+    const receipts = [anchorReceipt, tocReceipt, forkReceipt, tocAgainReceipt];
+    const royalties = receipts.reduce((sum, r) => sum + total(r), 0n);
+    // Before settling, /v1/info owes each version its own lines: dependency lines count for the dependency.
+    const info = (await (await fetch(`${executor.url}/v1/info`)).json()) as InfoBody;
+    expect(info.unsettledRoyalties.total).toBe(royalties.toString());
+    const unsettledSlug = info.unsettledRoyalties.versions.find((v) => v.versionId === versions.slug.versionId);
+    expect(unsettledSlug).toMatchObject({ name: "sluggers/slug", receipts: 4, amount: receipts.reduce((sum, r) => sum + lineOf(r, versions.slug.versionId).royalty, 0n).toString() });
+    expect(info.unsettledRoyalties.versions.find((v) => v.versionId === versions.anchors.versionId)).toMatchObject({ receipts: 3, amount: (5n * ANCHORS_PRICE).toString() });
+
     await executor.drain();
     expect(await stack.nextSeq(executor.operator)).toBe(tocAgainReceipt.seq + 3n);
 
-    const receipts = [anchorReceipt, tocReceipt, forkReceipt, tocAgainReceipt];
-    const royalties = receipts.reduce((sum, r) => sum + total(r), 0n);
     const exactPaid = total(anchorReceipt) + total(tocReceipt) + 2n * FEE;
     const channelPaid = total(forkReceipt) + total(tocAgainReceipt) + 2n * FEE;
     expect(await stack.usdcBalance(exactPayer.address)).toBe(exactBefore - exactPaid);
