@@ -148,6 +148,12 @@ describe("composed calls paid with the stock x402 client, settled to the base un
     expect(slugInAnchors.calls).toBe(3);
     expect(slugInAnchors.fuel).toBeGreaterThan(0n);
     expect(slugInAnchors.royalty).toBe(slugRoyalty(3, slugInAnchors.fuel));
+    // The SDK flags a dependency line below the dependency's registered minimum (here: exactly what was charged).
+    const underpaid: Receipt = { ...anchorReceipt, dependencies: [{ ...slugInAnchors, royalty: slugInAnchors.royalty - 1n }] };
+    const underpaidFacts = await readReceiptChainFacts(createChainClients(stack.chain.rpcUrl, stack.deployment.chainId), stack.deployment, underpaid);
+    expect(underpaidFacts.minimums).toEqual([ANCHORS_PRICE, slugInAnchors.royalty]);
+    const underpaidProblems = await receiptProblems(underpaid, anchorBody.signature!, { versionId: versions.anchors.versionId, functionName: "anchors", payer: exactPayer.address, args: anchorArgs, result: anchorBody.result }, underpaidFacts, stack.deployment);
+    expect(underpaidProblems).toContain(`dependency ${versions.slug.versionId} royalty ${slugInAnchors.royalty - 1n} is below its registered minimum ${slugInAnchors.royalty}`);
     // The 402 quoted exactly what was charged: own + dependency + fee.
     expect(BigInt(anchorChallenge.requirement.amount)).toBe(total(anchorReceipt) + FEE);
     expect(BigInt(anchorBody.payment!.amount)).toBe(total(anchorReceipt) + FEE);
