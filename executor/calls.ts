@@ -5,11 +5,13 @@ import { canonicalJson } from "../sdk/canonical-json.ts";
 import { PACKAGE_NAME_PATTERN } from "../sdk/ids.ts";
 import { isSemver } from "../sdk/manifest.ts";
 import { PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, type CallResponseBody } from "../sdk/protocol.ts";
-import { inputHashOf, outputHashOf } from "../sdk/receipt.ts";
+import { quoteComposedCall, QuoteRefusedError, type ComposedQuote, type PricedDependency } from "../sdk/pricing.ts";
+import { inputHashOf, outputHashOf, type ReceiptDependency } from "../sdk/receipt.ts";
 import type { FunctionSignature } from "../sdk/wit.ts";
 import type { RegistryView, VersionRecord } from "./chain.ts";
 import { ApiError, shortMessage, type ErrorCode } from "./errors.ts";
-import type { ComponentHost, ComponentRef } from "./host.ts";
+import { flattenResolved } from "./dependencies.ts";
+import type { ComponentHost, ComponentRef, ResolvedDependency, RunResult } from "./host.ts";
 import type { PaymentGate } from "./payment-gate.ts";
 import type { IssuedReceipt, ReceiptIssuer } from "./receipts.ts";
 import type { RoyaltyBook } from "./royalty-book.ts";
@@ -44,11 +46,18 @@ export interface CallResponse {
   headers: Record<string, string>;
 }
 
-/** A quote: royalty (per-call price, or price + fuel part from a deterministic dry run) + executor fee. */
+/**
+ * A quote (sdk/pricing.ts): the version's own royalty (per-call price, or price + its own fuel part)
+ * + one royalty per dependency version the deterministic dry run called + the executor fee.
+ */
 interface Quote {
+  /** Own + every dependency's royalty: what the executor owes Settlement for this call. */
   royalty: bigint;
+  own: bigint;
+  /** The version's own fuel (the composition's minus its dependencies'): the receipt's `fuel`. */
+  ownFuel: bigint;
+  dependencies: ReceiptDependency[];
   fee: bigint;
-  fuel: bigint;
 }
 
 const QUOTE_CACHE_SIZE = 2_000;
@@ -79,13 +88,22 @@ export class CallService {
     const signature = this.checkCall(ref, req.functionName, req.args);
     const positional = toPositional(signature, req.args);
     const inputHash = inputHashOf(positional);
+    // Resolved once per call: the dry run that quotes and the paid run link the same versions.
+    const dependencies = version.manifest?.dependencies?.length ? await this.d.host.resolveDependencies(version) : [];
+    const linked = flattenResolved(dependencies);
 
-    if (version.accessMode === "free") {
-      const run = await this.run(ref, req.functionName, req.args);
+    if (version.accessMode === "free" && linked.every((d) => d.accessMode === "free")) {
+      const run = await this.run(ref, req.functionName, req.args, dependencies);
       return { status: 200, headers: {}, body: { result: run.result, fuelUsed: run.fuelUsed.toString() } };
     }
 
     const executor = this.d.registry.executor;
+    const quote = await this.quote(version, req.functionName, req.args, inputHash, executor.feePerCall, dependencies);
+    if (version.accessMode === "free" && quote.royalty === 0n) {
+      // A free version whose run calls no paid dependency owes nothing: served free, like any free call.
+      const run = await this.run(ref, req.functionName, req.args, dependencies);
+      return { status: 200, headers: {}, body: { result: run.result, fuelUsed: run.fuelUsed.toString() } };
+    }
     if (!executor.active) {
       throw new ApiError(
         503,
@@ -94,12 +112,11 @@ export class CallService {
         "The operator starts it with --register (or calls registerExecutor) first.",
       );
     }
-    const quote = await this.quote(version, req.functionName, req.args, inputHash, executor.feePerCall);
     const amount = quote.royalty + quote.fee;
     const accepts = await this.d.gate.requirements(amount);
     const resource = {
       url: `${req.origin}/v1/call/${version.name}@${version.version}/${req.functionName}`,
-      description: `${version.name}@${version.version} ${req.functionName}: ${quote.royalty} royalty + ${quote.fee} executor fee (USDC base units)`,
+      description: `${version.name}@${version.version} ${req.functionName}: ${describeQuote(quote)} (USDC base units)`,
     };
 
     const extensions = await this.d.discovery?.extensionsFor(version, req.functionName);
@@ -118,7 +135,7 @@ export class CallService {
           ...new ApiError(
             402,
             "PAYMENT_REQUIRED",
-            `This call costs ${amount} USDC base units (${quote.royalty} royalty + ${quote.fee} executor fee).`,
+            `This call costs ${amount} USDC base units (${describeQuote(quote)}).`,
             "Pay with any x402 v2 client: batch-settlement (a channel: deposit once, then a voucher per call) or exact (USDC), and retry with PAYMENT-SIGNATURE.",
           ).toBody(),
         },
@@ -127,7 +144,7 @@ export class CallService {
 
     const payload = this.d.gate.decode(req.paymentHeader);
     try {
-      return await this.paidCall(version, req, payload, accepts, quote, inputHash);
+      return await this.paidCall(version, req, payload, accepts, quote, inputHash, dependencies);
     } catch (error) {
       if (error instanceof ApiError && error.status === 402) {
         const reason = typeof error.details?.reason === "string" ? error.details.reason : `${error.code}: ${error.message}`;
@@ -138,13 +155,21 @@ export class CallService {
     }
   }
 
-  private async paidCall(version: VersionRecord, req: CallRequest, payload: PaymentPayload, accepts: PaymentRequirements[], quote: Quote, inputHash: Hex): Promise<CallResponse> {
+  private async paidCall(
+    version: VersionRecord,
+    req: CallRequest,
+    payload: PaymentPayload,
+    accepts: PaymentRequirements[],
+    quote: Quote,
+    inputHash: Hex,
+    dependencies: ResolvedDependency[],
+  ): Promise<CallResponse> {
     const release = this.d.royalties.reserve(quote.royalty);
     try {
       const verified = await this.d.gate.verify(payload, accepts);
       let run: { result: unknown; fuelUsed: bigint };
       try {
-        run = await this.run(version.hashes, req.functionName, req.args);
+        run = await this.run(version.hashes, req.functionName, req.args, dependencies);
       } catch (error) {
         // Never charged: the voucher reservation is released, an exact authorization never submitted.
         await this.d.gate.cancel(verified, error);
@@ -159,12 +184,12 @@ export class CallService {
           versionId: version.versionId,
           functionName: req.functionName,
           payer: verified.payer,
-          royalty: quote.royalty,
+          royalty: quote.own,
           executorFee: quote.fee,
-          fuel: quote.fuel,
+          fuel: quote.ownFuel,
           inputHash,
           outputHash: outputHashOf(run.result),
-          dependencies: [],
+          dependencies: quote.dependencies,
           paymentRef: finalized.paymentRef,
           scheme: verified.scheme,
           result,
@@ -232,31 +257,53 @@ export class CallService {
     return signature;
   }
 
-  private async quote(version: VersionRecord, fn: string, args: unknown, inputHash: Hex, fee: bigint): Promise<Quote> {
-    if (version.accessMode === "per-call") return { royalty: version.price, fee, fuel: 0n };
-    // per-fuel: fuel is deterministic, so a free dry run quotes the exact amount (its result is not returned).
-    const key = `${version.versionId}:${fn}:${inputHash}`;
+  /**
+   * The exact amount of a paid call. A per-call version without dependencies is its price; anything
+   * else is measured by a free, deterministic dry run (its result is not returned): the composition's
+   * fuel and the calls and fuel of each dependency version, priced by sdk/pricing.ts. A dependency
+   * costing more per call than its dependent declared refuses the call before any payment is asked for.
+   */
+  private async quote(version: VersionRecord, fn: string, args: unknown, inputHash: Hex, fee: bigint, dependencies: ResolvedDependency[]): Promise<Quote> {
+    if (version.accessMode === "per-call" && dependencies.length === 0) return { royalty: version.price, own: version.price, ownFuel: 0n, dependencies: [], fee };
+    const linked = flattenResolved(dependencies);
+    // The linked versions are part of the key: a newer dependency uploaded here changes the price.
+    const key = `${version.versionId}:${fn}:${inputHash}:${linked.map((d) => d.versionId).join(",")}`;
     const cached = this.quotes.get(key);
     if (cached) return { ...cached, fee };
-    const run = await this.run(version.hashes, fn, args);
-    const quote = { royalty: perFuelRoyalty(version.price, version.fuelPricePerMillion, run.fuelUsed), fee, fuel: run.fuelUsed };
+    const run = await this.run(version.hashes, fn, args, dependencies);
+    let composed: ComposedQuote;
+    try {
+      composed = quoteComposedCall(version, run.fuelUsed, linked.map(pricedDependency), run.dependencyUsage);
+    } catch (error) {
+      if (!(error instanceof QuoteRefusedError)) throw error;
+      if (error.code === "DEPENDENCY_TOO_EXPENSIVE") {
+        throw new ApiError(422, "DEPENDENCY_TOO_EXPENSIVE", `${error.message} Nothing was charged.`, "The dependent's maintainer raises maxRoyaltyPerCall in glassbox.json (a new version), or depends on a cheaper package.", error.details);
+      }
+      throw new ApiError(500, "INTERNAL", `The call could not be priced: ${error.message} Nothing was charged.`, undefined, error.details);
+    }
+    const quote: Quote = { royalty: composed.royalty, own: composed.own, ownFuel: composed.ownFuel, dependencies: composed.dependencies, fee };
     if (this.quotes.size >= QUOTE_CACHE_SIZE) this.quotes.delete(this.quotes.keys().next().value!);
     this.quotes.set(key, quote);
     return quote;
   }
 
-  private async run(ref: ComponentRef, fn: string, args: unknown): Promise<{ result: unknown; fuelUsed: bigint }> {
+  private async run(ref: ComponentRef, fn: string, args: unknown, dependencies: ResolvedDependency[]): Promise<RunResult> {
     try {
-      return await this.d.host.call(ref, fn, args);
+      return await this.d.host.run(ref, fn, args, dependencies);
     } catch (error) {
       throw runtimeToApiError(error);
     }
   }
 }
 
-/** A per-fuel royalty: price + ceil(fuel * fuelPricePerMillion / 1e6). */
-export function perFuelRoyalty(price: bigint, fuelPricePerMillion: bigint, fuel: bigint): bigint {
-  return price + (fuel * fuelPricePerMillion + 999_999n) / 1_000_000n;
+/** "1000 royalty + 600 for 2 dependency versions + 500 executor fee" (the dependency part only for compositions). */
+function describeQuote(quote: Quote): string {
+  const dependencies = quote.dependencies.length === 0 ? "" : ` + ${quote.royalty - quote.own} for ${quote.dependencies.length} dependency version${quote.dependencies.length === 1 ? "" : "s"}`;
+  return `${quote.own} royalty${dependencies} + ${quote.fee} executor fee`;
+}
+
+function pricedDependency(d: ResolvedDependency): PricedDependency {
+  return { versionId: d.versionId, label: `${d.name}@${d.version}`, accessMode: d.accessMode, price: d.price, fuelPricePerMillion: d.fuelPricePerMillion, maxRoyaltyPerCall: d.maxRoyaltyPerCall };
 }
 
 /** Arguments in positional order (object form mapped by parameter name) for the input hash. */

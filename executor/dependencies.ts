@@ -85,3 +85,8 @@ export async function resolveDependencies(version: VersionRecord, catalog: Depen
   }
   return resolved;
 }
+
+/** Every dependency of a resolved tree, depth-first (what a composed call may be charged for). */
+export function flattenResolved(dependencies: readonly ResolvedDependency[]): ResolvedDependency[] {
+  return dependencies.flatMap((d) => [d, ...flattenResolved(d.dependencies)]);
+}

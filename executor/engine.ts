@@ -72,11 +72,6 @@ function checkDependencyTypes(input: PrepareInput, interfaceOf: (ref: ComponentR
   }
 }
 
-/** Every dependency of a resolved tree, depth-first. */
-export function flattenResolved(dependencies: ResolvedDependency[]): ResolvedDependency[] {
-  return dependencies.flatMap((d) => [d, ...flattenResolved(d.dependencies)]);
-}
-
 /** The ComponentHost backed by the runtime library: verify + prepare at upload, a worker pool for calls. */
 export async function createRuntimeHost(options: RuntimeHostOptions): Promise<ComponentHost> {
   const pool = new ComponentPool(options.pool ?? {});
@@ -207,20 +202,7 @@ export async function createRuntimeHost(options: RuntimeHostOptions): Promise<Co
 
     async call(ref, functionName, args) {
       const entry = ready.get(refKey(ref));
-      const dependencies = entry ? await dependenciesOf(ref, entry.prepared) : [];
-      // This path prices nothing but the version itself: a dependency that must be paid would run
-      // unpaid. The payment path prices compositions and calls `run` with the resolved dependencies.
-      const paid = flattenResolved(dependencies).find((d) => d.accessMode !== "free");
-      if (paid) {
-        throw new ApiError(
-          501,
-          "DEPENDENCY_PAYMENT_UNSUPPORTED",
-          `This call would use the paid dependency ${paid.name}@${paid.version}, and this call path does not charge dependency royalties; nothing was charged.`,
-          "Call a composition of free dependencies, or an executor whose payment path prices compositions.",
-          { dependency: paid.name, version: paid.version },
-        );
-      }
-      return run(ref, functionName, args, dependencies);
+      return run(ref, functionName, args, entry ? await dependenciesOf(ref, entry.prepared) : []);
     },
 
     close: () => pool.close(),

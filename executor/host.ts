@@ -88,7 +88,10 @@ export interface ComponentHost {
    * runtime's typed errors (out of fuel, trap, timeout, memory...), each logged, or DEPENDENCY_*.
    */
   run(ref: ComponentRef, functionName: string, args: unknown, dependencies?: ResolvedDependency[]): Promise<RunResult>;
-  /** `run` with the calling version's dependencies resolved here. */
+  /**
+   * `run` with the calling version's dependencies resolved here. It prices nothing: the call path
+   * resolves the dependencies itself, quotes them and passes the same ones to `run`.
+   */
   call(ref: ComponentRef, functionName: string, args: unknown): Promise<RunResult>;
   close(): Promise<void>;
 }

@@ -1,10 +1,13 @@
 import type { Hex } from "viem";
+import { receiptRoyaltyLines, receiptFromJson } from "../sdk/receipt.ts";
 import { ApiError } from "./errors.ts";
 import type { Journal, NewReceipt } from "./journal.ts";
 
 interface Owed {
   seqEnd: bigint;
-  versionId: Hex;
+  /** One per royalty line: the receipt's own version, then each dependency version (a composed call). */
+  lines: { versionId: Hex; royalty: bigint }[];
+  /** The receipt's total (own + dependencies). */
   royalty: bigint;
   deadline: bigint;
 }
@@ -29,7 +32,7 @@ export class RoyaltyBook {
     this.unsettled = 0n;
     for (let from = nextSeq; ; ) {
       const page = await journal.receiptsFromSeq(from, 5_000);
-      for (const r of page) this.add(r.seq + BigInt(r.lineCount), r.versionId, r.royalty, r.deadline);
+      for (const r of page) this.add(r);
       const last = page.at(-1);
       if (!last || page.length < 5_000) break;
       from = last.seq + BigInt(last.lineCount);
@@ -89,7 +92,7 @@ export class RoyaltyBook {
   /** A receipt was journaled. */
   issued(row: NewReceipt): void {
     if (row.lineCount === 0) return;
-    this.add(row.seq + BigInt(row.lineCount), row.versionId, row.royalty, row.deadline);
+    this.add(row);
   }
 
   /** Settlement's nextSeq moved: every receipt wholly below it is settled. */
@@ -104,22 +107,24 @@ export class RoyaltyBook {
     }
   }
 
-  /** Unsettled totals per version. */
+  /** Unsettled totals per version: a composed receipt counts for its own version and for each dependency line. */
   byVersion(): { versionId: Hex; receipts: number; amount: bigint }[] {
     const map = new Map<string, { versionId: Hex; receipts: number; amount: bigint }>();
     for (let i = this.head; i < this.owed.length; i++) {
-      const o = this.owed[i]!;
-      const key = o.versionId.toLowerCase();
-      const entry = map.get(key) ?? { versionId: o.versionId, receipts: 0, amount: 0n };
-      entry.receipts++;
-      entry.amount += o.royalty;
-      map.set(key, entry);
+      for (const line of this.owed[i]!.lines) {
+        const key = line.versionId.toLowerCase();
+        const entry = map.get(key) ?? { versionId: line.versionId, receipts: 0, amount: 0n };
+        entry.receipts++;
+        entry.amount += line.royalty;
+        map.set(key, entry);
+      }
     }
     return [...map.values()];
   }
 
-  private add(seqEnd: bigint, versionId: Hex, royalty: bigint, deadline: bigint): void {
-    this.owed.push({ seqEnd, versionId, royalty, deadline });
-    this.unsettled += royalty;
+  private add(row: NewReceipt): void {
+    const lines = receiptRoyaltyLines(receiptFromJson(row.receipt)).map(({ versionId, royalty }) => ({ versionId, royalty }));
+    this.owed.push({ seqEnd: row.seq + BigInt(row.lineCount), lines, royalty: row.royalty, deadline: row.deadline });
+    this.unsettled += row.royalty;
   }
 }

@@ -171,7 +171,7 @@ describe("free composed calls through POST /v1/call", () => {
     expect(error.details!.dependency).toBe((await executor.registry.resolve("acme/slug", "1.0.0")).record!.versionId);
   });
 
-  it("a composition with a paid dependency is refused by the call path that cannot charge it (nothing runs unpaid)", async () => {
+  it("a free dependent with a paid dependency is not served free: it is a paid call (here refused, this executor has no bond)", async () => {
     const dependent = await anchorsVariant("paid-dependency");
     await stack.publish({
       name: "acme/anchors-paid-dep",
@@ -187,7 +187,7 @@ describe("free composed calls through POST /v1/call", () => {
     expect((await stack.upload(executor.url, executor.operator, slug.component)).status).toBe(201); // held for acme/slug-paid too
     expect((await uploadComponent(dependent)).status).toBe(201);
     const error = await errorOf(await call("acme/anchors-paid-dep@1.0.0", "anchor", ["x"]));
-    expect(error).toMatchObject({ status: 501, code: "DEPENDENCY_PAYMENT_UNSUPPORTED", details: { dependency: "acme/slug-paid" } });
+    expect(error).toMatchObject({ status: 503, code: "BOND_EXHAUSTED", details: { bond: "0" } });
   });
 
   it("a dependency yanked after the dependent's upload fails its calls with a clear error", async () => {
