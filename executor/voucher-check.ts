@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { VerifyResponse } from "@x402/core/types";
 import { BATCH_SETTLEMENT_ADDRESS, BATCH_SETTLEMENT_DOMAIN, isBatchSettlementVoucherPayload, voucherTypes, type BatchSettlementVoucherPayload, type ChannelConfig } from "@x402/evm";
 import type { BatchSettlementEvmScheme, Channel, ChannelStorage } from "@x402/evm/batch-settlement/server";
-import { getAddress, hashTypedData, type Hex } from "viem";
+import { concat, domainSeparator, encodeAbiParameters, getAddress, keccak256, stringToHex, type Hex } from "viem";
 import { publicKeyAddress, recoverSigner } from "./secp256k1.ts";
 
 type BeforeVerifyHook = NonNullable<BatchSettlementEvmScheme["schemeHooks"]["onBeforeVerify"]>;
@@ -12,6 +12,8 @@ type VerifyContext = Parameters<BeforeVerifyHook>[0];
 export const INVALID_VOUCHER_SIGNATURE = "invalid_batch_settlement_evm_voucher_signature";
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 const MAX_CACHED_SIGNERS = 100_000;
+const VOUCHER_TYPEHASH = keccak256(stringToHex(`Voucher(${voucherTypes.Voucher.map((f) => `${f.type} ${f.name}`).join(",")})`));
+const VOUCHER_ABI = [{ type: "bytes32" }, { type: "bytes32" }, { type: "uint128" }] as const;
 
 /**
  * Voucher signatures checked against a cached public key: the signer's key is recovered and matched to
@@ -21,15 +23,19 @@ const MAX_CACHED_SIGNERS = 100_000;
  */
 export class VoucherSignatures {
   private readonly keys = new Map<string, Uint8Array>();
-  private readonly domain: { name: string; version: string; chainId: number; verifyingContract: Hex };
+  private readonly domainSeparator: Hex;
 
   constructor(chainId: number) {
-    this.domain = { ...BATCH_SETTLEMENT_DOMAIN, chainId, verifyingContract: getAddress(BATCH_SETTLEMENT_ADDRESS) };
+    this.domainSeparator = domainSeparator({ domain: { ...BATCH_SETTLEMENT_DOMAIN, chainId, verifyingContract: getAddress(BATCH_SETTLEMENT_ADDRESS) } });
   }
 
-  /** The EIP-712 digest of a voucher (the same one the stock client signs and the contract recovers from). */
+  /**
+   * The EIP-712 digest of a voucher (what the stock client signs and the contract recovers from), with
+   * the domain separator computed once: viem's hashTypedData re-derives it for every voucher.
+   */
   digest(channelId: Hex, maxClaimableAmount: bigint): Hex {
-    return hashTypedData({ domain: this.domain, types: voucherTypes, primaryType: "Voucher", message: { channelId, maxClaimableAmount } });
+    const struct = keccak256(encodeAbiParameters(VOUCHER_ABI, [VOUCHER_TYPEHASH, channelId, maxClaimableAmount]));
+    return keccak256(concat(["0x1901", this.domainSeparator, struct]));
   }
 
   /** Did `authorizer` sign this voucher? */

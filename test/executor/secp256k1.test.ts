@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { toClientEvmSigner } from "@x402/evm";
+import { BATCH_SETTLEMENT_ADDRESS, BATCH_SETTLEMENT_DOMAIN, toClientEvmSigner, voucherTypes } from "@x402/evm";
 import { signVoucher } from "@x402/evm/batch-settlement/client";
-import { createPublicClient, hashTypedData, http, keccak256, recoverAddress, recoverTypedDataAddress, toHex, type Hex } from "viem";
+import { createPublicClient, getAddress, hashTypedData, http, keccak256, recoverAddress, recoverTypedDataAddress, toHex, type Hex } from "viem";
 import { privateKeyToAccount, sign } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { nativeSecp256k1, publicKeyAddress, recoverSigner, signDigest, withFastDigestSigning } from "../../executor/secp256k1.ts";
 import { VoucherSignatures } from "../../executor/voucher-check.ts";
 import { devPrivateKey } from "../helpers/chain.ts";
+import { receiptDigester, receiptId, type Receipt } from "../../sdk/receipt.ts";
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const key = devPrivateKey(3);
@@ -79,5 +80,53 @@ describe("VoucherSignatures", () => {
     // A voucher for another chain (another EIP-712 domain) does not verify here.
     expect(await signatures.verify(await signVoucher(payer, CHANNEL, "6000", "eip155:8453"), account.address)).toBe(false);
     expect(await signatures.verify({ ...(await signVoucher(payer, CHANNEL, "6000", "eip155:31337")), maxClaimableAmount: "not a number" }, account.address)).toBe(false);
+  });
+});
+
+describe("digests computed with cached domain separators", () => {
+  it("voucher digests equal viem's hashTypedData of the stock voucher type", () => {
+    const signatures = new VoucherSignatures(31337);
+    for (const amount of [0n, 1n, 1_500n, 2n ** 128n - 1n]) {
+      const expected = hashTypedData({
+        domain: { ...BATCH_SETTLEMENT_DOMAIN, chainId: 31337, verifyingContract: getAddress(BATCH_SETTLEMENT_ADDRESS) },
+        types: voucherTypes,
+        primaryType: "Voucher",
+        message: { channelId: CHANNEL, maxClaimableAmount: amount },
+      });
+      expect(signatures.digest(CHANNEL, amount)).toBe(expected);
+    }
+    expect(() => signatures.digest(CHANNEL, 2n ** 128n)).toThrow();
+  });
+
+  it("receipt digests equal sdk receiptId (viem's hashTypedData), with and without dependencies", () => {
+    const settlement = getAddress("0x5fbdb2315678afecb367f032d93f642f64180aa3");
+    const digest = receiptDigester(31337, settlement);
+    const base: Receipt = {
+      versionId: keccak256(toHex("v")),
+      functionName: "to-html",
+      payer: account.address,
+      executor: getAddress("0x70997970c51812dc3a010c7d01b50e0d17dc79c8"),
+      seq: 7n,
+      royalty: 1_000n,
+      executorFee: 500n,
+      fuel: 123_456n,
+      inputHash: keccak256(toHex("in")),
+      outputHash: keccak256(toHex("out")),
+      dependencies: [],
+      paymentRef: keccak256(toHex("pay")),
+      issuedAt: 1_700_000_000n,
+      deadline: 1_700_003_600n,
+    };
+    const withDeps: Receipt = {
+      ...base,
+      functionName: "ünïcode ☃",
+      dependencies: [
+        { versionId: keccak256(toHex("d1")), calls: 2, fuel: 10n, royalty: 3n },
+        { versionId: keccak256(toHex("d2")), calls: 4_294_967_295, fuel: 2n ** 64n - 1n, royalty: 2n ** 255n },
+      ],
+    };
+    for (const receipt of [base, withDeps, { ...base, seq: 0n, royalty: 0n }]) expect(digest(receipt)).toBe(receiptId(receipt, 31337, settlement));
+    expect(receiptDigester(1, settlement)(base)).toBe(receiptId(base, 1, settlement));
+    expect(() => digest({ ...base, seq: 2n ** 64n })).toThrow();
   });
 });
