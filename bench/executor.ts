@@ -150,7 +150,9 @@ async function main(): Promise<void> {
       const known = channelOf.get(payer.address);
       if (known) return known;
       const pay = channelFetch(payer, stack.client, stack.deployment.contracts.usdc, stack.deployment.chainId, 500_000_000n);
-      const opened = (await (await pay(paidUrl(channels), { method: "POST", body: "[1, 2]", headers: { "content-type": "application/json" } })).json()) as { payment: { channelId: Hex; chargedCumulativeAmount: string } };
+      const response = await pay(paidUrl(channels), { method: "POST", body: "[1, 2]", headers: { "content-type": "application/json" } });
+      const opened = (await response.json()) as { payment?: { channelId: Hex; chargedCumulativeAmount: string } };
+      if (response.status !== 200 || !opened.payment) throw new Error(`opening a channel for ${payer.address} failed: ${response.status} ${JSON.stringify(opened)}`);
       const channel = { id: opened.payment.channelId, charged: BigInt(opened.payment.chargedCumulativeAmount) };
       channelOf.set(payer.address, channel);
       return channel;

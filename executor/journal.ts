@@ -69,6 +69,11 @@ interface Sql {
   query<T>(text: string, params?: unknown[]): Promise<{ rows: T[] }>;
   /** Runs `fn` in one transaction (all or nothing). */
   transaction<T>(fn: (q: Sql["query"]) => Promise<T>): Promise<T>;
+  /**
+   * Runs several statements (no parameters: values are `sqlLiteral`s) as one simple-protocol query: one
+   * round trip, one implicit transaction (all or nothing, rolled back on the first error).
+   */
+  script(statements: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -165,37 +170,39 @@ export class Journal {
    */
   async commitReceipts(receipts: readonly NewReceipt[], channels: readonly ChannelRow[]): Promise<void> {
     if (receipts.length === 0 && channels.length === 0) return;
+    // The hot path (one commit per group of paid calls): one round trip instead of BEGIN, two
+    // parameterized statements (parse, bind, execute each) and COMMIT.
     const now = Date.now();
-    await this.sql.transaction(async (query) => {
-      if (receipts.length > 0) {
-        const params: unknown[] = [];
-        const tuples = receipts.map((r) => {
-          const base = params.length;
-          params.push(
-            r.receiptId.toLowerCase(),
-            r.seq.toString(),
-            r.lineCount,
-            r.payer.toLowerCase(),
-            r.versionId.toLowerCase(),
-            r.royalty.toString(),
-            r.scheme,
-            r.paymentRef.toLowerCase(),
-            JSON.stringify(r.receipt),
-            r.signature,
-            r.result,
-            r.deadline.toString(),
-            now,
-          );
-          return `(${Array.from({ length: 13 }, (_, i) => `$${base + i + 1}`).join(", ")})`;
-        });
-        await query(
-          `INSERT INTO receipts (receipt_id, seq, line_count, payer, version_id, royalty, scheme, payment_ref, receipt, signature, result, deadline, created_at)
-           VALUES ${tuples.join(", ")}`,
-          params,
-        );
-      }
-      if (channels.length > 0) await upsertChannels(query, channels, now);
-    });
+    const statements: string[] = [];
+    if (receipts.length > 0) {
+      const tuples = receipts.map((r) =>
+        sqlTuple([
+          r.receiptId.toLowerCase(),
+          r.seq,
+          r.lineCount,
+          r.payer.toLowerCase(),
+          r.versionId.toLowerCase(),
+          r.royalty,
+          r.scheme,
+          r.paymentRef.toLowerCase(),
+          JSON.stringify(r.receipt),
+          r.signature,
+          r.result,
+          r.deadline,
+          now,
+        ]),
+      );
+      statements.push(
+        `INSERT INTO receipts (receipt_id, seq, line_count, payer, version_id, royalty, scheme, payment_ref, receipt, signature, result, deadline, created_at) VALUES ${tuples.join(", ")}`,
+      );
+    }
+    if (channels.length > 0) {
+      statements.push(
+        `INSERT INTO channels (channel_id, record, updated_at) VALUES ${channels.map((c) => sqlTuple([c.channelId.toLowerCase(), c.record, now])).join(", ")}
+         ON CONFLICT (channel_id) DO UPDATE SET record = EXCLUDED.record, updated_at = EXCLUDED.updated_at`,
+      );
+    }
+    await this.sql.script(statements);
   }
 
   /** Channel records changed without a receipt (deposits, claims, dropped channels). */
@@ -314,6 +321,27 @@ async function upsertChannels(query: Sql["query"], channels: readonly ChannelRow
   );
 }
 
+/**
+ * A SQL literal for `script` (no parameters there): integers as digits, strings quoted as
+ * libpq's PQescapeLiteral does (quotes doubled; with a backslash, an E'' string with backslashes
+ * doubled), so the value reads back exactly whatever standard_conforming_strings says.
+ */
+export function sqlLiteral(value: string | number | bigint | null): string {
+  if (value === null) return "NULL";
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value === "number") {
+    if (!Number.isSafeInteger(value)) throw new TypeError(`journal literal ${value} is not a safe integer`);
+    return value.toString();
+  }
+  if (value.includes("\0")) throw new TypeError("a journal text value cannot hold a NUL character");
+  const quoted = `'${value.replace(/'/g, "''")}'`;
+  return value.includes("\\") ? `E${quoted.replace(/\\/g, "\\\\")}` : quoted;
+}
+
+function sqlTuple(values: readonly (string | number | bigint | null)[]): string {
+  return `(${values.map(sqlLiteral).join(", ")})`;
+}
+
 function toReceipt(row: ReceiptRow): JournaledReceipt {
   return {
     receiptId: row.receipt_id as Hex,
@@ -371,6 +399,9 @@ async function openPglite(dataDir: string): Promise<Sql> {
       });
       return value;
     },
+    script: async (statements) => {
+      await db.exec(statements.join(";\n"));
+    },
     close: () => db.close(),
   };
 }
@@ -401,6 +432,9 @@ async function openPostgres(connectionString: string, schema: string): Promise<S
       } finally {
         client.release();
       }
+    },
+    script: async (statements) => {
+      await pool.query(statements.join(";\n"));
     },
     close: () => pool.end(),
   };

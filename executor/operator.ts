@@ -10,6 +10,7 @@ import {
   type Transport,
 } from "viem";
 import { nonceManager, privateKeyToAccount } from "viem/accounts";
+import { withFastDigestSigning } from "./secp256k1.ts";
 
 /**
  * Every transaction from the operator key goes through one queue: viem's nonceManager assigns
@@ -23,7 +24,8 @@ export class OperatorSender {
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(privateKey: Hex, chain: Chain, rpcUrl: string) {
-    this.account = privateKeyToAccount(privateKey, { nonceManager });
+    // Receipts are signed with the account's raw-digest sign(): libsecp256k1 makes it cheap per call.
+    this.account = withFastDigestSigning(privateKeyToAccount(privateKey, { nonceManager }), privateKey);
     this.wallet = createWalletClient({ account: this.account, chain, transport: http(rpcUrl, { retryCount: 0 }) });
   }
 

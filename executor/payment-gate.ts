@@ -11,6 +11,7 @@ import { PAYMENT_SCHEMES, type CallPayment, type ErrorCode, type PaymentScheme }
 import type { JournaledChannelStorage } from "./channel-storage.ts";
 import { ApiError, ChainUnavailableError, shortMessage } from "./errors.ts";
 import type { OperatorSender } from "./operator.ts";
+import { installVoucherFastPath, VoucherSignatures } from "./voucher-check.ts";
 import { operatorFacilitatorSigner } from "./x402-signer.ts";
 
 /** EIP-712 domain of the USDC token (ERC-3009 authorizations for exact payments and channel deposits). */
@@ -95,6 +96,8 @@ export class PaymentGate {
       receiverAuthorizerSigner: o.operator,
       withdrawDelay: this.withdrawDelaySeconds,
     });
+    // Before register(): the resource server copies the scheme's hooks when it registers the scheme.
+    installVoucherFastPath(this.channelServer, new VoucherSignatures(o.chainId));
     this.server = new x402ResourceServer(facilitatorClient);
     this.server.register(this.network, this.channelServer);
     this.server.register(this.network, new ExactServerScheme());

@@ -1,5 +1,5 @@
 import type { Address, Hex, LocalAccount } from "viem";
-import { receiptId, receiptRoyaltyTotal, receiptToJson, type Receipt, type ReceiptDependency, type ReceiptJson } from "../sdk/receipt.ts";
+import { receiptDigester, receiptRoyaltyTotal, receiptToJson, type Receipt, type ReceiptDependency, type ReceiptJson } from "../sdk/receipt.ts";
 import type { PaymentScheme } from "../sdk/protocol.ts";
 import type { JournaledChannelStorage } from "./channel-storage.ts";
 import type { Journal, NewReceipt } from "./journal.ts";
@@ -67,7 +67,11 @@ export class ReceiptIssuer {
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
 
-  constructor(private readonly o: ReceiptIssuerOptions) {}
+  private readonly digest: (receipt: Receipt) => Hex;
+
+  constructor(private readonly o: ReceiptIssuerOptions) {
+    this.digest = receiptDigester(o.chainId, o.settlement);
+  }
 
   /** Starts after the highest journaled seq, or at the chain's nextSeq if that is further (a lost journal). */
   async start(chainNextSeq: bigint): Promise<void> {
@@ -129,7 +133,7 @@ export class ReceiptIssuer {
         };
         seq += BigInt(lineCount);
         // The receipt id is its EIP-712 digest: signing the digest is signing the typed data.
-        const id = receiptId(receipt, this.o.chainId, this.o.settlement);
+        const id = this.digest(receipt);
         const signature = await this.o.signer.sign!({ hash: id });
         const json = receiptToJson(receipt);
         issued.push({ id, receipt, json, signature });

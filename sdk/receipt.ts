@@ -1,4 +1,4 @@
-import { encodeAbiParameters, hashTypedData, keccak256, recoverTypedDataAddress, type Address, type Hex } from "viem";
+import { concat, encodeAbiParameters, hashTypedData, keccak256, recoverTypedDataAddress, stringToHex, type Address, type Hex } from "viem";
 import { canonicalJson } from "./canonical-json.ts";
 import { sha256Hex } from "./ids.ts";
 
@@ -88,6 +88,61 @@ export function receiptId(receipt: Receipt, chainId: number, settlement: Address
     primaryType: "Receipt",
     message: receipt,
   });
+}
+
+/** EIP-712 encodeType of one struct, from its field list. */
+function encodeStructType(name: string, fields: readonly { name: string; type: string }[]): string {
+  return `${name}(${fields.map((f) => `${f.type} ${f.name}`).join(",")})`;
+}
+
+const DOMAIN_TYPEHASH = keccak256(stringToHex("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"));
+const DEPENDENCY_TYPEHASH = keccak256(stringToHex(encodeStructType("Dependency", RECEIPT_TYPES.Dependency)));
+const RECEIPT_TYPEHASH = keccak256(stringToHex(encodeStructType("Receipt", RECEIPT_TYPES.Receipt) + encodeStructType("Dependency", RECEIPT_TYPES.Dependency)));
+const NO_DEPENDENCIES = keccak256("0x");
+const DEPENDENCY_ABI = [{ type: "bytes32" }, { type: "bytes32" }, { type: "uint32" }, { type: "uint64" }, { type: "uint256" }] as const;
+const RECEIPT_ABI = [
+  { type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }, { type: "address" }, { type: "address" }, { type: "uint64" }, { type: "uint256" },
+  { type: "uint256" }, { type: "uint64" }, { type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }, { type: "uint64" }, { type: "uint64" },
+] as const;
+
+/**
+ * `receiptId` for one (chain, Settlement), with the domain separator and type hashes computed once: the
+ * executor digests every receipt it signs, and viem's generic hashTypedData re-derives all of them per
+ * call. Same digest as `receiptId` (tested against it); values out of their EIP-712 types' range throw.
+ */
+export function receiptDigester(chainId: number, settlement: Address): (receipt: Receipt) => Hex {
+  const domainSeparator = keccak256(
+    encodeAbiParameters(
+      [{ type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }, { type: "uint256" }, { type: "address" }],
+      [DOMAIN_TYPEHASH, keccak256(stringToHex(RECEIPT_DOMAIN_NAME)), keccak256(stringToHex(RECEIPT_DOMAIN_VERSION)), BigInt(chainId), settlement],
+    ),
+  );
+  return (r) => {
+    const dependencies =
+      r.dependencies.length === 0
+        ? NO_DEPENDENCIES
+        : keccak256(concat(r.dependencies.map((d) => keccak256(encodeAbiParameters(DEPENDENCY_ABI, [DEPENDENCY_TYPEHASH, d.versionId, d.calls, d.fuel, d.royalty])))));
+    const struct = keccak256(
+      encodeAbiParameters(RECEIPT_ABI, [
+        RECEIPT_TYPEHASH,
+        r.versionId,
+        keccak256(stringToHex(r.functionName)),
+        r.payer,
+        r.executor,
+        r.seq,
+        r.royalty,
+        r.executorFee,
+        r.fuel,
+        r.inputHash,
+        r.outputHash,
+        dependencies,
+        r.paymentRef,
+        r.issuedAt,
+        r.deadline,
+      ]),
+    );
+    return keccak256(concat(["0x1901", domainSeparator, struct]));
+  };
 }
 
 export async function recoverReceiptSigner(

@@ -87,6 +87,19 @@ for (const backend of backends) {
       await journal.close();
     });
 
+    it("journals results and channel records exactly, whatever characters they hold (one-round-trip commit)", async () => {
+      const db = await backend.open();
+      const journal = await db.open();
+      const issuer = await issuerOn(journal);
+      const tricky = [`"it's"`, String.raw`"back\\slash \" quote"`, `"$1 $$ $tag$ ; DROP TABLE receipts; --"`, `"üñí ☃ 𝄞"`, `"E'\\x41'"`, `{"a":[1,2,{"b":"'\\''"}]}`];
+      const issued = await Promise.all(tricky.map((result, i) => issuer.issue({ ...draft(100 + i), result })));
+      for (const [i, r] of issued.entries()) expect((await journal.getReceipt(r.id))!.result).toBe(tricky[i]);
+      const record = JSON.stringify({ note: String.raw`a\b'c"d$e` });
+      await journal.commitReceipts([], [{ channelId: "0xAB", record }]);
+      expect(await journal.loadChannels()).toEqual([{ channelId: "0xab", record }]);
+      await journal.close();
+    });
+
     it("a failed commit assigns nothing: the seqs after it stay contiguous, and a payment backs one receipt only", async () => {
       const db = await backend.open();
       const journal = await db.open();

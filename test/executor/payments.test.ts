@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getAddress, type Hex } from "viem";
 import { decodePaymentResponseHeader } from "@x402/fetch";
+import { encodePaymentSignatureHeader } from "@x402/core/http";
+import { toClientEvmSigner } from "@x402/evm";
+import { signVoucher } from "@x402/evm/batch-settlement/client";
 import type { RunningExecutor } from "../../executor/service.ts";
 import { channelPaymentRef } from "../../executor/payment-gate.ts";
 import { localUsdcAbi } from "../../sdk/abi.ts";
@@ -9,6 +12,11 @@ import { receiptFromJson, recoverReceiptSigner } from "../../sdk/receipt.ts";
 import { buildMeter, callJson, errorJson, METER, post, startPaidExecutor } from "./helpers/paid-stack.ts";
 import { TestStack, type CalcArtifacts, type Published } from "./helpers/stack.ts";
 import { challengeOf, channelFetch, payingFetch } from "./helpers/x402.ts";
+import { devAccount } from "../helpers/chain.ts";
+import { INVALID_VOUCHER_SIGNATURE } from "../../executor/voucher-check.ts";
+
+/** secp256k1 group order. */
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
 const FEE = 100n;
 const PRICE = 1_000n;
@@ -121,6 +129,45 @@ describe("channels (stock @x402/fetch + batch-settlement client)", () => {
     expect(BigInt((await channel.get(first.payment!.channelId!))!.chargedCumulativeAmount)).toBe(charged);
     const next = await callJson(await post(pay, url("add"), [2, 2]));
     expect(BigInt(next.payment!.chargedCumulativeAmount!)).toBe(charged + PRICE + FEE);
+  });
+
+  it("refuses a forged voucher on a channel it already knows (fast signature path), and non-canonical copies of a genuine one", async () => {
+    const pay = channelFetch(stack.payer, stack.client, stack.deployment.contracts.usdc, stack.chain.chainId, DEPOSIT);
+    // A paid call first: the channel is known and its on-chain state fresh, so the next voucher takes the fast path.
+    const first = await callJson(await post(pay, url("add"), [1, 1]));
+    const channelId = first.payment!.channelId!;
+    const storage = executor.gate.channelServer.getStorage();
+    const record = (await storage.get(channelId))!;
+    const charged = BigInt(record.chargedCumulativeAmount);
+    const next = (charged + PRICE + FEE).toString();
+    const { required } = await challengeOf(url("add"), [3, 4]);
+    const accepted = required.accepts.find((a) => a.scheme === "batch-settlement")!;
+    const header = (voucher: { channelId: Hex; maxClaimableAmount: string; signature: Hex }) =>
+      encodePaymentSignatureHeader({ x402Version: 2, resource: required.resource, accepted, payload: { type: "voucher", channelConfig: record.channelConfig, voucher } });
+    const refused = async (voucher: { channelId: Hex; maxClaimableAmount: string; signature: Hex }) => {
+      const error = await errorJson(await post(fetch, url("add"), [3, 4], { "PAYMENT-SIGNATURE": header(voucher) }));
+      expect(error).toMatchObject({ status: 402, code: "PAYMENT_INVALID", details: { reason: INVALID_VOUCHER_SIGNATURE } });
+      expect((await storage.get(channelId))!.chargedCumulativeAmount).toBe(charged.toString());
+    };
+
+    // Signed by a stranger for exactly the next cumulative amount: would be a free call if accepted.
+    await refused(await signVoucher(toClientEvmSigner(devAccount(7), stack.client), channelId, next, accepted.network));
+    const genuine = await signVoucher(toClientEvmSigner(stack.payer, stack.client), channelId, next, accepted.network);
+    // The same r with s' = n - s and the other v recovers the payer too, but the contract's ECDSA refuses high s.
+    const s = BigInt(`0x${genuine.signature.slice(66, 130)}`);
+    const v = Number.parseInt(genuine.signature.slice(130), 16);
+    const highS = `${genuine.signature.slice(0, 66)}${(SECP256K1_N - s).toString(16).padStart(64, "0")}${(v === 27 ? 28 : 27).toString(16)}` as Hex;
+    await refused({ ...genuine, signature: highS });
+    // The other v recovers another key: the claim would fail on-chain after the call was served.
+    const flippedV = `${genuine.signature.slice(0, 130)}${(v === 27 ? 28 : 27).toString(16)}` as Hex;
+    await refused({ ...genuine, signature: flippedV });
+
+    // The genuine voucher is taken, exactly one price above the previous charge.
+    const paid = await callJson(await post(fetch, url("add"), [3, 4], { "PAYMENT-SIGNATURE": header(genuine) }));
+    expect(paid.result).toBe(7);
+    expect(paid.payment!.chargedCumulativeAmount).toBe(next);
+    const receipt = receiptFromJson(paid.receipt!);
+    expect(await recoverReceiptSigner(receipt, paid.signature!, stack.chain.chainId, stack.deployment.contracts.settlement)).toBe(executor.operator);
   });
 
   it("charges a per-fuel call exactly the quote from the dry run", async () => {
