@@ -160,6 +160,23 @@ describe("a reader without a wallet", () => {
     expect(await lowContrastText(page)).toEqual([]);
     await context.close();
   });
+
+  it("reads a composed package's dependencies and a published source archive, for free", async () => {
+    const { context, page } = await open();
+    await page.goto(`${stack.webUrl}/#/packages/acme/toc`);
+    await page.getByRole("heading", { name: "Spec (WIT)" }).waitFor();
+    await expect.poll(() => page.textContent("body"), { timeout: 20_000 }).toContain("acme/slug");
+    await page.goto(`${stack.webUrl}/#/packages/acme/slug`);
+    const archive = page.getByRole("link", { name: /source archive/ });
+    await archive.waitFor({ timeout: 20_000 });
+    const href = await archive.getAttribute("href");
+    expect(href).toMatch(/\/v1\/blobs\/0x[0-9a-f]{64}$/);
+    // Reading code is never charged: the archive is a public blob, served without any payment.
+    const download = await fetch(href!);
+    expect(download.status).toBe(200);
+    expect(new Uint8Array(await download.arrayBuffer()).subarray(0, 2)).toEqual(new Uint8Array([0x1f, 0x8b]));
+    await context.close();
+  });
 });
 
 /** The deposit confirmation the page shows before any USDC is locked in a channel. */

@@ -1,4 +1,6 @@
 import type { ExecutorEntry, PackageResponse, PendingRoyalties, VersionDetail } from "../../../sdk/catalog-api.ts";
+import type { Hex } from "viem";
+import { ROUTES } from "../../../sdk/protocol.ts";
 import { fetchPublicBlob } from "../../../sdk/client/blobs.ts";
 import { parseTestVectors, type TestVectors } from "../../../sdk/test-vectors.ts";
 import { documentInterface, type InterfaceDocumentation } from "../../../sdk/wit.ts";
@@ -18,6 +20,13 @@ import { tryIt } from "./try-it.ts";
 function safeLink(url: string | null): HTMLElement | string {
   if (!url) return "not published";
   return /^https?:\/\//i.test(url) ? h("a", { href: url, rel: "noopener noreferrer nofollow" }, url) : url;
+}
+
+/** The version's source archive, a public blob every executor serves for free (reading code is never charged). */
+function publishedSource(sourceHash: Hex | null, executorUrl: string | undefined): HTMLElement | string {
+  if (!sourceHash) return "not published";
+  if (!executorUrl) return `sha256 ${shortHex(sourceHash, 8)} (no executor to read it from)`;
+  return h("a", { href: `${executorUrl}${ROUTES.blob(sourceHash)}`, download: `${sourceHash.slice(2, 14)}.tar.gz` }, "source archive (.tar.gz, free to read)");
 }
 
 function accountLink(address: string): HTMLElement {
@@ -156,7 +165,8 @@ export async function packagePage(app: App, route: Route, main: HTMLElement, isC
       ["Access", version?.accessMode ?? "—"],
       ["License", version?.manifest.license ?? pkg.package.license ?? "—"],
       ["Owner", accountLink(pkg.package.owner)],
-      ["Source", safeLink(version?.manifest.repository ?? null)],
+      ["Repository", safeLink(version?.manifest.repository ?? null)],
+      ["Published source", publishedSource(version?.manifest.sourceHash ?? null, sources[0])],
       ["Forks pay upstream", `at least ${formatShare(pkg.package.minForkShareBps)}`],
       ["Registered", formatTime(pkg.package.registeredAt)],
     ]),
