@@ -108,11 +108,32 @@ async function prepareUncached(bytes: Uint8Array, componentHash: `0x${string}`, 
       prepareMs: Math.round(performance.now() - started),
     };
     await writeFile(join(staging, "prepared.json"), JSON.stringify(prepared, null, 2));
+    if (await publishArtefact(staging, dir)) return prepared;
+    // Another process (executors may share a cache) published the same artefact first: it is complete, and
+    // replacing it would pull it from under that process's readers.
+    const theirs = await loadPreparedComponent(componentHash, { cacheDir, metering: metered });
+    if (theirs) {
+      await rm(staging, { recursive: true, force: true });
+      return theirs;
+    }
+    // What is there is stale (an older artefact version) or broken: replace it.
     await rm(dir, { recursive: true, force: true });
     await rename(staging, dir);
     return prepared;
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Renames the finished staging directory into place; false when a directory is already there. */
+async function publishArtefact(staging: string, dir: string): Promise<boolean> {
+  try {
+    await rename(staging, dir);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOTEMPTY" || code === "EEXIST") return false;
     throw error;
   }
 }
