@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { createPublicClient, encodeFunctionData, http, keccak256, parseEventLogs, toHex, type Address, type Hex, type LocalAccount } from "viem";
+import { createPublicClient, createTestClient, publicActions, encodeFunctionData, http, keccak256, parseEventLogs, toHex, type Address, type Hex, type LocalAccount } from "viem";
 import { capabilityRegistryAbi, localUsdcAbi, settlementAbi } from "../sdk/abi.ts";
 import type { Deployment } from "../sdk/deployment.ts";
 import { packageIdOf, sha256Hex, versionIdOf } from "../sdk/ids.ts";
@@ -185,7 +185,7 @@ async function seedReceipts(chain: LocalChain, deployment: Deployment, builder: 
   for (const [i, executor] of executors.entries()) {
     await new GlassboxActor(executor, chain.rpcUrl, deployment).registerExecutor(`http://127.0.0.1:9/bench${i}`, EXECUTOR_FEE);
   }
-  await createPublicClient({ transport: http(chain.rpcUrl) }).request({ method: "evm_setAutomine" as never, params: [false] as never });
+  await createTestClient({ mode: "hardhat", transport: http(chain.rpcUrl) }).setAutomine(false);
   for (const executor of executors) {
     await builder.send(executor, deployment.contracts.usdc, encodeFunctionData({ abi: localUsdcAbi, functionName: "mint", args: [executor.address, 10n ** 15n] }), 100_000n);
     await builder.send(executor, deployment.contracts.usdc, encodeFunctionData({ abi: localUsdcAbi, functionName: "approve", args: [deployment.contracts.settlement, 10n ** 15n] }), 100_000n);
@@ -359,8 +359,8 @@ async function main(): Promise<void> {
   const chain = await startLocalChain({ blockGasLimit: 1_000_000_000n, initialBaseFeePerGas: 0n, transactionGasCap: false });
   try {
     const deployment = await deployForTest(chain.rpcUrl);
-    const client = createPublicClient({ transport: http(chain.rpcUrl) });
-    await client.request({ method: "evm_setAutomine" as never, params: [false] as never });
+    const client = createTestClient({ mode: "hardhat", transport: http(chain.rpcUrl) }).extend(publicActions);
+    await client.setAutomine(false);
     const builder = new BlockBuilder(chain);
     let t = performance.now();
     log(`seeding ${PACKAGES} packages`);
@@ -368,9 +368,9 @@ async function main(): Promise<void> {
     const packagesSeconds = (performance.now() - t) / 1000;
     t = performance.now();
     log(`seeding ${RECEIPTS} receipts in batches of ${BATCH}`);
-    await client.request({ method: "evm_setAutomine" as never, params: [true] as never });
+    await client.setAutomine(true);
     const batches = RECEIPTS > 0 ? await seedReceipts(chain, deployment, builder, versions) : 0;
-    await client.request({ method: "evm_setAutomine" as never, params: [true] as never });
+    await client.setAutomine(true);
     const receiptsSeconds = (performance.now() - t) / 1000;
     // Ponder treats the newest 30 blocks as unfinalized and indexes them block by block (its live path):
     // bury the seeded history under 32 empty blocks so the measurement is of the backfill path.

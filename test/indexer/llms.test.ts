@@ -36,7 +36,7 @@ beforeAll(async () => {
   home = await mkdtemp(path.join(tmpdir(), "glassbox-llms-"));
   stack = await startTestStack({ stateDir: path.join(home, "stack"), web: false, executorFee: 100n });
   await publishSamples(stack, new Output(true));
-  await waitFor(async () => ((await get("/llms.txt")).text.match(/^- \[/gm)?.length === 5 ? true : undefined), { what: "the samples in llms.txt", timeoutMs: 90_000, intervalMs: 250 });
+  await waitFor(async () => ((await get("/llms.txt")).text.match(/^- \[/gm)?.length === 8 ? true : undefined), { what: "the samples in llms.txt", timeoutMs: 90_000, intervalMs: 250 });
 }, 600_000);
 
 afterAll(async () => {
@@ -51,7 +51,7 @@ describe("plain text for LLMs", () => {
     expect(type).toBe("text/plain; charset=utf-8");
     expect(text.startsWith("# Glassbox capabilities\n\n> ")).toBe(true);
     const lines = text.split("\n").filter((l) => l.startsWith("- ["));
-    expect(lines.map((l) => /^- \[([^\]@]+)@/.exec(l)![1]).sort()).toEqual(["acme/csv", "acme/markdown", "acme/semver", "acme/text-stats", "forker/markdown-plus"]);
+    expect(lines.map((l) => /^- \[([^\]@]+)@/.exec(l)![1]).sort()).toEqual(["acme/csv", "acme/markdown", "acme/semver", "acme/slug", "acme/text-stats", "acme/toc", "forker/markdown-plus", "forker/semver-strict"]);
     const markdown = lines.find((l) => l.startsWith("- [acme/markdown@"))!;
     expect(markdown).toContain(`(${stack.indexerUrl}/llms/acme/markdown.txt)`);
     expect(markdown).toContain("0.002 USDC per call + the executor's fee");
