@@ -6,7 +6,8 @@ import { BatchSettlementEvmScheme as BatchSettlementFacilitatorScheme } from "@x
 import { BatchSettlementEvmScheme as BatchSettlementServerScheme } from "@x402/evm/batch-settlement/server";
 import { registerExactEvmScheme } from "@x402/evm/exact/facilitator";
 import { ExactEvmScheme as ExactServerScheme } from "@x402/evm/exact/server";
-import { encodeAbiParameters, erc20Abi, getAddress, isHex, keccak256, type Address, type Hex, type LocalAccount, type PublicClient } from "viem";
+import { erc20Abi, getAddress, isHex, type Address, type Hex, type LocalAccount, type PublicClient } from "viem";
+import { channelPaymentRef } from "../sdk/receipt.ts";
 import { PAYMENT_SCHEMES, type CallPayment, type ErrorCode, type PaymentScheme } from "../sdk/protocol.ts";
 import type { JournaledChannelStorage } from "./channel-storage.ts";
 import { ApiError, ChainUnavailableError, shortMessage } from "./errors.ts";
@@ -364,11 +365,6 @@ const AUTHORIZATION_STATE_ABI = [
     outputs: [{ type: "bool" }],
   },
 ] as const;
-
-/** sdk/receipt.ts paymentRef of a channel payment: keccak256(abi.encode(channelId, cumulative charged after the call)). */
-export function channelPaymentRef(channelId: Hex, chargedCumulativeAmount: bigint): Hex {
-  return keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "uint256" }], [channelId, chargedCumulativeAmount]));
-}
 
 function channelIdOf(payload: PaymentPayload): Hex | undefined {
   const voucher = (payload.payload as { voucher?: { channelId?: unknown } }).voucher;

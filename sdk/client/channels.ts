@@ -8,6 +8,7 @@ import { ROUTES, type InfoBody } from "../protocol.ts";
 import { BATCH_SETTLEMENT_ADDRESS, ERC3009_DEPOSIT_COLLECTOR_ADDRESS } from "../x402-contracts.ts";
 import { sendContractTx, type ChainClients } from "./chain.ts";
 import { GlassboxError } from "./errors.ts";
+import { RECEIVE_WITH_AUTHORIZATION_TYPES } from "../eip3009.ts";
 
 /**
  * A payer's x402 batch-settlement channel to one executor, managed outside calls: open (deposit), top up,
@@ -48,17 +49,6 @@ export interface ChannelStatus {
   /** The chain's latest block time. */
   now: bigint;
 }
-
-const RECEIVE_WITH_AUTHORIZATION_TYPES = {
-  ReceiveWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
-  ],
-} as const;
 
 export class ChannelManager {
   constructor(

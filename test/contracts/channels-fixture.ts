@@ -10,19 +10,9 @@ import { encodeAbiParameters, getAddress, getContract, keccak256, toHex, zeroAdd
 import { batchSettlementAbi, erc3009DepositCollectorAbi, localUsdcAbi } from "../../sdk/abi.ts";
 import { X402_INSTALLS } from "../../contracts/scripts/x402.ts";
 import { BATCH_SETTLEMENT_ADDRESS, ERC3009_DEPOSIT_COLLECTOR_ADDRESS } from "../../sdk/x402-contracts.ts";
+import { RECEIVE_WITH_AUTHORIZATION_TYPES } from "../../sdk/eip3009.ts";
 
 export const WITHDRAW_DELAY = 900;
-const RECEIVE_WITH_AUTHORIZATION_TYPES = {
-  ReceiveWithAuthorization: [
-    { name: "from", type: "address" },
-    { name: "to", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "validAfter", type: "uint256" },
-    { name: "validBefore", type: "uint256" },
-    { name: "nonce", type: "bytes32" },
-  ],
-} as const;
-
 export interface ChannelConfig {
   payer: Address;
   payerAuthorizer: Address;

@@ -5,7 +5,7 @@ import { encodePaymentSignatureHeader } from "@x402/core/http";
 import { toClientEvmSigner } from "@x402/evm";
 import { signVoucher } from "@x402/evm/batch-settlement/client";
 import type { RunningExecutor } from "../../executor/service.ts";
-import { channelPaymentRef } from "../../executor/payment-gate.ts";
+import { channelPaymentRef } from "../../sdk/receipt.ts";
 import { localUsdcAbi } from "../../sdk/abi.ts";
 import type { InfoBody, ReceiptResponseBody } from "../../sdk/protocol.ts";
 import { receiptFromJson, recoverReceiptSigner } from "../../sdk/receipt.ts";
