@@ -1,3 +1,4 @@
+import type { ChannelConfig } from "@x402/evm";
 import { computeChannelId, type ClientChannelStorage } from "@x402/evm/batch-settlement/client";
 import { encodeAbiParameters, getAddress, keccak256, type Address, type Hex, type LocalAccount } from "viem";
 import { generatePrivateKey } from "viem/accounts";
@@ -19,16 +20,6 @@ import { RECEIVE_WITH_AUTHORIZATION_TYPES } from "../eip3009.ts";
 
 /** The stock client's default salt: one channel per (payer, executor, token, delay). */
 const DEFAULT_SALT: Hex = "0x0000000000000000000000000000000000000000000000000000000000000000";
-
-export interface ChannelConfig {
-  payer: Address;
-  payerAuthorizer: Address;
-  receiver: Address;
-  receiverAuthorizer: Address;
-  token: Address;
-  withdrawDelay: number;
-  salt: Hex;
-}
 
 export interface ChannelStatus {
   channelId: Hex;

@@ -4,6 +4,9 @@
  * payers and receiver authorizers sign (stock x402 EIP-712 types), deposit through the ERC-3009 collector and
  * check the money invariant.
  */
+import type { ChannelConfig } from "@x402/evm";
+
+export type { ChannelConfig };
 import { network } from "hardhat";
 import { claimBatchTypes, refundTypes, voucherTypes } from "@x402/evm";
 import { encodeAbiParameters, getAddress, getContract, keccak256, toHex, zeroAddress, zeroHash, type Address, type Hex } from "viem";
@@ -13,16 +16,6 @@ import { BATCH_SETTLEMENT_ADDRESS, ERC3009_DEPOSIT_COLLECTOR_ADDRESS } from "../
 import { RECEIVE_WITH_AUTHORIZATION_TYPES } from "../../sdk/eip3009.ts";
 
 export const WITHDRAW_DELAY = 900;
-export interface ChannelConfig {
-  payer: Address;
-  payerAuthorizer: Address;
-  receiver: Address;
-  receiverAuthorizer: Address;
-  token: Address;
-  withdrawDelay: number;
-  salt: Hex;
-}
-
 export interface ClaimRow {
   voucher: { channel: ChannelConfig; maxClaimableAmount: bigint };
   signature: Hex;

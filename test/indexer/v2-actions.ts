@@ -2,6 +2,7 @@
  * Payments v2 on-chain actions for the indexer scenario: an executor's bond, royalty batches and exits, payers'
  * slash proofs, exact payments and channel withdrawals. Real signatures, real transactions, nothing faked.
  */
+import type { ChannelConfig } from "@x402/evm";
 import { createTestClient, createWalletClient, http, type Address, type Hex, type LocalAccount, type TransactionReceipt } from "viem";
 import { batchSettlementAbi, localUsdcAbi, settlementAbi } from "../../sdk/abi.ts";
 import type { Deployment } from "../../sdk/deployment.ts";
@@ -14,17 +15,6 @@ export interface SignedReceipt {
   id: Hex;
   receipt: Receipt;
   signature: Hex;
-}
-
-/** The channel config the stock batch-settlement client uses. */
-export interface ChannelConfig {
-  payer: Address;
-  payerAuthorizer: Address;
-  receiver: Address;
-  receiverAuthorizer: Address;
-  token: Address;
-  withdrawDelay: number;
-  salt: Hex;
 }
 
 export class V2Actor {
