@@ -13,7 +13,7 @@ import { InMemoryReceiptStore, type ReceiptStore, type StoredReceipt } from "./c
 import { CatalogClient, type SearchFilters } from "./client/catalog.ts";
 import { createChainClients, sendContractTx, type ChainClients } from "./client/chain.ts";
 import { GlassboxError, type PaymentSignedError } from "./client/errors.ts";
-import { callWithFailover, ExecutorChooser, paymentRefOf, receiptIdForPayment } from "./client/executor-choice.ts";
+import { callWithFailover, ExecutorChooser, noExecutorInGoodStanding, paymentRefOf, receiptIdForPayment } from "./client/executor-choice.ts";
 import { getJson, Publisher, type CapabilityFiles, type ProgressReporter, type PublishResult, type UploadResult } from "./client/publish.ts";
 import { RegistryReader, type VersionView } from "./client/registry.ts";
 
@@ -74,8 +74,8 @@ export class Glassbox {
   private readonly channelStorage: ClientChannelStorage;
   readonly receiptStore: ReceiptStore;
   private readonly publisher: Publisher;
-  /** Measured latencies of executors, across calls. */
-  readonly executorChooser = new ExecutorChooser();
+  /** Measured latencies and on-chain standing of executors, across calls. */
+  readonly executorChooser: ExecutorChooser;
 
   constructor(readonly options: GlassboxOptions) {
     this.chain = options.clients ?? createChainClients(options.rpcUrl, options.deployment.chainId, options.account);
@@ -85,6 +85,7 @@ export class Glassbox {
     this.channelStorage = options.channelStorage ?? new InMemoryClientChannelStorage();
     this.channels = new ChannelManager(this.chain, options.deployment, this.channelStorage);
     this.receiptStore = options.receiptStore ?? new InMemoryReceiptStore();
+    this.executorChooser = new ExecutorChooser({ standing: (operator) => this.executorStanding(operator) });
   }
 
   get deployment(): Deployment {
@@ -172,14 +173,23 @@ export class Glassbox {
     }
     const { executorUrl: only, ...payment } = opts;
     const state = { channelStorage: this.channelStorage, receiptStore: this.receiptStore };
-    const attempt = (executorUrl: string) => callCapability(this.deployment, this.chain, this.options.account, { ...payment, executorUrl, version, functionName, args }, state);
-    if (only) return { ...(await attempt(only)), version };
+    // The payment may only go to the operator whose standing was checked (payee), not to whoever the 402 names.
+    const attempt = (executorUrl: string, payee?: Address) =>
+      callCapability(this.deployment, this.chain, this.options.account, { ...payment, executorUrl, version, functionName, args, ...(payee ? { payee } : {}) }, state);
+    if (only) {
+      if (version.accessMode === "free") return { ...(await attempt(only)), version };
+      // A named executor is still refused in bad standing; one that is down fails in the call itself, with its own error.
+      const checked = await this.executorChooser.rank([only], version);
+      if (checked.skipped[0]?.standing) throw noExecutorInGoodStanding(`${name}@${version.version}`, checked.skipped);
+      return { ...(await attempt(only, checked.ranked[0]?.operator)), version };
+    }
     const ranking = await this.executorChooser.rank(await this.executorCandidates(), version);
     if (ranking.ranked.length === 0) {
+      if (ranking.skipped.some((s) => s.standing)) throw noExecutorInGoodStanding(`${name}@${version.version}`, ranking.skipped);
       const why = ranking.skipped.map((s) => `${s.url}: ${s.reason}`).join("; ");
       throw new GlassboxError("NO_EXECUTOR", `No running executor serves ${name}@${version.version}${why ? ` (${why})` : ""}.`, "Pass --executor URL, or ask the maintainer to upload it to an executor.");
     }
-    const { value } = await callWithFailover(ranking, (executor) => attempt(executor.url), this.executorChooser);
+    const { value } = await callWithFailover(ranking, (executor) => attempt(executor.url, version.accessMode === "free" ? undefined : executor.operator), this.executorChooser);
     return { ...value, version };
   }
 

@@ -3,7 +3,7 @@ import { BatchSettlementEvmScheme, type BatchSettlementDepositStrategyContext, t
 import { ExactEvmScheme } from "@x402/evm/exact/client";
 import type { PaymentPayload } from "@x402/core/types";
 import { decodePaymentResponseHeader, wrapFetchWithPayment, x402Client } from "@x402/fetch";
-import { getAddress, type Address, type Hex, type LocalAccount } from "viem";
+import { getAddress, isAddress, type Address, type Hex, type LocalAccount } from "viem";
 import type { Deployment } from "../deployment.ts";
 import { PAYMENT_RESPONSE_HEADER, ROUTES, type CallPayment, type CallResponseBody, type ErrorBody } from "../protocol.ts";
 import { channelPaymentRef, receiptFromJson, receiptId, receiptToJson, type Receipt } from "../receipt.ts";
@@ -71,6 +71,11 @@ export interface CallRequest extends ChannelPaymentOptions {
   maxPayment?: bigint;
   /** Default `channel`; an executor that offers no channel is paid with `exact`. */
   scheme?: PayScheme;
+  /**
+   * The only address a payment may go to: the operator whose on-chain standing was checked. An executor
+   * that asks to be paid elsewhere is refused before anything is signed.
+   */
+  payee?: Address;
 }
 
 /** Where the paying client keeps its state. */
@@ -134,7 +139,16 @@ async function callOnce(deployment: Deployment, chain: ChainClients, account: Lo
     const client = new x402Client()
       .register(network, new BatchSettlementEvmScheme(signer, { depositStrategy, ...(state.channelStorage ? { storage: state.channelStorage } : {}) }))
       .register(network, new ExactEvmScheme(signer))
-      .registerPolicy((_version, requirements) => {
+      .registerPolicy((_version, offered) => {
+        const requirements = request.payee ? offered.filter((r) => sameAddress(r.payTo, request.payee!)) : offered;
+        if (requirements.length === 0 && offered.length > 0) {
+          refusal = new GlassboxError(
+            "PAYEE_MISMATCH",
+            `${request.executorUrl} asks to be paid at ${[...new Set(offered.map((r) => r.payTo))].join(", ")}, not at its operator ${request.payee}: nothing was signed.`,
+            "Its /v1/info and its payment requirements disagree; call another executor.",
+          );
+          return requirements;
+        }
         if (scheme === "exact") return requirements.filter((r) => r.scheme === X402_SCHEME.exact);
         const channels = requirements.filter((r) => r.scheme === X402_SCHEME.channel);
         return channels.length > 0 ? channels : requirements;
@@ -258,4 +272,8 @@ async function decideDeposit(request: ChannelPaymentOptions, ctx: BatchSettlemen
     throw new GlassboxError("DEPOSIT_ABOVE_LIMIT", `A deposit of ${amount} is more than 5 times your per-call limit allows (${ctx.maxDeposit}).`, "Lower the deposit or raise --max-price.");
   }
   return amount;
+}
+
+function sameAddress(a: string, b: Address): boolean {
+  return isAddress(a, { strict: false }) && getAddress(a) === getAddress(b);
 }

@@ -2,7 +2,9 @@
  * Choosing among the executors that serve a version, and failing over between them without ever
  * paying twice for one call. Each candidate is asked for /v1/info (health, registration, fee, the
  * versions it serves) and timed; the best is tried first: the lowest fee for a paid version, then
- * the lowest measured latency. A failure moves on to the next executor only when nothing was signed
+ * the lowest measured latency. For a paid version, an executor must also be in good standing on-chain
+ * (registered, not retired, its bond not exiting and covering what it owes): a payment to one that is
+ * not is a claim its bond may not honour, so it is skipped before anything is signed. A failure moves on to the next executor only when nothing was signed
  * yet and the executor, not the call, is the problem (down, not registered, missing the component,
  * out of bond, overloaded). Once a payment has left (PaymentSignedError), the call belongs to that
  * executor: the failure is returned to the caller, who reads back a paid result from it
@@ -28,9 +30,31 @@ export interface RankedExecutor {
 
 export interface ExecutorRanking {
   ranked: RankedExecutor[];
-  /** Candidates left out, with why (unreachable, not registered, not serving the version). */
-  skipped: { url: string; reason: string }[];
+  /**
+   * Candidates left out, with why (unreachable, not registered, not serving the version, or in bad
+   * standing on-chain: then `standing` is true).
+   */
+  skipped: SkippedExecutor[];
 }
+
+export interface SkippedExecutor {
+  url: string;
+  reason: string;
+  /** Left out for its on-chain standing (retired, exiting, bond short of what it owes), not for being down. */
+  standing?: true;
+}
+
+/** What the chain says of an executor's operator (Glassbox.executorStanding). */
+export interface ExecutorStanding {
+  active: boolean;
+  retired: boolean;
+  /** USDC held as its bond in Settlement. */
+  bond: bigint;
+  /** When its bond may leave (0: no exit begun). */
+  exitAt: bigint;
+}
+
+export type StandingReader = (operator: Address) => Promise<ExecutorStanding>;
 
 /** Failures that say "this executor cannot take the call now", not "the call is wrong". */
 const EXECUTOR_SIDE_CODES = new Set([
@@ -40,6 +64,7 @@ const EXECUTOR_SIDE_CODES = new Set([
   "CHAIN_UNAVAILABLE",
   "BOND_EXHAUSTED",
   "EXECUTOR_BUSY",
+  "PAYEE_MISMATCH",
   "WORKER_CRASHED",
   "SHUTTING_DOWN",
   "UNKNOWN_PACKAGE",
@@ -60,13 +85,15 @@ type ProbedInfo = Omit<InfoBody, "packages"> & { packages?: { versionId?: string
 
 /**
  * Probes and ranks executors; remembers measured latencies across calls (one per Glassbox), and
- * each executor's /v1/info for `probeTtlMs` (default 5 s), so back-to-back calls do not ask again.
+ * each executor's /v1/info and on-chain standing for `probeTtlMs` (default 5 s), so back-to-back
+ * calls do not ask again. Without `standing` (no chain to read), paid versions are ranked on the
+ * executors' own answers only.
  */
 export class ExecutorChooser {
   private readonly latency = new Map<string, number>();
-  private readonly infos = new Map<string, { at: number; info: ProbedInfo }>();
+  private readonly infos = new Map<string, { at: number; info: ProbedInfo; standing?: Promise<ExecutorStanding> }>();
 
-  constructor(private readonly opts: { probeTimeoutMs?: number; probeTtlMs?: number } = {}) {}
+  constructor(private readonly opts: { probeTimeoutMs?: number; probeTtlMs?: number; standing?: StandingReader } = {}) {}
 
   /** Drops what is known of `url` (it just failed): the next ranking asks it again. */
   forget(url: string): void {
@@ -94,8 +121,8 @@ export class ExecutorChooser {
     return { ranked, skipped };
   }
 
-  private async probe(url: string, version: VersionView): Promise<RankedExecutor | { url: string; reason: string }> {
-    const cached = this.infos.get(url);
+  private async probe(url: string, version: VersionView): Promise<RankedExecutor | SkippedExecutor> {
+    let cached = this.infos.get(url);
     let info: ProbedInfo;
     // A cached answer is reused only while fresh and only when it serves the version (an upload may have just added it).
     if (cached && performance.now() - cached.at < (this.opts.probeTtlMs ?? 5_000) && servesVersion(cached.info, version)) {
@@ -110,12 +137,69 @@ export class ExecutorChooser {
         return { url, reason: `unreachable (${(error as Error).message})` };
       }
       this.observe(url, performance.now() - started);
-      this.infos.set(url, { at: performance.now(), info });
+      cached = { at: performance.now(), info };
+      this.infos.set(url, cached);
     }
     if (!servesVersion(info, version)) return { url, reason: `does not serve ${version.name}@${version.version}` };
     if (version.accessMode !== "free" && !info.registered) return { url, reason: "not registered on-chain (it takes no paid calls)" };
-    return { url, operator: getAddress(info.address), fee: BigInt(info.fee), latencyMs: this.latency.get(url)! };
+    let operator: Address;
+    try {
+      operator = getAddress(info.address);
+    } catch {
+      return { url, reason: `/v1/info names no valid operator address (${String(info.address)})` };
+    }
+    if (version.accessMode !== "free" && this.opts.standing) {
+      cached.standing ??= this.opts.standing(operator);
+      const problem = await cached.standing.then(
+        (standing) => standingProblem(standing, info, version),
+        (error: unknown) => {
+          // A failed read is not remembered: the next ranking reads again.
+          if (cached) cached.standing = undefined;
+          return `its standing could not be read on-chain (${(error as Error).message.split("\n")[0]})`;
+        },
+      );
+      if (problem) return { url, reason: `operator ${operator} ${problem}`, standing: true };
+    }
+    return { url, operator, fee: BigInt(info.fee), latencyMs: this.latency.get(url)! };
   }
+}
+
+/**
+ * Why paying this executor for `version` is not safe, or undefined when it is in good standing. The
+ * registration and bond come from the chain; only what it owes comes from the executor (its unsettled
+ * royalties: a low claim there can only hide debt it will be slashed for, and an honest one is checked).
+ * The call's own royalty is at least the version's price, so a bond that cannot cover the unsettled
+ * royalties plus that price would have this call's receipt backed by nothing.
+ */
+export function standingProblem(standing: ExecutorStanding, info: Pick<InfoBody, "unsettledRoyalties">, version: Pick<VersionView, "accessMode" | "price">): string | undefined {
+  if (standing.retired) return "is retired from the registry";
+  if (!standing.active) return "is not an active executor in the registry";
+  if (standing.exitAt !== 0n) return `has begun withdrawing its bond (exit at ${new Date(Number(standing.exitAt) * 1000).toISOString()})`;
+  if (version.accessMode === "free") return undefined;
+  let unsettled: bigint;
+  try {
+    unsettled = BigInt(info.unsettledRoyalties?.total ?? "");
+  } catch {
+    return "does not say what royalties it owes (/v1/info has no unsettledRoyalties.total)";
+  }
+  if (standing.bond < unsettled + version.price) {
+    return `has a bond of ${standing.bond} on-chain, short of its unsettled royalties (${unsettled}) plus this call's (at least ${version.price}) in USDC base units`;
+  }
+  return undefined;
+}
+
+/**
+ * The refusal when no executor is left for a paid call and at least one was skipped for its
+ * standing: names each candidate and why, before anything is signed.
+ */
+export function noExecutorInGoodStanding(ref: string, skipped: SkippedExecutor[]): GlassboxError {
+  const why = skipped.map((s) => `${s.url}: ${s.reason}`).join("; ");
+  return new GlassboxError(
+    "NO_EXECUTOR_IN_GOOD_STANDING",
+    `No executor in good standing serves ${ref}: ${why}.`,
+    "Nothing was signed or paid. Try again once an executor serving it is registered, bonded and not exiting, with a bond that covers what it owes (`glassbox info` lists executors).",
+    { skipped },
+  );
 }
 
 function servesVersion(info: ProbedInfo, version: VersionView): boolean {
