@@ -1,11 +1,4 @@
-import {
-  parseEventLogs,
-  type Abi,
-  type Address,
-  type Hex,
-  type Log,
-  type PublicClient,
-} from "viem";
+import { parseEventLogs, type Address, type ContractEventName, type Hex, type ParseEventLogsReturnType, type PublicClient } from "viem";
 import { capabilityRegistryAbi } from "../sdk/abi.ts";
 import { parseManifest, type AccessMode, type Manifest } from "../sdk/manifest.ts";
 import type { BlobKind } from "../sdk/protocol.ts";
@@ -116,30 +109,28 @@ export class RegistryView {
       const fromBlock = this.lastBlock + 1n;
       const toBlock = fromBlock + LOG_CHUNK - 1n < head ? fromBlock + LOG_CHUNK - 1n : head;
       const logs = await this.read(() => this.client.getLogs({ address: this.registry, fromBlock, toBlock }));
-      for (const log of parseEventLogs({ abi: capabilityRegistryAbi as Abi, logs: logs as Log[] })) {
-        this.apply(log as unknown as DecodedLog);
-      }
+      for (const log of parseEventLogs({ abi: capabilityRegistryAbi, logs })) this.apply(log);
       this.lastBlock = toBlock;
     }
   }
 
-  private apply(log: DecodedLog): boolean {
-    const a = log.args;
+  private apply(log: RegistryLog): boolean {
     switch (log.eventName) {
       case "PackageRegistered": {
-        const name = a.name as string;
-        this.packages.set(name, { packageId: a.packageId as Hex, owner: a.owner as Address });
-        this.packageNames.set(a.packageId as Hex, name);
+        const { name, packageId, owner } = log.args;
+        this.packages.set(name, { packageId, owner });
+        this.packageNames.set(packageId, name);
         return true;
       }
       case "PackageTransferred": {
-        const name = this.packageNames.get(a.packageId as Hex);
-        if (name) this.packages.set(name, { packageId: a.packageId as Hex, owner: a.to as Address });
+        const name = this.packageNames.get(log.args.packageId);
+        if (name) this.packages.set(name, { packageId: log.args.packageId, owner: log.args.to });
         return true;
       }
       case "VersionPublished": {
-        const hashes = a.hashes as VersionRecord["hashes"];
-        const manifestText = a.manifest as string;
+        const a = log.args;
+        const hashes = a.hashes;
+        const manifestText = a.manifest;
         let manifest: Manifest | undefined;
         try {
           manifest = parseManifest(manifestText, "published manifest");
@@ -147,15 +138,15 @@ export class RegistryView {
           manifest = undefined;
         }
         const record: VersionRecord = {
-          versionId: a.versionId as Hex,
-          packageId: a.packageId as Hex,
-          name: this.packageNames.get(a.packageId as Hex) ?? manifest?.name ?? "",
-          version: a.version as string,
+          versionId: a.versionId,
+          packageId: a.packageId,
+          name: this.packageNames.get(a.packageId) ?? manifest?.name ?? "",
+          version: a.version,
           accessMode: ACCESS_MODE_BY_CODE[Number(a.accessMode)] ?? "per-call",
           yanked: false,
-          price: a.price as bigint,
-          fuelPricePerMillion: a.fuelPricePerMillion as bigint,
-          hashes,
+          price: a.price,
+          fuelPricePerMillion: a.fuelPricePerMillion,
+          hashes: { componentHash: hashes.componentHash, witHash: hashes.witHash, testsHash: hashes.testsHash, manifestHash: hashes.manifestHash },
           manifestText,
           manifest,
         };
@@ -164,10 +155,10 @@ export class RegistryView {
         list.push(record);
         this.versionsByPackage.set(record.packageId, list);
         const files: [BlobKind, Hex][] = [
-          ["component", hashes.componentHash],
-          ["wit", hashes.witHash],
-          ["tests", hashes.testsHash],
-          ["manifest", hashes.manifestHash],
+          ["component", record.hashes.componentHash],
+          ["wit", record.hashes.witHash],
+          ["tests", record.hashes.testsHash],
+          ["manifest", record.hashes.manifestHash],
         ];
         // The published source's hash is in the manifest, which is on-chain (its sha256 is manifestHash).
         if (manifest?.sourceHash) files.push(["source", manifest.sourceHash]);
@@ -178,18 +169,18 @@ export class RegistryView {
         return true;
       }
       case "VersionYanked": {
-        const record = this.versions.get(a.versionId as Hex);
+        const record = this.versions.get(log.args.versionId);
         if (record) record.yanked = true;
         return true;
       }
       case "ExecutorRegistered":
       case "ExecutorUpdated":
-        if ((a.operator as string).toLowerCase() === this.operator.toLowerCase()) {
-          this.executorInfo = { active: true, feePerCall: a.feePerCall as bigint, endpoint: a.endpoint as string };
+        if (log.args.operator.toLowerCase() === this.operator.toLowerCase()) {
+          this.executorInfo = { active: true, feePerCall: log.args.feePerCall, endpoint: log.args.endpoint };
         }
         return true;
       case "ExecutorDeregistered":
-        if ((a.operator as string).toLowerCase() === this.operator.toLowerCase()) {
+        if (log.args.operator.toLowerCase() === this.operator.toLowerCase()) {
           this.executorInfo = { ...this.executorInfo, active: false };
         }
         return true;
@@ -289,7 +280,8 @@ export class RegistryView {
   }
 }
 
-interface DecodedLog {
-  eventName: string;
-  args: Record<string, unknown>;
-}
+/**
+ * One decoded CapabilityRegistry event (strict, parseEventLogs' default: logs that do not decode against
+ * the ABI are dropped, so every field is present); `eventName` narrows `args` to that event's fields.
+ */
+type RegistryLog = ParseEventLogsReturnType<typeof capabilityRegistryAbi, ContractEventName<typeof capabilityRegistryAbi>, true>[number];

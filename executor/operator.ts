@@ -38,7 +38,7 @@ export class OperatorSender {
    * the decoded custom error, and nothing is sent); returns the transaction hash.
    */
   write(call: { address: Address; abi: Abi; functionName: string; args: readonly unknown[]; gas?: bigint }): Promise<Hex> {
-    const run = this.tail.then(() => this.wallet.writeContract({ ...call, chain: this.wallet.chain, account: this.account } as never));
+    const run = this.tail.then(() => this.wallet.writeContract({ ...call, chain: this.wallet.chain, account: this.account }));
     this.tail = run.catch(() => {});
     return run;
   }

@@ -15,15 +15,14 @@ export async function componentizeStarlingMonkey(witSource: string, world: strin
   const { componentize } = await import("@bytecodealliance/componentize-js");
   try {
     // The WIT goes in as a string: the splicer cannot read files here (its WASI has no preopens).
-    // componentize-js types only the file-based options (sourcePath required, no witWorld or
-    // sourceName), hence the cast on this one call.
+    // componentize-js types only its file-based options: componentize-js.d.ts types this inline form.
     const result = await componentize(source, witSource, {
       worldName: world,
       sourceName: "component.js",
       // No engine-provided WASI beyond what the world itself imports: the component imports only
       // what its world declares (an engine feature left on would pull its WASI interfaces in).
       disableFeatures: starlingMonkeyDisabledFeatures(describeWorld(witSource, world).imports),
-    } as never);
+    });
     return result.component;
   } catch (error) {
     const message = (error as Error).message;

@@ -3,6 +3,7 @@ import {
   createWalletClient,
   defineChain,
   http,
+  type Abi,
   type Account,
   type Chain,
   type PublicClient,
@@ -41,13 +42,13 @@ export function createChainClients(rpcUrl: string, chainId: number, account?: Ac
 export async function sendContractTx(
   clients: ChainClients,
   action: string,
-  request: { address: `0x${string}`; abi: readonly unknown[]; functionName: string; args: readonly unknown[] },
+  request: { address: `0x${string}`; abi: Abi; functionName: string; args: readonly unknown[] },
 ): Promise<`0x${string}`> {
   const wallet = clients.walletClient;
   if (!wallet) throw new GlassboxError("NO_WALLET", `${action} needs a wallet.`, "Pass an account (CLI: --keystore, GLASSBOX_PRIVATE_KEY or --dev-account).");
   try {
-    const { request: simulated } = await clients.publicClient.simulateContract({ ...request, account: wallet.account } as never);
-    const hash = await wallet.writeContract(simulated as never);
+    const { request: simulated } = await clients.publicClient.simulateContract({ ...request, account: wallet.account });
+    const hash = await wallet.writeContract(simulated);
     const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") throw new GlassboxError("TX_REVERTED", `${action}: transaction ${hash} reverted.`);
     return hash;
