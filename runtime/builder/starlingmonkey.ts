@@ -1,3 +1,4 @@
+/// <reference path="./componentize-js.d.ts" />
 /**
  * The StarlingMonkey backend (componentize-js). Its SpiderMonkey is built without ICU, so bundled
  * sources are adapted first (see adaptSourceForStarlingMonkey), and the engine's own WASI features

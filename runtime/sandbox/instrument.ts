@@ -14,6 +14,7 @@
  * Hooks are inlined. Loaded by worker-free code only (prepare), but kept free of TS-only syntax.
  */
 import binaryen from "binaryen";
+import { withoutLabelNames } from "./name-section.ts";
 import { FUEL_IMPORT_NAME, GLOBAL_EXPORT_PREFIX, MEMORY_IMPORT_NAME, SANDBOX_IMPORT_MODULE } from "./sandbox-abi.ts";
 import { snapshotSafety, type SnapshotSafety } from "./snapshot-safety.ts";
 
@@ -128,7 +129,7 @@ export interface InstrumentedModule {
 
 /** Returns the instrumented module. Throws if the module cannot be read or validated. */
 export function instrumentModule(coreModule: Uint8Array, options: { metering: boolean }): InstrumentedModule {
-  const module = binaryen.readBinary(coreModule);
+  const module = binaryen.readBinary(withoutLabelNames(coreModule));
   try {
     module.setFeatures(features());
     if (options.metering) meterFuel(module);
