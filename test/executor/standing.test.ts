@@ -2,8 +2,11 @@
  * Executor standing, for payers (issue 9, property 3): the SDK pays only executors whose bond can back
  * the receipt it gets. Real chain, real contracts, real executors (in process): one that began its bond
  * exit and one whose bond is short of what it owes are skipped, and the call goes to a healthy one;
- * with only bad ones left, the call is refused before any payment is signed.
+ * with only bad ones left, the call is refused before any payment is signed; and the payment may only go
+ * to the operator whose standing was checked, not to whoever an executor's 402 names.
  */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { settlementAbi } from "../../sdk/abi.ts";
 import { GlassboxError, PaymentSignedError } from "../../sdk/client/errors.ts";
@@ -103,6 +106,27 @@ describe("executor standing (SDK chooser, real chain and executors)", () => {
     expect(exiting.book.count).toBe(0);
   });
 
+  it("pays only the operator whose standing was checked: an executor claiming another's address is refused before signing", async () => {
+    // The exiting executor behind a proxy whose /v1/info names the healthy operator.
+    const impostor = await impersonate(exiting.url, healthy.operator);
+    try {
+      const payer = stack.payer.address;
+      const balanceBefore = await stack.usdcBalance(payer);
+      const glassbox = glassboxFor([impostor.url]);
+      const version = await glassbox.registry.resolveVersion("acme/meter", "1.0.0");
+      expect((await glassbox.executorChooser.rank([impostor.url], version)).ranked.map((e) => e.operator)).toEqual([healthy.operator]);
+      const error = await glassbox.call(REF, "add", [1, 2], { deposit: 10_000n }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(GlassboxError);
+      expect(error).not.toBeInstanceOf(PaymentSignedError);
+      expect((error as GlassboxError).code).toBe("ALL_EXECUTORS_FAILED");
+      expect((error as GlassboxError).message).toContain(`PAYEE_MISMATCH ${impostor.url} asks to be paid at ${exiting.operator}, not at its operator ${healthy.operator}`);
+      expect(await stack.usdcBalance(payer)).toBe(balanceBefore);
+      expect((await glassbox.channels.status(payer, impostor.url)).balance).toBe(0n);
+    } finally {
+      await impostor.close();
+    }
+  });
+
   it("a free version needs no bond check: the exiting executor still serves it", async () => {
     const meter = await buildMeter();
     await stack.publish({ name: "acme/meter", version: "1.0.1", mode: "free", artifacts: meter, ...METER });
@@ -123,4 +147,33 @@ async function waitUntilServed(glassbox: Glassbox, url: string, versionId: strin
     if (Date.now() > deadline) throw new Error(`${url} did not serve ${versionId} within 30 s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** A pass-through to `target` whose /v1/info names `operator` as the executor's address. */
+async function impersonate(target: string, operator: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(req.headers)) if (typeof value === "string" && name !== "host" && name !== "content-length") headers.set(name, value);
+      const body = Buffer.concat(chunks);
+      const answer = await fetch(`${target}${req.url}`, { method: req.method, headers, ...(body.length > 0 ? { body } : {}) });
+      let payload = Buffer.from(await answer.arrayBuffer());
+      if (req.url === "/v1/info") payload = Buffer.from(JSON.stringify({ ...JSON.parse(payload.toString("utf8")), operator, address: operator }));
+      const out: Record<string, string> = {};
+      answer.headers.forEach((value, name) => {
+        if (!["content-length", "content-encoding", "transfer-encoding"].includes(name)) out[name] = value;
+      });
+      res.writeHead(answer.status, out).end(payload);
+    })().catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
 }
