@@ -1,4 +1,5 @@
 import type { PublishedFunction } from "../sdk/manifest.ts";
+import type { JsonValue } from "../sdk/test-vectors.ts";
 
 /** The argument rule, as `call --help` states it. */
 export const CALL_ARGS_HELP = `Arguments: each one that is valid JSON is parsed as JSON; anything else is taken as a plain
@@ -17,7 +18,7 @@ string. For a string parameter, a JSON string is unquoted and any other text sta
  * string. For a string parameter only a JSON string literal is decoded: `7992739871`, `true` or
  * `[1]` stay text, since a string is what the parameter takes.
  */
-export function parseCallArgs(tokens: string[], fn: PublishedFunction | undefined): unknown[] {
+export function parseCallArgs(tokens: string[], fn: PublishedFunction | undefined): JsonValue[] {
   return tokens.map((token, i) => {
     const parsed = parseJson(token);
     if (fn?.params[i]?.type === "string") return typeof parsed.value === "string" ? parsed.value : token;
@@ -31,10 +32,23 @@ export function formatCallArg(value: unknown): string {
   return /^[\w@%+=:,./^-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
-function parseJson(token: string): { ok: true; value: unknown } | { ok: false; value?: undefined } {
+function parseJson(token: string): { ok: true; value: JsonValue } | { ok: false; value?: undefined } {
   try {
-    return { ok: true, value: JSON.parse(token) as unknown };
+    return { ok: true, value: JSON.parse(token) as JsonValue };
   } catch {
     return { ok: false };
   }
+}
+
+/** A WIT result's answer ({"ok": ...} or {"error": ...}) as its case and value; undefined for any other type. */
+export function resultCase(result: unknown, witResultType: string | null | undefined): { ok: boolean; value: unknown } | undefined {
+  if (!witResultType?.startsWith("result") || typeof result !== "object" || result === null) return undefined;
+  const entries = Object.entries(result);
+  const [key, value] = entries[0] ?? [];
+  return entries.length === 1 && (key === "ok" || key === "error") ? { ok: key === "ok", value } : undefined;
+}
+
+/** A result as a person reads it: text as is, anything else as indented JSON. */
+export function showValue(value: unknown): string {
+  return typeof value === "string" ? value.trimEnd() : JSON.stringify(value, null, 2);
 }

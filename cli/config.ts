@@ -22,6 +22,11 @@ export function channelStorageDir(chainId: number, payer: string): string {
   return path.join(glassboxHome(), "channels", String(chainId), payer.toLowerCase());
 }
 
+/** Licensed components downloaded for `glassbox run` (by componentHash, checked again on every read), and their prepared artefacts. */
+export function licensedComponentsDir(): string {
+  return path.join(glassboxHome(), "components");
+}
+
 /** The payer's verified receipts on one chain (one JSON Lines file per payer). */
 export function receiptStoreDir(chainId: number): string {
   return path.join(glassboxHome(), "receipts", String(chainId));

@@ -5,6 +5,7 @@ import { registerCatalogCommands } from "./commands/catalog.ts";
 import { registerDevCommand } from "./commands/dev.ts";
 import { registerMaintainerCommands } from "./commands/maintainer.ts";
 import { registerPaymentCommands } from "./commands/payments.ts";
+import { registerLicenceCommands } from "./commands/licence.ts";
 import { registerMcpCommand } from "./commands/mcp.ts";
 import { EXIT_CODES_HELP, ExitCode, flushOutput, WALLET_HELP } from "./ui.ts";
 
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerCatalogCommands(program);
   registerCallCommand(program);
   registerPaymentCommands(program);
+  registerLicenceCommands(program);
   registerMcpCommand(program);
   registerDevCommand(program);
   return program;

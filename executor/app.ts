@@ -3,7 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { Logger } from "pino";
 import { isHex, verifyMessage, type Hex } from "viem";
-import { PAYER_SIGNATURE_HEADER, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, receiptResultMessage, type ReceiptByPaymentBody, type ReceiptResponseBody } from "../sdk/protocol.ts";
+import { LICENCE_EXPIRES_HEADER, LICENCE_SIGNATURE_HEADER, PAYER_SIGNATURE_HEADER, PAYMENT_REQUIRED_HEADER, PAYMENT_RESPONSE_HEADER, PAYMENT_SIGNATURE_HEADER, receiptResultMessage, type ReceiptByPaymentBody, type ReceiptResponseBody } from "../sdk/protocol.ts";
 import { UPLOAD_SIGNATURE_HEADER } from "../sdk/upload.ts";
 import { parseSha256 } from "./blobs.ts";
 import type { CallService } from "./calls.ts";
@@ -99,6 +99,14 @@ export function createApp(d: AppDeps): Hono {
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "content-type": contentType, "cache-control": "public, max-age=31536000, immutable" });
   });
 
+  // Pay once, run locally: the component bytes, for a licence holder's signed request only.
+  app.get("/v1/licensed/:versionId/component", async (c) => {
+    const versionId = parseSha256(c.req.param("versionId"));
+    if (!versionId) throw new ApiError(400, "UNKNOWN_VERSION", "A version id is 0x followed by 64 hex digits.");
+    const bytes = await d.blobs.downloadLicensed({ versionId, signature: c.req.header(LICENCE_SIGNATURE_HEADER), expiresAt: c.req.header(LICENCE_EXPIRES_HEADER) });
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { "content-type": "application/wasm", "cache-control": "private, no-store" });
+  });
+
   app.post(
     "/v1/call/:scope/:nameVersion/:function",
     bodyLimit({ maxSize: d.maxCallBodyBytes, onError: tooLarge(d.maxCallBodyBytes, "arguments body") }),
@@ -125,7 +133,7 @@ export function createApp(d: AppDeps): Hono {
   }
 
   app.notFound((c) =>
-    c.json(new ApiError(404, "NOT_FOUND", `No route ${c.req.method} ${new URL(c.req.url).pathname}.`, "Routes: POST /v1/call/<scope>/<name>@<version>/<function>, PUT|GET /v1/blobs/<sha256>, GET /v1/health, /v1/info, /v1/receipts/<id>, POST /mcp (MCP Streamable HTTP).").toBody(), 404),
+    c.json(new ApiError(404, "NOT_FOUND", `No route ${c.req.method} ${new URL(c.req.url).pathname}.`, "Routes: POST /v1/call/<scope>/<name>@<version>/<function>, PUT|GET /v1/blobs/<sha256>, GET /v1/licensed/<versionId>/component, GET /v1/health, /v1/info, /v1/receipts/<id>, POST /mcp (MCP Streamable HTTP).").toBody(), 404),
   );
 
   app.onError((error, c) => {

@@ -2,7 +2,7 @@ import path from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import { pino, type Logger } from "pino";
 import { createPublicClient, defineChain, http, type Address, type Hex, type PublicClient } from "viem";
-import { capabilityRegistryAbi } from "../sdk/abi.ts";
+import { capabilityRegistryAbi, settlementAbi } from "../sdk/abi.ts";
 import { PAYMENT_SCHEMES, type InfoBody } from "../sdk/protocol.ts";
 import type { Deployment } from "../sdk/deployment.ts";
 import { createApp } from "./app.ts";
@@ -208,7 +208,15 @@ export async function startExecutor(config: ExecutorConfig): Promise<RunningExec
       },
     }));
   const blobStore = new BlobStore(config.dataDir);
-  const blobs = new BlobService({ registry, blobs: blobStore, host, chainId: deployment.chainId, operator, log });
+  const blobs = new BlobService({
+    registry,
+    blobs: blobStore,
+    host,
+    chainId: deployment.chainId,
+    operator,
+    log,
+    hasLicence: (versionId, holder) => client.readContract({ address: settlement, abi: settlementAbi, functionName: "hasLicence", args: [versionId, holder] }),
+  });
   const prepared = await blobs.prepareStored();
   if (prepared > 0) log.info({ prepared }, "prepared stored components");
 

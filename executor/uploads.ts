@@ -2,10 +2,11 @@ import type { Logger } from "pino";
 import { getAddress, isHex, type Address, type Hex } from "viem";
 import { sha256Hex } from "../sdk/ids.ts";
 import { verifyUploadSignature } from "../sdk/upload.ts";
-import type { BlobKind } from "../sdk/protocol.ts";
+import { LICENCE_REQUEST_MAX_SECONDS, licenceRequestSigner } from "../sdk/licence.ts";
+import { LICENCE_EXPIRES_HEADER, LICENCE_SIGNATURE_HEADER, type BlobKind } from "../sdk/protocol.ts";
 import type { RegistryView, VersionRecord } from "./chain.ts";
 import type { BlobStore } from "./blobs.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError, ChainUnavailableError } from "./errors.ts";
 import type { ComponentHost } from "./host.ts";
 import { uploadRefusal } from "./runtime-errors.ts";
 
@@ -26,7 +27,7 @@ export interface UploadResult {
  * signed (EIP-191, sdk/upload.ts) by that package's current owner: both as of the upload (the
  * registry synced to its head, owners read fresh), never from a cached view. Components are verified
  * and prepared by the runtime before they are stored. WIT, tests and manifests are public; component
- * bytes are never served (knowledge is free, utility is paid). A component that imports other
+ * bytes are served only to a licence holder's signed request (pay once, run locally). A component that imports other
  * capabilities is accepted only when each import is a declared dependency resolving to a published,
  * non-yanked version this executor already holds (dependencies.ts); its tests run with them linked.
  */
@@ -39,6 +40,9 @@ export class BlobService {
       chainId: number;
       operator: Address;
       log: Logger;
+      /** Settlement.hasLicence, read fresh from the chain for each download. */
+      hasLicence: (versionId: Hex, holder: Address) => Promise<boolean>;
+      now?: () => number;
     },
   ) {}
 
@@ -153,12 +157,47 @@ export class BlobService {
     return count;
   }
 
+  /**
+   * A version's component bytes for a licence holder: the request is signed (sdk/licence.ts) for this
+   * executor, this version and an expiry at most LICENCE_REQUEST_MAX_SECONDS ahead, and the signer holds
+   * the licence on-chain now. A licence survives a yank (it was paid for), so yanked versions are served too.
+   */
+  async downloadLicensed(request: { versionId: Hex; signature: string | undefined; expiresAt: string | undefined }): Promise<Uint8Array> {
+    const { versionId } = request;
+    const how = `Sign licenceDownloadMessage(versionId, ${this.o.chainId}, ${this.o.operator}, expiresAt) from sdk/licence.ts with personal_sign; send it in ${LICENCE_SIGNATURE_HEADER} and expiresAt (unix seconds) in ${LICENCE_EXPIRES_HEADER}.`;
+    const now = BigInt(Math.floor((this.o.now?.() ?? Date.now()) / 1000));
+    const expiresAt = request.expiresAt !== undefined && /^\d{1,12}$/.test(request.expiresAt) ? BigInt(request.expiresAt) : undefined;
+    if (!request.signature || !isHex(request.signature) || expiresAt === undefined) {
+      throw new ApiError(401, "LICENCE_SIGNATURE_INVALID", "Component bytes are served only to a licence holder's signed request.", how);
+    }
+    if (expiresAt <= now || expiresAt > now + LICENCE_REQUEST_MAX_SECONDS) {
+      throw new ApiError(401, "LICENCE_REQUEST_EXPIRED", `The download signature expires at ${expiresAt}: it must be in the future and at most ${LICENCE_REQUEST_MAX_SECONDS} s ahead (now ${now}).`, "Sign a fresh request.");
+    }
+    const version = this.o.registry.versionById(versionId) ?? (await this.o.registry.sync().then(() => this.o.registry.versionById(versionId)));
+    if (!version) throw new ApiError(404, "UNKNOWN_VERSION", `No version ${versionId} is registered.`);
+    const holder = await licenceRequestSigner({ versionId, chainId: this.o.chainId, executor: this.o.operator, expiresAt, signature: request.signature });
+    if (!holder) throw new ApiError(401, "LICENCE_SIGNATURE_INVALID", `${LICENCE_SIGNATURE_HEADER} is not a valid signature.`, how);
+    let licensed: boolean;
+    try {
+      licensed = await this.o.hasLicence(versionId, holder);
+    } catch (error) {
+      throw new ChainUnavailableError(error);
+    }
+    if (!licensed) {
+      throw new ApiError(403, "LICENCE_REQUIRED", `${holder} holds no licence to run ${label(version)} locally, so its component bytes are not served.`, `Buy one (glassbox licence buy ${label(version)}), or call it through POST /v1/call.`);
+    }
+    const bytes = await this.o.blobs.get(version.hashes.componentHash);
+    if (!bytes) throw new ApiError(404, "COMPONENT_NOT_AVAILABLE", `The component of ${label(version)} was never uploaded to this executor.`, "Try another executor its maintainer uploaded to.");
+    this.o.log.info({ version: label(version), holder }, "licensed component downloaded");
+    return bytes;
+  }
+
   /** Public blobs (WIT, tests, manifest) by hash; component bytes are refused with 403. */
   async download(hash: Hex): Promise<{ bytes: Uint8Array; contentType: string }> {
     const uses = await this.o.registry.blobUses(hash);
     if (uses.length === 0) throw new ApiError(404, "BLOB_NOT_FOUND", `No registered version uses the blob ${hash}.`);
     if (uses.some((u) => u.kind === "component")) {
-      throw new ApiError(403, "BLOB_NOT_PUBLIC", "Component bytes are not served: knowledge is free, utility is paid.", "Read the WIT and tests for free; call the component through POST /v1/call.");
+      throw new ApiError(403, "BLOB_NOT_PUBLIC", "Component bytes are not served as public blobs: knowledge is free, utility is paid.", "Read the WIT and tests for free; call the component through POST /v1/call, or buy a licence and download it from GET /v1/licensed/<versionId>/component.");
     }
     const kind = uses[0]!.kind;
     let bytes = await this.o.blobs.get(hash);

@@ -16,6 +16,7 @@ import { GlassboxError, type PaymentSignedError } from "./client/errors.ts";
 import { callWithFailover, ExecutorChooser, noExecutorInGoodStanding, paymentRefOf, receiptIdForPayment } from "./client/executor-choice.ts";
 import { getJson, Publisher, type CapabilityFiles, type ProgressReporter, type PublishResult, type UploadResult } from "./client/publish.ts";
 import { RegistryReader, type VersionView } from "./client/registry.ts";
+import { Licences, type ComponentCache, type LicensedCapability, type LicenceStatus } from "./client/licences.ts";
 
 export interface GlassboxOptions {
   rpcUrl: string;
@@ -76,6 +77,8 @@ export class Glassbox {
   private readonly publisher: Publisher;
   /** Measured latencies and on-chain standing of executors, across calls. */
   readonly executorChooser: ExecutorChooser;
+  /** Licences to run versions locally: offers, purchases, signed downloads. */
+  readonly licences: Licences;
 
   constructor(readonly options: GlassboxOptions) {
     this.chain = options.clients ?? createChainClients(options.rpcUrl, options.deployment.chainId, options.account);
@@ -86,6 +89,7 @@ export class Glassbox {
     this.channels = new ChannelManager(this.chain, options.deployment, this.channelStorage);
     this.receiptStore = options.receiptStore ?? new InMemoryReceiptStore();
     this.executorChooser = new ExecutorChooser({ standing: (operator) => this.executorStanding(operator) });
+    this.licences = new Licences(this.chain, options.deployment, this.registry);
   }
 
   get deployment(): Deployment {
@@ -232,6 +236,35 @@ export class Glassbox {
     return { result: body.result, receipt, status: body.status ?? "unknown" };
   }
 
+  // ── licences (pay once, run locally) ─────────────────────────────────────────────────────
+
+  /** The licence offer of `ref` (scope/name[@version]) and whether `holder` (default: this wallet) has one. */
+  async licenceStatus(ref: string, holder?: Address): Promise<LicenceStatus> {
+    const { name, version } = parsePackageRef(ref);
+    return this.licences.status(await this.registry.resolveVersion(name, version), holder ?? this.requireAccount().address);
+  }
+
+  /** Buys a licence to run `ref` locally (for `holder`, default this wallet), at most `maxPrice` (default: today's price). */
+  async buyLicence(ref: string, opts: { holder?: Address; maxPrice?: bigint } = {}): Promise<{ price: bigint; transaction: Hex; approval?: Hex; version: VersionView }> {
+    const { name, version } = parsePackageRef(ref);
+    const view = await this.registry.resolveVersion(name, version);
+    return { ...(await this.licences.buy(this.requireAccount(), view, opts)), version: view };
+  }
+
+  /** Offers (price > 0), reprices or withdraws (0) a licence for a version of a package this wallet owns. */
+  async setLicencePrice(ref: string, price: bigint): Promise<Hex> {
+    const { name, version } = parsePackageRef(ref);
+    if (version === "latest") throw new GlassboxError("VERSION_REQUIRED", "A licence is offered for an exact version (scope/name@1.2.3).");
+    return this.licences.setPrice(await this.registry.resolveVersion(name, version), price);
+  }
+
+  /** A licensed version and its licensed dependencies, downloaded (or from `cache`) and hash-checked, ready to run locally. */
+  async fetchLicensed(ref: string, opts: { cache?: ComponentCache } = {}): Promise<LicensedCapability> {
+    const { name, version } = parsePackageRef(ref);
+    const view = await this.registry.resolveVersion(name, version);
+    return this.licences.fetchForRun(this.requireAccount(), view, await this.executorCandidates(), opts.cache);
+  }
+
   // ── money ────────────────────────────────────────────────────────────────────────────────
 
   /** Claimable balance in Settlement (USDC base units). */
@@ -328,3 +361,4 @@ export type { ReceiptAudit, ReceiptState, SlashSubmission } from "./client/recei
 export type { ReceiptStore, StoredReceipt } from "./client/receipt-store.ts";
 export type { CapabilityFiles, PublishResult, UploadResult } from "./client/publish.ts";
 export type { VersionView, PackageView } from "./client/registry.ts";
+export type { ComponentCache, LicensedCapability, LicenceStatus } from "./client/licences.ts";

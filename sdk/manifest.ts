@@ -61,8 +61,11 @@ export interface Manifest {
   component: string;
   /** Path of the JSON test vectors. */
   tests: string;
-  /** Prices in USDC base units (6 decimals), as decimal strings. */
-  access: { mode: AccessMode; price: string; fuelPricePerMillion: string };
+  /**
+   * Prices in USDC base units (6 decimals), as decimal strings. `licencePrice`, when set, offers a licence to
+   * run the version locally (pay once, `glassbox run`): publish sets it on-chain, where the owner may change it.
+   */
+  access: { mode: AccessMode; price: string; fuelPricePerMillion: string; licencePrice?: string };
   /** WASI interfaces the component may import (e.g. "wasi:clocks/wall-clock"); default none. */
   capabilities: string[];
   splits: Split[];
@@ -211,7 +214,7 @@ export function validateManifest(input: unknown, source = "glassbox.json"): Mani
   const tests = str("tests", m.tests);
 
   let access: Manifest["access"] | undefined;
-  if (typeof m.access !== "object" || m.access === null) fail("access", 'must be an object { mode, price, fuelPricePerMillion? }');
+  if (typeof m.access !== "object" || m.access === null) fail("access", 'must be an object { mode, price, fuelPricePerMillion?, licencePrice? }');
   else {
     const a = m.access as Record<string, unknown>;
     const mode = a.mode as AccessMode;
@@ -222,7 +225,12 @@ export function validateManifest(input: unknown, source = "glassbox.json"): Mani
     if (mode === "per-call" && fuelPrice !== undefined && fuelPrice !== "0") fail("access.fuelPricePerMillion", 'is only for mode "per-fuel"');
     if (mode === "per-call" && price === "0") fail("access.price", 'must be above 0 for mode "per-call" (use mode "free" instead)');
     if (mode === "per-fuel" && fuelPrice === "0") fail("access.fuelPricePerMillion", 'must be above 0 for mode "per-fuel"');
-    if (ACCESS_MODES.includes(mode) && price !== undefined && fuelPrice !== undefined) access = { mode, price, fuelPricePerMillion: fuelPrice };
+    const licencePrice = a.licencePrice === undefined ? undefined : amount("access.licencePrice", a.licencePrice);
+    if (licencePrice === "0") fail("access.licencePrice", "must be above 0 (leave it out to offer no licence)");
+    if (ACCESS_MODES.includes(mode) && price !== undefined && fuelPrice !== undefined) {
+      access = { mode, price, fuelPricePerMillion: fuelPrice };
+      if (licencePrice !== undefined && licencePrice !== "0") access.licencePrice = licencePrice;
+    }
   }
 
   let capabilities: string[] = [];

@@ -14,6 +14,8 @@ export const ROUTES = {
   /** The id of the receipt a payment backs (answer: ReceiptByPaymentBody), to recover a call whose answer was lost. */
   receiptByPayment: (paymentRef: Hex) => `/v1/receipts/by-payment/${paymentRef}`,
   blob: (hash: Hex) => `/v1/blobs/${hash}`,
+  /** A version's component bytes, for a licence holder only (signed: LICENCE_SIGNATURE_HEADER, sdk/licence.ts). */
+  licensedComponent: (versionId: Hex) => `/v1/licensed/${versionId}/component`,
 } as const;
 
 /** The files of a version (the source tarball only when its manifest publishes one), as blobs keyed by their sha256 on the executor (PUT|GET /v1/blobs/<hash>). */
@@ -25,6 +27,10 @@ export const PAYMENT_SIGNATURE_HEADER = "PAYMENT-SIGNATURE";
 export const PAYMENT_RESPONSE_HEADER = "PAYMENT-RESPONSE";
 /** A package owner's EIP-191 signature of sdk/upload.ts uploadMessage, on PUT /v1/blobs/<hash>. */
 export const UPLOAD_SIGNATURE_HEADER = "X-Glassbox-Signature";
+/** The holder's EIP-191 signature of sdk/licence.ts licenceDownloadMessage, on GET /v1/licensed/<versionId>/component. */
+export const LICENCE_SIGNATURE_HEADER = "X-Glassbox-Licence-Signature";
+/** When that signature stops being accepted (unix seconds); the executor takes at most LICENCE_REQUEST_MAX_SECONDS ahead. */
+export const LICENCE_EXPIRES_HEADER = "X-Glassbox-Licence-Expires";
 /** GET /v1/receipts/by-payment/<paymentRef>. */
 export interface ReceiptByPaymentBody {
   receiptId: Hex;
@@ -94,6 +100,9 @@ export type ErrorCode =
   | "DEPENDENCY_MISSING"
   | "DEPENDENCY_TOO_EXPENSIVE"
   | "DEPENDENCY_CYCLE"
+  | "LICENCE_REQUIRED"
+  | "LICENCE_SIGNATURE_INVALID"
+  | "LICENCE_REQUEST_EXPIRED"
   | "RECEIPT_NOT_FOUND"
   | "NOT_THE_PAYER"
   | "NOT_FOUND"

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { parsePackageRef } from "../../sdk/ids.ts";
 import { receiptToJson } from "../../sdk/receipt.ts";
-import { parseCallArgs } from "../call-args.ts";
+import { parseCallArgs, resultCase, showValue } from "../call-args.ts";
 import { connect, outputFor } from "../context.ts";
 import { bold, CliError, cyan, dim, ExitCode, green, red, write } from "../ui.ts";
 import { formatUsdc } from "../../sdk/units.ts";
@@ -30,18 +30,6 @@ function paymentLines(outcome: CallOutcome): string[] {
   const lines = [`  paid through channel ${p.channelId ?? "?"}: ${formatUsdc(p.chargedCumulativeAmount ?? "0")} charged in it so far (no transaction for this call)`];
   if (outcome.deposit) lines.push(`  deposited ${formatUsdc(outcome.deposit.amount)} into the channel${p.transaction ? ` in ${p.transaction}` : ""}`);
   return lines;
-}
-
-/** A WIT result's answer ({"ok": ...} or {"error": ...}) as its case and value; undefined for any other type. */
-function resultCase(result: unknown, witResultType: string | null | undefined): { ok: boolean; value: unknown } | undefined {
-  if (!witResultType?.startsWith("result") || typeof result !== "object" || result === null) return undefined;
-  const entries = Object.entries(result);
-  const [key, value] = entries[0] ?? [];
-  return entries.length === 1 && (key === "ok" || key === "error") ? { ok: key === "ok", value } : undefined;
-}
-
-function show(value: unknown): string {
-  return typeof value === "string" ? value.trimEnd() : JSON.stringify(value, null, 2);
 }
 
 export async function call(ref: string, functionName: string, tokens: string[], opts: CallFlags, command: Command): Promise<void> {
@@ -86,7 +74,7 @@ export async function call(ref: string, functionName: string, tokens: string[], 
   };
   out.result(() => {
     // A result's ok value is the answer a person wants; its error goes to stderr below.
-    const lines = [...(failed ? [] : [show(answer ? answer.value : outcome.result), ""]), dim(`fuel ${outcome.fuelUsed} · executor ${outcome.executor}`)];
+    const lines = [...(failed ? [] : [showValue(answer ? answer.value : outcome.result), ""]), dim(`fuel ${outcome.fuelUsed} · executor ${outcome.executor}`)];
     if (outcome.receipt) {
       const r = outcome.receipt;
       lines.push(
@@ -102,7 +90,7 @@ export async function call(ref: string, functionName: string, tokens: string[], 
   if (failed) {
     // An answer, not a failure: the capability ran, so the call stays paid (a sandbox failure never is).
     if (!out.json) {
-      const detail = show(answer.value);
+      const detail = showValue(answer.value);
       write(process.stderr, `${red(bold("Error:"))} ${name}@${version.version} ${functionName} returned an error: ${detail}\n${dim(`→ The capability ran${outcome.paid ? " and the call was paid" : ""}: this is its answer (a WIT result::err), exit code ${ExitCode.capabilityError}.`)}\n`);
     }
     process.exitCode = ExitCode.capabilityError;

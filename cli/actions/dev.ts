@@ -163,6 +163,8 @@ export async function dev(opts: DevOptions, command: Command): Promise<void> {
         `  ${cyan("glassbox search markdown")}`,
         `  ${cyan(`glassbox call acme/markdown to-html "# Hello *agents*" --dev-account ${agent} --deposit 100000`)}`,
         `  ${cyan(`glassbox receipts --dev-account ${agent}`)}`,
+        `  ${cyan(`glassbox licence buy acme/semver --dev-account ${agent} --yes`)}  ${dim("pay once, then run it locally:")}`,
+        `  ${cyan(`glassbox run acme/semver satisfies 1.2.3 '^1.0.0' --dev-account ${agent}`)}`,
         `  ${cyan(`glassbox earnings ${devAccount(DEV_ROLES.maintainer).address}`)}`,
         "",
         dim("Ctrl-C stops everything."),

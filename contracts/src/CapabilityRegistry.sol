@@ -67,6 +67,7 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
     mapping(bytes32 versionId => VersionRecord) internal _versions;
     mapping(bytes32 versionId => mapping(uint256 index => Split)) internal _splits;
     mapping(address operator => ExecutorRecord) internal _executors;
+    mapping(bytes32 versionId => uint256 price) internal _licencePrices;
 
     /// @notice Who may call setSettlement (once).
     address public immutable deployer;
@@ -213,6 +214,25 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
         emit VersionYanked(versionId, packageId);
     }
 
+    /// @inheritdoc ICapabilityRegistry
+    /// @dev Mutable, unlike call pricing: a buyer names the most it pays (Settlement.buyLicence maxPrice), so an
+    /// owner repricing in front of a purchase cannot take more than the buyer agreed to.
+    function setLicencePrice(bytes32 versionId, uint256 price) external {
+        VersionRecord storage v = _versions[versionId];
+        if (v.publishedAt == 0) revert UnknownVersion(versionId);
+        bytes32 packageId = v.packageId;
+        if (_packages[packageId].owner != msg.sender) revert NotPackageOwner(packageId, msg.sender);
+        if (price != 0 && v.yanked) revert VersionIsYanked(versionId);
+        if (price > type(uint96).max) revert InvalidPricing("licence price exceeds uint96");
+        _licencePrices[versionId] = price;
+        emit LicenceOffered(versionId, packageId, price);
+    }
+
+    /// @inheritdoc ICapabilityRegistry
+    function licencePrice(bytes32 versionId) external view returns (uint256) {
+        return _licencePrices[versionId];
+    }
+
     // ---------------------------------------------------------------- executors
 
     /// @inheritdoc ICapabilityRegistry
@@ -332,6 +352,12 @@ contract CapabilityRegistry is ICapabilityRegistry, ISettlementRegistry {
             if (v.upstreamShareBps != 0) level.parentVersionId = v.parentVersionId;
             level.splits = _loadSplits(versionId, v.splitCount);
         }
+    }
+
+    /// @inheritdoc ISettlementRegistry
+    function licenceTerms(bytes32 versionId) external view returns (bool exists, bool yanked, uint256 price) {
+        VersionRecord storage v = _versions[versionId];
+        return (v.publishedAt != 0, v.yanked, _licencePrices[versionId]);
     }
 
     /// @inheritdoc ISettlementRegistry

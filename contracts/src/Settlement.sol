@@ -85,6 +85,7 @@ contract Settlement is ISettlement, EIP712, ReentrancyGuardTransient {
     mapping(address executor => mapping(uint64 firstSeq => bytes32 hash)) internal _batchHashes;
     mapping(bytes32 receiptId => bool) internal _slashed;
     mapping(bytes32 receiptId => bool) internal _overchargeSlashed;
+    mapping(bytes32 versionId => mapping(address holder => bool)) internal _licences;
 
     /// @param registry_ the capability registry
     /// @param usdc_ the token
@@ -141,7 +142,7 @@ contract Settlement is ISettlement, EIP712, ReentrancyGuardTransient {
 
         CreditLedger.Pending memory pending = CreditLedger.newPending(2 * versionCount);
         for (uint256 i; i < versionCount; ++i) {
-            if (sums[i] != 0) _creditRoyalty(pending, cache, versions[i], tops[i], sums[i]);
+            if (sums[i] != 0) _credit(pending, cache, versions[i], tops[i], sums[i], CreditKind.Royalty);
         }
         uint256 total = pending.total;
 
@@ -155,6 +156,41 @@ contract Settlement is ISettlement, EIP712, ReentrancyGuardTransient {
         emit RoyaltiesSettled(msg.sender, firstSeq, lineCount, total, hash);
 
         if (total != 0) usdc.safeTransferFrom(msg.sender, address(this), total);
+    }
+
+    // ---------------------------------------------------------------- licences
+
+    /// @inheritdoc ISettlement
+    /// @dev The payer is msg.sender, so nothing a stranger sees in a mempool lets it spend anyone else's funds.
+    function buyLicence(bytes32 versionId, address holder, uint256 maxPrice)
+        external
+        nonReentrant
+        returns (uint256 price)
+    {
+        if (holder == address(0)) revert ZeroAddress();
+        bool exists;
+        bool yanked;
+        (exists, yanked, price) = registry.licenceTerms(versionId);
+        if (!exists) revert UnknownVersion(versionId);
+        if (yanked) revert LicenceVersionYanked(versionId);
+        if (price == 0) revert LicenceNotOffered(versionId);
+        if (price > maxPrice) revert LicencePriceAboveMax(versionId, price, maxPrice);
+        if (_licences[versionId][holder]) revert AlreadyLicensed(versionId, holder);
+
+        _licences[versionId][holder] = true;
+        LevelCache memory cache = _newLevelCache(1);
+        CreditLedger.Pending memory pending = CreditLedger.newPending(4);
+        _credit(pending, cache, versionId, _level(cache, versionId), price, CreditKind.Licence);
+        CreditLedger.flush(_books, pending);
+        _clearLevels(cache);
+        emit LicenceBought(versionId, holder, msg.sender, price);
+
+        usdc.safeTransferFrom(msg.sender, address(this), price);
+    }
+
+    /// @inheritdoc ISettlement
+    function hasLicence(bytes32 versionId, address holder) external view returns (bool) {
+        return _licences[versionId][holder];
     }
 
     // ---------------------------------------------------------------- bonds
@@ -437,7 +473,7 @@ contract Settlement is ISettlement, EIP712, ReentrancyGuardTransient {
         for (uint256 i; i < dues.length && paid < available; ++i) {
             uint256 amount = _min(_payable(dues[i]), available - paid);
             if (amount == 0) continue;
-            _creditRoyalty(pending, cache, dues[i].versionId, dues[i].level, amount);
+            _credit(pending, cache, dues[i].versionId, dues[i].level, amount, CreditKind.Royalty);
             paid += amount;
         }
         if (_canClaim(receipt.payer)) {
@@ -464,15 +500,16 @@ contract Settlement is ISettlement, EIP712, ReentrancyGuardTransient {
     // ---------------------------------------------------------------- crediting
 
     /// @dev Walks the fork chain: each level sends upstreamShareBps of what it receives to its parent version and
-    /// splits the rest over its own recipients. Depth is bounded by the registry (MAX_FORK_DEPTH).
-    function _creditRoyalty(
+    /// splits the rest over its own recipients (`kind` at the first level, Upstream above). Depth is bounded by
+    /// the registry (MAX_FORK_DEPTH).
+    function _credit(
         CreditLedger.Pending memory pending,
         LevelCache memory cache,
         bytes32 versionId,
         ISettlementRegistry.Level memory level,
-        uint256 amount
+        uint256 amount,
+        CreditKind kind
     ) internal {
-        CreditKind kind = CreditKind.Royalty;
         while (amount != 0) {
             uint256 upstream = amount * level.upstreamShareBps / BPS;
             _creditSplits(pending, versionId, kind, amount - upstream, level.splits);

@@ -9,7 +9,8 @@ import {Settlement} from "../src/Settlement.sol";
 import {LocalUSDC} from "../src/LocalUSDC.sol";
 
 /// @title Drives Settlement v2 with random sequences of receipts, honest and cheating royalty batches, slashes of
-/// every kind, bonds, exits, stray transfers, sweeps and claims, keeping ghost totals the invariants compare against.
+/// every kind, bonds, exits, licence purchases, stray transfers, sweeps and claims, keeping ghost totals the
+/// invariants compare against.
 contract SettlementHandler is GlassboxFixture {
     uint256 internal constant PAYERS = 4;
 
@@ -25,6 +26,9 @@ contract SettlementHandler is GlassboxFixture {
     }
 
     bytes32[] internal _versions;
+    /// @dev The package owner of each of _versions (who may price its licence).
+    address[] internal _owners;
+    uint256 internal _holders;
     address[] internal _accounts;
     mapping(address => bool) internal _known;
     Issued[] internal _issued;
@@ -35,6 +39,7 @@ contract SettlementHandler is GlassboxFixture {
 
     /// @notice USDC paid into Settlement as royalties, as bonds, stray; and what left it (claims, withdrawals, sweeps).
     uint256 public ghostRoyaltiesIn;
+    uint256 public ghostLicencesIn;
     uint256 public ghostBondsIn;
     uint256 public ghostStrayIn;
     uint256 public ghostClaimed;
@@ -45,6 +50,7 @@ contract SettlementHandler is GlassboxFixture {
     bool public claimMismatch;
     bool public seqReused;
     bool public slashOverBond;
+    bool public licenceTwice;
 
     constructor(LocalUSDC usdc_, CapabilityRegistry registry_, Settlement settlement_, address executor_) {
         usdc = usdc_;
@@ -66,10 +72,12 @@ contract SettlementHandler is GlassboxFixture {
                 splits
             );
             _versions.push(parent);
+            _owners.push(address(uint160(0xB000 + level)));
             for (uint256 j; j < splits.length; ++j) _track(splits[j].recipient);
         }
         ICapabilityRegistry.Split[] memory fuelSplits = makeSplits(20, 3, 42);
         _versions.push(publish(address(0xB0F0), bytes32(0), 0, ICapabilityRegistry.AccessMode.PerFuel, 3, 1000, fuelSplits));
+        _owners.push(address(0xB0F0));
         for (uint256 j; j < fuelSplits.length; ++j) _track(fuelSplits[j].recipient);
     }
 
@@ -206,6 +214,27 @@ contract SettlementHandler is GlassboxFixture {
         _checkSlash(bond, paid, bounty);
     }
 
+    /// @notice The owner prices a version's licence and a payer buys one for a new holder; buying it again for the
+    /// same holder must fail.
+    function buyLicence(uint256 versionSeed, uint256 payerSeed, uint256 price) external {
+        uint256 index = bound(versionSeed, 0, _versions.length - 1);
+        bytes32 version = _versions[index];
+        price = bound(price, 1, 1e12);
+        vm.prank(_owners[index]);
+        registry.setLicencePrice(version, price);
+        address payer = vm.addr(bound(payerSeed, 1, PAYERS));
+        address holder = address(uint160(0xD000 + ++_holders));
+        usdc.mint(payer, 2 * price);
+        vm.startPrank(payer);
+        usdc.approve(address(settlement), 2 * price);
+        settlement.buyLicence(version, holder, price);
+        try settlement.buyLicence(version, holder, price) {
+            licenceTwice = true;
+        } catch {}
+        vm.stopPrank();
+        ghostLicencesIn += price;
+    }
+
     /// @notice Stray USDC arrives (a plain transfer nobody is owed).
     function donate(uint256 amount) external {
         amount = bound(amount, 1, 1e12);
@@ -303,8 +332,9 @@ contract SettlementInvariantTest is GlassboxFixture {
         // Slashes move money from bonds to balances: the sum of both only changes by money in and out.
         assertEq(
             owed + bonds,
-            handler.ghostRoyaltiesIn() + handler.ghostBondsIn() - handler.ghostClaimed() - handler.ghostBondsOut(),
-            "owed + bonds == royalties + bonds in - claims - withdrawals"
+            handler.ghostRoyaltiesIn() + handler.ghostLicencesIn() + handler.ghostBondsIn() - handler.ghostClaimed()
+                - handler.ghostBondsOut(),
+            "owed + bonds == royalties + licences + bonds in - claims - withdrawals"
         );
     }
 
@@ -319,7 +349,7 @@ contract SettlementInvariantTest is GlassboxFixture {
     }
 
     /// @notice A seq settles once (contiguous, never reused), a receipt is slashed at most once, no slash exceeds
-    /// the bond, no claim pays anything but the caller's balance.
+    /// the bond, no claim pays anything but the caller's balance, a licence sells once per holder.
     /// hardhat-config: invariant.runs = 48
     /// hardhat-config: invariant.depth = 40
     function invariant_onceOnlyAndBounded() public view {
@@ -328,5 +358,6 @@ contract SettlementInvariantTest is GlassboxFixture {
         assertTrue(!handler.doubleSlash(), "a receipt was slashed twice");
         assertTrue(!handler.slashOverBond(), "a slash exceeded the bond");
         assertTrue(!handler.claimMismatch(), "a claim paid other than the balance");
+        assertTrue(!handler.licenceTwice(), "a licence was sold twice to one holder");
     }
 }

@@ -300,6 +300,14 @@ export class Publisher {
         }),
       ),
     );
+    const licencePrice = manifest.access.licencePrice;
+    if (licencePrice) {
+      transactions.push(
+        await progress(`Offering a licence to run ${label(plan)} locally`, () =>
+          this.send(`Offering a licence for ${label(plan)}`, { functionName: "setLicencePrice", args: [plan.versionId, BigInt(licencePrice)] }),
+        ),
+      );
+    }
     return transactions;
   }
 

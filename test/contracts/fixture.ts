@@ -17,7 +17,7 @@ import { buildRoyaltyBatch, type RoyaltyBatch } from "../../sdk/royalty-batch.ts
 export const addrOf = (wallet: { account: { address: Address } }): Address => getAddress(wallet.account.address);
 
 export const AccessMode = { Free: 0, PerCall: 1, PerFuel: 2 } as const;
-export const CreditKind = { Royalty: 0, Upstream: 1, Bounty: 2, Refund: 3 } as const;
+export const CreditKind = { Royalty: 0, Upstream: 1, Bounty: 2, Refund: 3, Licence: 4 } as const;
 export const SlashReason = { Overdue: 0, Mismatch: 1, Overcharge: 2 } as const;
 export const DAY = 86_400n;
 /** Settlement.MAX_SETTLE_WINDOW and EXIT_DELAY (checked against the contract in settlement tests). */

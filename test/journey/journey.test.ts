@@ -256,6 +256,25 @@ describe("the journey of every user", () => {
     expect(held).toBe(expected.coMaintainer + expected.operator + bond);
   });
 
+  it("the maintainer offers a licence; the agent pays once and runs the capability locally, credited through the splits", async () => {
+    const sdk = reader();
+    const price = 50_000n;
+    const offered = await glassbox(["licence", "offer", "acme/markdown@1.0.0", price.toString()], { account: DEV_ROLES.maintainer });
+    expect(offered.code, offered.stderr).toBe(0);
+    const before = { agent: await sdk.usdcBalance(agent.address), maintainer: await sdk.claimable(maintainer.address), coMaintainer: await sdk.claimable(coMaintainer) };
+    const refused = await glassbox(["run", "acme/markdown", "to-html", "# Local"], { account: DEV_ROLES.agent });
+    expect(refused.json.error.code).toBe("LICENCE_REQUIRED");
+    const bought = await glassbox(["licence", "buy", "acme/markdown", "--yes"], { account: DEV_ROLES.agent });
+    expect(bought.code, bought.stderr).toBe(0);
+    const ran = await glassbox(["run", "acme/markdown", "to-html", "# Local"], { account: DEV_ROLES.agent });
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.json).toMatchObject({ package: "acme/markdown", result: expect.stringContaining("<h1>Local</h1>"), local: true });
+    // 90% / 10%, exactly; running locally moved nothing more.
+    expect(await sdk.usdcBalance(agent.address)).toBe(before.agent - price);
+    expect((await sdk.claimable(maintainer.address)) - before.maintainer).toBe((price * 9000n) / 10_000n);
+    expect((await sdk.claimable(coMaintainer)) - before.coMaintainer).toBe((price * 1000n) / 10_000n);
+  });
+
   describe("the refusals a user would hit", () => {
     it("publishing a version whose tests fail", async () => {
       // Inside the repository, so the capability's npm import (semver) resolves from node_modules.

@@ -49,6 +49,8 @@ describe("manifest", () => {
     expect(issuesOf({ ...valid, fork: { parent: "acme/markdown@1.0.0", upstreamShareBps: 2000 } })).toEqual(["fork.parent"]);
     expect(issuesOf({ ...valid, minForkShareBps: 10001 })).toEqual(["minForkShareBps"]);
     expect(issuesOf({ ...valid, access: { mode: "free", price: "5" } })).toEqual(["access"]);
+    expect(issuesOf({ ...valid, access: { mode: "free", price: "0", licencePrice: "0" } })).toEqual(["access.licencePrice"]);
+    expect(issuesOf({ ...valid, access: { mode: "free", price: "0", licencePrice: "1.5" } })).toEqual(["access.licencePrice"]);
     const missing = issuesOf({});
     expect(missing).toEqual(expect.arrayContaining(["name", "version", "description", "license", "wit", "component", "tests", "access", "splits"]));
   });

@@ -125,6 +125,21 @@ describe("publish is resumable", () => {
     expect((await sdk(stack.maintainer).publish(files, { executorUrl: executor.url })).uploaded).toEqual([]);
   });
 
+  it("offers the manifest's licence on-chain right after publishing (access.licencePrice)", async () => {
+    const artifacts = await buildCalc("licensed");
+    const manifest = manifestFor("acme/licensed", stack.maintainer.address, { access: { mode: "free", price: "0", fuelPricePerMillion: "0", licencePrice: "4200" } });
+    const published = await sdk(stack.maintainer).publish(filesOf(manifest, artifacts));
+    expect(published.transactions.length).toBe(3);
+    const status = await sdk(stack.payer).licenceStatus("acme/licensed@1.0.0");
+    expect({ price: status.price, held: status.held }).toEqual({ price: 4200n, held: false });
+    // The owner reprices and withdraws; a stranger cannot.
+    await sdk(stack.maintainer).setLicencePrice("acme/licensed@1.0.0", 5000n);
+    expect((await sdk(stack.payer).licenceStatus("acme/licensed@1.0.0")).price).toBe(5000n);
+    expect((await refusal(sdk(stack.payer).setLicencePrice("acme/licensed@1.0.0", 1n))).message).toMatch(/NotPackageOwner/);
+    await sdk(stack.maintainer).setLicencePrice("acme/licensed@1.0.0", 0n);
+    expect((await refusal(sdk(stack.payer).buyLicence("acme/licensed@1.0.0"))).code).toBe("LICENCE_NOT_OFFERED");
+  });
+
   it("upload sends a registered version's missing files to an executor", async () => {
     const artifacts = await buildCalc("upload-only");
     const files = filesOf(manifestFor("acme/upload-only", stack.maintainer.address), artifacts);

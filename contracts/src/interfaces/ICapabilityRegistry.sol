@@ -105,6 +105,12 @@ interface ICapabilityRegistry {
     event ExecutorUpdated(address indexed operator, string endpoint, uint256 feePerCall);
     /// @notice An executor retired for good.
     event ExecutorDeregistered(address indexed operator);
+    /// @notice The package owner offered, repriced (price > 0) or withdrew (price 0) a licence to run the version
+    /// locally (Settlement.buyLicence sells it).
+    /// @param versionId the version the licence is for
+    /// @param packageId its package
+    /// @param price the licence price in USDC base units (0: not offered)
+    event LicenceOffered(bytes32 indexed versionId, bytes32 indexed packageId, uint256 price);
     /// @notice The registry learned the Settlement contract (and its token), once, from the deployer.
     event SettlementSet(address indexed settlement, address indexed token);
 
@@ -128,6 +134,8 @@ interface ICapabilityRegistry {
     error UnknownVersion(bytes32 versionId);
     /// @notice The version is yanked already.
     error AlreadyYanked(bytes32 versionId);
+    /// @notice A yanked version cannot offer a licence.
+    error VersionIsYanked(bytes32 versionId);
     /// @notice A yanked version cannot be forked.
     error ParentYanked(bytes32 parentVersionId);
     /// @notice The splits break a rule named in `reason`.
@@ -184,6 +192,13 @@ interface ICapabilityRegistry {
         returns (bytes32 versionId);
     /// @notice Marks a version yanked (not deleted): no new forks of it; calls already served stay payable.
     function yankVersion(bytes32 versionId) external;
+    /// @notice Offers (price > 0), reprices or withdraws (price 0) a licence to run `versionId` locally; owner only.
+    /// Licences already bought stay valid whatever happens to the offer. A yanked version cannot be offered.
+    /// @param versionId the version
+    /// @param price USDC base units (fits uint96)
+    function setLicencePrice(bytes32 versionId, uint256 price) external;
+    /// @notice The current licence price of a version (0: no licence offered).
+    function licencePrice(bytes32 versionId) external view returns (uint256);
 
     /// @notice Registers msg.sender as an executor with an immutable fee per paid call. Refused for a retired operator.
     function registerExecutor(string calldata endpoint, uint256 feePerCall) external;

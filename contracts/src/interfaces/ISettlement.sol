@@ -40,12 +40,14 @@ interface ISettlement {
     }
 
     /// @dev What a credit is for. Royalty: a version's own recipients; Upstream: a parent version's recipients
-    /// through a fork link; Bounty: a payer rewarded for a slash proof; Refund: an overcharged fee returned.
+    /// through a fork link; Bounty: a payer rewarded for a slash proof; Refund: an overcharged fee returned;
+    /// Licence: a version's own recipients paid for a licence to run it locally (its parents get Upstream).
     enum CreditKind {
         Royalty,
         Upstream,
         Bounty,
-        Refund
+        Refund,
+        Licence
     }
 
     /// @dev Which proof a slash was paid on.
@@ -75,6 +77,14 @@ interface ISettlement {
     /// @param to where the USDC went
     /// @param amount USDC base units
     event Claimed(address indexed account, address indexed to, uint256 amount);
+    /// @notice A licence to run `versionId` locally was bought for `holder`, credited through the version's splits
+    /// and fork shares.
+    /// @param versionId the version
+    /// @param holder who may download its component (executors check hasLicence)
+    /// @param payer who paid (msg.sender)
+    /// @param price what was paid, in USDC base units
+    event LicenceBought(bytes32 indexed versionId, address indexed holder, address indexed payer, uint256 price);
+
     /// @notice An executor added to its bond.
     /// @param executor whose bond
     /// @param amount added
@@ -157,6 +167,14 @@ interface ISettlement {
     error UnclaimablePayer(address payer);
     /// @notice The caller has nothing to claim.
     error NothingToClaim(address account);
+    /// @notice The version offers no licence (its licence price is 0).
+    error LicenceNotOffered(bytes32 versionId);
+    /// @notice A yanked version sells no new licences.
+    error LicenceVersionYanked(bytes32 versionId);
+    /// @notice The licence costs more than the buyer agreed to pay.
+    error LicencePriceAboveMax(bytes32 versionId, uint256 price, uint256 maxPrice);
+    /// @notice The holder has this licence already (nothing is charged twice).
+    error AlreadyLicensed(bytes32 versionId, address holder);
     /// @notice sweepSurplus when there is no surplus.
     error NoSurplus();
 
@@ -221,6 +239,19 @@ interface ISettlement {
     function slashOvercharge(Receipt calldata receipt, bytes calldata signature)
         external
         returns (uint256 paid, uint256 bounty);
+
+    // ---------------------------------------------------------------- licences
+
+    /// @notice Buys `holder` a licence to run `versionId` locally at the registry's current licence price, paid by
+    /// msg.sender (transferFrom) and credited through the version's splits and fork shares like a royalty.
+    /// @param versionId the version (published, not yanked, offering a licence)
+    /// @param holder who gets the licence (not zero; a licence cannot be bought twice for one holder)
+    /// @param maxPrice the most the caller pays: a repricing in front of the purchase makes it revert
+    /// @return price what was paid
+    function buyLicence(bytes32 versionId, address holder, uint256 maxPrice) external returns (uint256 price);
+
+    /// @notice Whether `holder` bought a licence to run `versionId` locally.
+    function hasLicence(bytes32 versionId, address holder) external view returns (bool);
 
     // ---------------------------------------------------------------- claims and surplus
 

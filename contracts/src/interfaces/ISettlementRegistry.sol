@@ -28,6 +28,13 @@ interface ISettlementRegistry {
     /// @return level its pricing, fork link and splits (exists false when unknown)
     function settlementLevel(bytes32 versionId) external view returns (Level memory level);
 
+    /// @notice What Settlement.buyLicence needs to sell a licence.
+    /// @param versionId the version
+    /// @return exists whether the version was published
+    /// @return yanked whether it is yanked (no new licences are sold)
+    /// @return price the current licence price (0: not offered)
+    function licenceTerms(bytes32 versionId) external view returns (bool exists, bool yanked, uint256 price);
+
     /// @notice The fee an operator registered (immutable per registration), for overcharge proofs.
     /// @param operator the executor's address
     /// @return registered true if the operator ever registered (active or retired)

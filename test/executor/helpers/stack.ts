@@ -57,6 +57,8 @@ export interface PublishInput {
   dependencies?: Dependency[];
   /** A published source tarball: its sha256 goes into the manifest (sourceHash). */
   source?: Uint8Array;
+  /** Offer a licence to run it locally at this price (access.licencePrice, then setLicencePrice). */
+  licencePrice?: bigint;
 }
 
 export interface Published {
@@ -166,7 +168,12 @@ export class TestStack {
       wit: { file: "calc.wit", world: input.world ?? "calc-world", interface: input.interfaceName ?? "calc" },
       component: "calc.wasm",
       tests: "calc.tests.json",
-      access: { mode: input.mode, price: price.toString(), fuelPricePerMillion: fuelPricePerMillion.toString() },
+      access: {
+        mode: input.mode,
+        price: price.toString(),
+        fuelPricePerMillion: fuelPricePerMillion.toString(),
+        ...(input.licencePrice ? { licencePrice: input.licencePrice.toString() } : {}),
+      },
       capabilities: input.capabilities ?? [],
       splits: [{ recipient: owner.address, bps: 10_000 }],
       minForkShareBps: 0,
@@ -192,7 +199,11 @@ export class TestStack {
         ],
       }),
     );
-    return { versionId: versionIdOf(packageId, input.version), ...hashes, manifestText };
+    const versionId = versionIdOf(packageId, input.version);
+    if (input.licencePrice) {
+      await this.confirm(await wallet.writeContract({ address: registry, abi: capabilityRegistryAbi, functionName: "setLicencePrice", args: [versionId, input.licencePrice] }));
+    }
+    return { versionId, ...hashes, manifestText };
   }
 
   async yank(versionId: Hex, owner: LocalAccount = this.maintainer): Promise<void> {
