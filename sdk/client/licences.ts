@@ -175,17 +175,21 @@ export class Licences {
     return { version, manifest, witSource, component, dependencies };
   }
 
-  /** The newest non-yanked version in the declared range that `account` holds a licence for. */
+  /**
+   * The version of a dependency to link: the newest in the declared range that `account` holds a licence for,
+   * preferring versions that are not yanked (a licence outlives a yank, so a yanked one still runs).
+   */
   private async licensedDependency(account: LocalAccount, dependent: string, dependency: { package: string; version: string }): Promise<VersionView> {
-    const live = (await this.registry.listVersions(dependency.package)).filter((v) => !v.yanked && satisfiesRange(v.version, dependency.version));
+    const inRange = (await this.registry.listVersions(dependency.package)).filter((v) => satisfiesRange(v.version, dependency.version));
     const what = `${dependent} depends on ${dependency.package}@${dependency.version}`;
-    if (live.length === 0) throw new GlassboxError("DEPENDENCY_UNRESOLVED", `${what}, but no published, non-yanked version of it is in that range.`);
-    const held = await Promise.all(live.map((v) => this.holds(v.versionId, account.address)));
-    const licensed = live.filter((_, i) => held[i]);
-    const newest = newestVersion(licensed.map((v) => v.version));
-    const chosen = licensed.find((v) => v.version === newest);
+    if (inRange.length === 0) throw new GlassboxError("DEPENDENCY_UNRESOLVED", `${what}, but no published version of it is in that range.`);
+    const held = await Promise.all(inRange.map((v) => this.holds(v.versionId, account.address)));
+    const licensed = inRange.filter((_, i) => held[i]);
+    const newestOf = (versions: VersionView[]) => versions.find((v) => v.version === newestVersion(versions.map((x) => x.version)));
+    const chosen = newestOf(licensed.filter((v) => !v.yanked)) ?? newestOf(licensed);
     if (chosen) return chosen;
-    const wanted = live.find((v) => v.version === newestVersion(live.map((l) => l.version)))!;
+    const wanted = newestOf(inRange.filter((v) => !v.yanked));
+    if (!wanted) throw new GlassboxError("DEPENDENCY_YANKED", `${what}, but every version of it in that range is yanked and ${account.address} holds a licence for none.`);
     const price = await this.price(wanted.versionId);
     throw new GlassboxError(
       "LICENCE_REQUIRED",

@@ -178,8 +178,9 @@ describe("pay once, run locally", () => {
     expect(kept).toEqual(expect.arrayContaining([`${anchors.componentHash.slice(2)}.wasm`, `${slug.componentHash.slice(2)}.wasm`]));
   });
 
-  it("keeps a licence valid after the version is yanked: the holder still downloads and runs it", async () => {
+  it("keeps a licence valid after a yank: the holder still downloads and runs it, its yanked dependency linked", async () => {
     await stack.yank(anchors.versionId);
+    await stack.yank(slug.versionId);
     const response = await download(anchors.versionId, stack.payer);
     expect(response.status).toBe(200);
     const result = await glassbox(["run", "acme/anchors@1.0.0", "anchor", "A B"]);
