@@ -192,22 +192,20 @@ function render(app: App, address: Address, view: AccountView, claimable: bigint
       "licences",
       "Licences",
       view.licences.length
-        ? [
-            table(
-              "Licences held",
-              ["Version", "Paid", "Paid by", "Bought", "Run it"],
-              view.licences.map((l) => {
-                const ref = l.name && l.version ? `${l.name}@${l.version}` : null;
-                return [
-                  ref && l.name ? h("a", { href: `${routes.package(l.name)}?version=${encodeURIComponent(l.version ?? "")}` }, ref) : h("span", { class: "mono" }, shortHex(l.versionId, 6)),
-                  formatUsdc(l.price),
-                  l.payer === l.holder ? "this account" : h("a", { href: routes.account(l.payer), class: "mono" }, shortHex(l.payer, 6)),
-                  formatTime(l.timestamp),
-                  ref ? h("code", null, `glassbox run ${ref} <function>`) : "—",
-                ];
-              }),
-            ),
-          ]
+        ? table(
+            "Licences held",
+            ["Version", "Paid", "Paid by", "Bought", "Run it"],
+            view.licences.map((l) => {
+              const ref = l.name && l.version ? `${l.name}@${l.version}` : null;
+              return [
+                l.name && l.version ? h("a", { href: `${routes.package(l.name)}?version=${encodeURIComponent(l.version)}` }, ref) : h("span", { class: "mono" }, shortHex(l.versionId, 6)),
+                formatUsdc(l.price),
+                l.payer === l.holder ? "this account" : h("a", { href: routes.account(l.payer), class: "mono" }, shortHex(l.payer, 6)),
+                formatTime(l.timestamp),
+                ref ? h("code", null, `glassbox run ${ref} <function>`) : "—",
+              ];
+            }),
+          )
         : h("p", { class: "muted" }, "Holds no licence to run a capability locally: a package page offers one when its owner sells it."),
     ),
     section("receipts", "Receipts", h("p", { class: "muted" }, "Each receipt the executor signed is checked against Settlement: its royalties settled as signed, pending until its deadline, or overdue (then anyone may submit it and the executor's bond pays, with a bounty to the payer)."), receiptsBody),
