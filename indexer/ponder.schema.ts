@@ -44,6 +44,10 @@ export const packages = onchainTable(
     paidCalls: t.bigint().notNull(),
     /** What those lines paid (before fork shares flow upstream). */
     royaltyRevenue: t.bigint().notNull(),
+    /** Licences bought for this package's versions (one per holder and version). */
+    licenceCount: t.integer().notNull(),
+    /** What those licences paid (before fork shares flow upstream). */
+    licenceRevenue: t.bigint().notNull(),
   }),
   (table) => ({
     nameIdx: index().on(table.name),
@@ -85,8 +89,30 @@ export const versions = onchainTable(
     transactionHash: t.hex().notNull(),
     paidCalls: t.bigint().notNull(),
     royaltyRevenue: t.bigint().notNull(),
+    /** The registry's current licence price (LicenceOffered); null when none is offered (never, or withdrawn with 0). */
+    licencePrice: t.bigint(),
+    /** Holders: the contract sells one licence per holder and version. */
+    licenceCount: t.integer().notNull(),
+    licenceRevenue: t.bigint().notNull(),
   }),
   (table) => ({ packageIdx: index().on(table.packageId) }),
+);
+
+/** A licence to run a version locally (Settlement.LicenceBought): one per version and holder. */
+export const licences = onchainTable(
+  "licences",
+  (t) => ({
+    id: t.text().primaryKey(),
+    versionId: t.hex().notNull(),
+    packageId: t.hex(),
+    holder: t.hex().notNull(),
+    payer: t.hex().notNull(),
+    price: t.bigint().notNull(),
+    blockNumber: t.bigint().notNull(),
+    timestamp: t.bigint().notNull(),
+    transactionHash: t.hex().notNull(),
+  }),
+  (table) => ({ holderIdx: index().on(table.holder), versionIdx: index().on(table.versionId) }),
 );
 
 /** Fork tree edges: child package -> parent version. */
@@ -225,6 +251,8 @@ export const accountPackageCredits = onchainTable(
     upstream: t.bigint().notNull(),
     bounty: t.bigint().notNull(),
     refund: t.bigint().notNull(),
+    /** A version's own recipients paid for a licence (the parents' share of it is `upstream`). */
+    licence: t.bigint().notNull(),
     total: t.bigint().notNull(),
   }),
   (table) => ({ pk: primaryKey({ columns: [table.account, table.packageId] }), accountIdx: index().on(table.account) }),

@@ -6,10 +6,14 @@ import type { AccessMode, Split } from "./manifest.ts";
  * web catalog. Amounts, block numbers, timestamps, call counts and fuel are decimal strings.
  */
 
-/** Settled royalty lines and what they paid (calls not yet settled are in PendingRoyalties). */
+/**
+ * Settled royalty lines and what they paid (calls not yet settled are in PendingRoyalties), and what licences
+ * to run locally paid (Settlement.buyLicence), both before fork shares flow upstream.
+ */
 export interface Usage {
   paidCalls: string;
   royaltyRevenue: string;
+  licenceRevenue: string;
 }
 
 export interface VersionRef {
@@ -84,15 +88,44 @@ export interface VersionDetail {
   publishedAt: string;
   transactionHash: Hex;
   usage: Usage;
+  /** What a licence to run this version locally costs now (CapabilityRegistry.licencePrice), or null when none is offered. */
+  licencePrice: string | null;
+  /** Holders of a licence to this version (one licence per holder). */
+  licenceCount: number;
 }
 
-/** Credits by Settlement.CreditKind: royalty (own splits), upstream (fork share), bounty (slash proof), refund (overcharge). */
+/**
+ * Credits by Settlement.CreditKind: royalty (own splits), upstream (fork share), bounty (slash proof), refund
+ * (overcharge), licence (own splits, for a licence to run a version locally).
+ */
 export interface CreditsByKind {
   royalty: string;
   upstream: string;
   bounty: string;
   refund: string;
+  licence: string;
   total: string;
+}
+
+/** A licence to run a version locally, bought through Settlement.buyLicence. */
+export interface LicenceEntry {
+  versionId: Hex;
+  packageId: Hex | null;
+  /** The package name and version (null if the version is not indexed). */
+  name: string | null;
+  version: string | null;
+  holder: Address;
+  /** Who paid (the holder, or anyone buying it for them). */
+  payer: Address;
+  price: string;
+  blockNumber: string;
+  timestamp: string;
+  transactionHash: Hex;
+}
+
+export interface LicencesResponse {
+  /** Newest first. */
+  licences: LicenceEntry[];
 }
 
 export interface PackageEarner extends CreditsByKind {
@@ -143,7 +176,8 @@ export interface PackageResponse {
   versions: VersionDetail[];
   forks: { packageId: Hex; name: string; parentVersionId: Hex; parentVersion: string | null; upstreamShareBps: number; depth: number }[];
   upstream: { packageId: Hex; name: string; versionId: Hex; version: string; yanked: boolean; upstreamShareBps: number }[];
-  earnings: { paidCalls: string; royaltyRevenue: string; recipients: PackageEarner[] };
+  /** Settled royalty lines and licences of all its versions, and who was credited for them. */
+  earnings: { paidCalls: string; royaltyRevenue: string; licenceCount: number; licenceRevenue: string; recipients: PackageEarner[] };
   pendingRoyalties: PendingRoyalties;
   /**
    * Composition: what the callable version imports (each declared range with the newest non-yanked
@@ -292,4 +326,6 @@ export interface AccountResponse {
   payments: ExactPaymentEntry[];
   /** Slash proofs naming this account as the payer (bounties and refunds it was credited). */
   slashes: SlashEntry[];
+  /** Licences to run a version locally this account holds, newest first. */
+  licences: LicenceEntry[];
 }

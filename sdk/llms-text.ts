@@ -42,6 +42,8 @@ export interface LlmsPackage {
   executors: { endpoint: string; feePerCall?: string }[];
   fork?: { parent: string; upstreamShareBps: number } | null;
   yanked?: boolean;
+  /** USDC base units a licence to run this version locally costs, when one is offered. */
+  licencePrice?: string | null;
 }
 
 /** "free", "0.002 USDC per call + the executor's fee", "0.0001 USDC + 0.0005 USDC per million fuel per call + the executor's fee". */
@@ -74,6 +76,9 @@ export function formatPackageText(pkg: LlmsPackage): string {
   if (pkg.keywords.length) lines.push(`- Keywords: ${pkg.keywords.join(", ")}`);
   if (pkg.fork) lines.push(`- Fork of ${pkg.fork.parent}, paying it ${pkg.fork.upstreamShareBps / 100}% of every royalty.`);
   if (pkg.yanked) lines.push("- This version was yanked by its maintainer.");
+  if (pkg.licencePrice && !pkg.yanked) {
+    lines.push(`- Licence to run locally: ${formatUsdc(pkg.licencePrice)}, paid once (\`glassbox licence buy ${pkg.name}@${pkg.version}\`, then \`glassbox run ${pkg.name}@${pkg.version} <function> [args]\` runs it on your machine with no per-call payment).`);
+  }
   lines.push("", "## How to call", "");
   lines.push(
     `- HTTP: POST <executor>/v1/call/${pkg.name}@${pkg.version}/<function> with the arguments as a JSON array in WIT parameter order (or an object keyed by parameter name); paid versions answer 402 with an x402 v2 challenge. The answer is {"result": ..., "receipt": ...}.`,

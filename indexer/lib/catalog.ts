@@ -2,7 +2,7 @@
 export { ACCESS_MODES, type AccessMode } from "../../sdk/manifest.ts";
 
 /** Settlement.CreditKind, in enum order. */
-export const CREDIT_KINDS = ["royalty", "upstream", "bounty", "refund"] as const;
+export const CREDIT_KINDS = ["royalty", "upstream", "bounty", "refund", "licence"] as const;
 export type CreditKindName = (typeof CREDIT_KINDS)[number];
 
 /** Settlement.SlashReason, in enum order. */

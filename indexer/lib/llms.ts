@@ -82,6 +82,7 @@ export interface PackagePageInput {
     witWorld: string | null;
     witInterface: string | null;
     yanked: boolean;
+    licencePrice: bigint | null;
   };
   fork: { parent: string; upstreamShareBps: number } | null;
   executors: { endpoint: string; feePerCall: bigint }[];
@@ -119,5 +120,6 @@ export async function llmsPackagePage(input: PackagePageInput): Promise<string> 
     executors: input.executors.map((e) => ({ endpoint: e.endpoint, feePerCall: e.feePerCall.toString() })),
     fork: input.fork,
     yanked: version.yanked,
+    licencePrice: version.licencePrice?.toString() ?? null,
   });
 }

@@ -48,6 +48,14 @@ export function enumParam<T extends string>(query: Record<string, string>, name:
   return raw as T;
 }
 
+/** A bytes32 id (a version or package id): lowercased so it compares with the indexed rows. */
+export function bytes32Param(query: Record<string, string>, name: string): `0x${string}` | undefined {
+  const raw = query[name];
+  if (raw === undefined) return undefined;
+  if (!/^0x[0-9a-fA-F]{64}$/.test(raw)) throw new BadParameterError(name, `"${name}" must be 0x followed by 64 hex digits, got ${JSON.stringify(raw)}.`);
+  return raw.toLowerCase() as `0x${string}`;
+}
+
 export function textParam(query: Record<string, string>, name: string, maxLength: number): string | undefined {
   const raw = query[name];
   if (raw === undefined) return undefined;

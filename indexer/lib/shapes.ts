@@ -1,6 +1,6 @@
-import type { channels, executorBooks, executors, slashes } from "ponder:schema";
+import type { channels, executorBooks, executors, licences, slashes } from "ponder:schema";
 import type { Hex } from "viem";
-import type { ChannelEntry, CreditsByKind, ExecutorEntry, SlashEntry } from "../../sdk/catalog-api.ts";
+import type { ChannelEntry, CreditsByKind, ExecutorEntry, LicenceEntry, SlashEntry } from "../../sdk/catalog-api.ts";
 import { SLASH_REASONS } from "./catalog.ts";
 
 /** The stable JSON shapes of the API (documented in docs/indexer-api.md). Amounts are decimal strings. */
@@ -24,6 +24,7 @@ export interface SearchRow {
   fork_depth: number;
   paid_calls: string;
   royalty_revenue: string;
+  licence_revenue: string;
   score: number;
   total: number | string;
 }
@@ -43,7 +44,7 @@ export function packageSummaryJson(r: SearchRow) {
     fuelPricePerMillion: r.latest_version_id ? r.fuel_price_per_million : null,
     forkCount: r.fork_count,
     fork: r.parent_version_id ? { parentVersionId: r.parent_version_id, upstreamShareBps: r.upstream_share_bps, depth: r.fork_depth } : null,
-    usage: { paidCalls: r.paid_calls, royaltyRevenue: r.royalty_revenue },
+    usage: { paidCalls: r.paid_calls, royaltyRevenue: r.royalty_revenue, licenceRevenue: r.licence_revenue },
     score: Number(r.score),
   };
 }
@@ -77,6 +78,9 @@ interface VersionRow {
   transactionHash: string;
   paidCalls: bigint;
   royaltyRevenue: bigint;
+  licencePrice: bigint | null;
+  licenceCount: number;
+  licenceRevenue: bigint;
 }
 
 /** Dependencies and published source come from the raw manifest (the on-chain text), parsed on read. */
@@ -110,7 +114,9 @@ export function versionJson(v: VersionRow, isLatestCallable: boolean) {
     publishedBlock: v.publishedBlock.toString(),
     publishedAt: v.publishedAt.toString(),
     transactionHash: v.transactionHash,
-    usage: { paidCalls: v.paidCalls.toString(), royaltyRevenue: v.royaltyRevenue.toString() },
+    usage: { paidCalls: v.paidCalls.toString(), royaltyRevenue: v.royaltyRevenue.toString(), licenceRevenue: v.licenceRevenue.toString() },
+    licencePrice: v.licencePrice?.toString() ?? null,
+    licenceCount: v.licenceCount,
   };
 }
 
@@ -200,12 +206,31 @@ export function slashJson(s: SlashRow): SlashEntry {
   };
 }
 
-export function creditsJson(c: { royalty: bigint; upstream: bigint; bounty: bigint; refund: bigint; total: bigint }): CreditsByKind {
+export function creditsJson(c: { royalty: bigint; upstream: bigint; bounty: bigint; refund: bigint; licence: bigint; total: bigint }): CreditsByKind {
   return {
     royalty: c.royalty.toString(),
     upstream: c.upstream.toString(),
     bounty: c.bounty.toString(),
     refund: c.refund.toString(),
+    licence: c.licence.toString(),
     total: c.total.toString(),
+  };
+}
+
+type LicenceRow = typeof licences.$inferSelect;
+
+/** A licence row with the name and version of what it licenses (null when that version is not indexed). */
+export function licenceJson(l: LicenceRow, named: { name: string | null; version: string | null }): LicenceEntry {
+  return {
+    versionId: l.versionId,
+    packageId: l.packageId,
+    name: named.name,
+    version: named.version,
+    holder: l.holder,
+    payer: l.payer,
+    price: l.price.toString(),
+    blockNumber: l.blockNumber.toString(),
+    timestamp: l.timestamp.toString(),
+    transactionHash: l.transactionHash,
   };
 }

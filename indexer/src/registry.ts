@@ -76,6 +76,8 @@ ponder.on("CapabilityRegistry:PackageRegistered", async ({ event, context }) => 
     searchText: searchTextOf(name, null, [], []),
     paidCalls: 0n,
     royaltyRevenue: 0n,
+    licenceCount: 0,
+    licenceRevenue: 0n,
   });
 
   if (isFork) {
@@ -138,6 +140,9 @@ ponder.on("CapabilityRegistry:VersionPublished", async ({ event, context }) => {
     transactionHash: event.transaction.hash,
     paidCalls: 0n,
     royaltyRevenue: 0n,
+    licencePrice: null,
+    licenceCount: 0,
+    licenceRevenue: 0n,
   });
   if (!pkg) return;
   const isLatest = pkg.latestVersion == null || compareVersions(version, pkg.latestVersion) > 0;
@@ -161,6 +166,13 @@ ponder.on("CapabilityRegistry:VersionYanked", async ({ event, context }) => {
       ? latestColumns(pkg.name, next)
       : { latestVersionId: null, latestVersion: null, accessMode: null, price: null, fuelPricePerMillion: null },
   );
+});
+
+// Price 0 withdraws the offer: stored as null so readers never mistake it for a free licence.
+ponder.on("CapabilityRegistry:LicenceOffered", async ({ event, context }) => {
+  const { versionId, price } = event.args;
+  const version = await context.db.find(versions, { id: versionId });
+  if (version) await context.db.update(versions, { id: versionId }).set({ licencePrice: price === 0n ? null : price });
 });
 
 // A key registers once: the registry refuses a retired operator, and the fee never changes afterwards.

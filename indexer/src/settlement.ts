@@ -4,6 +4,7 @@ import {
   accounts,
   claims,
   executorBooks,
+  licences,
   packages,
   royaltyBatches,
   royaltyBatchVersions,
@@ -95,6 +96,7 @@ ponder.on("Settlement:Credited", async ({ event, context }) => {
     upstream: kindName === "upstream" ? amount : 0n,
     bounty: kindName === "bounty" ? amount : 0n,
     refund: kindName === "refund" ? amount : 0n,
+    licence: kindName === "licence" ? amount : 0n,
   };
   await context.db
     .insert(accountPackageCredits)
@@ -104,8 +106,33 @@ ponder.on("Settlement:Credited", async ({ event, context }) => {
       upstream: row.upstream + parts.upstream,
       bounty: row.bounty + parts.bounty,
       refund: row.refund + parts.refund,
+      licence: row.licence + parts.licence,
       total: row.total + amount,
     }));
+});
+
+// Its Credited events come first in the same transaction; this adds the sale itself to the version and package.
+ponder.on("Settlement:LicenceBought", async ({ event, context }) => {
+  const { versionId, holder, payer, price } = event.args;
+  const version = await context.db.find(versions, { id: versionId });
+  await context.db.insert(licences).values({
+    id: `${versionId}:${holder.toLowerCase()}`,
+    versionId,
+    packageId: version?.packageId ?? null,
+    holder,
+    payer,
+    price,
+    blockNumber: event.block.number,
+    timestamp: event.block.timestamp,
+    transactionHash: event.transaction.hash,
+  });
+  if (!version) return;
+  await context.db
+    .update(versions, { id: versionId })
+    .set((v) => ({ licenceCount: v.licenceCount + 1, licenceRevenue: v.licenceRevenue + price }));
+  await context.db
+    .update(packages, { id: version.packageId })
+    .set((p) => ({ licenceCount: p.licenceCount + 1, licenceRevenue: p.licenceRevenue + price }));
 });
 
 ponder.on("Settlement:Claimed", async ({ event, context }) => {

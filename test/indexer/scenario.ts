@@ -14,6 +14,7 @@ import type {
   ChannelsResponse,
   ExecutorResponse,
   ExecutorsResponse,
+  LicencesResponse,
   PackageResponse,
   SearchResponse,
 } from "../../sdk/catalog-api.ts";
@@ -35,6 +36,7 @@ const BOND = 10_000n;
 const DEPOSIT = 10n * PRICE;
 const EXACT = 1_200n;
 const STRAY = 77n;
+const LICENCE = 5_000n;
 
 export function indexerScenario(kind: IndexerDatabase["kind"]): void {
   describe(`indexer on ${kind}`, () => {
@@ -410,13 +412,13 @@ export function indexerScenario(kind: IndexerDatabase["kind"]): void {
         return p.earnings.paidCalls === "3" ? p : undefined;
       });
       expect(md.earnings.royaltyRevenue).toBe((3n * PRICE).toString());
-      expect(md.versions[1]!.usage).toEqual({ paidCalls: "3", royaltyRevenue: (3n * PRICE).toString() });
-      expect(md.versions[0]!.usage).toEqual({ paidCalls: "0", royaltyRevenue: "0" });
+      expect(md.versions[1]!.usage).toEqual({ paidCalls: "3", royaltyRevenue: (3n * PRICE).toString(), licenceRevenue: "0" });
+      expect(md.versions[0]!.usage).toEqual({ paidCalls: "0", royaltyRevenue: "0", licenceRevenue: "0" });
       // Alice: 3 settled royalties + the overdue one paid out of the bond + 20% of the fork's call. Payer2: the bounty.
       const aliceEarning = 4n * PRICE + PRICE / 5n;
       expect(md.earnings.recipients).toEqual([
-        { account: alice().address.toLowerCase(), royalty: (4n * PRICE).toString(), upstream: (PRICE / 5n).toString(), bounty: "0", refund: "0", total: aliceEarning.toString() },
-        { account: payer2.address.toLowerCase(), royalty: "0", upstream: "0", bounty: (PRICE / 10n).toString(), refund: "0", total: (PRICE / 10n).toString() },
+        { account: alice().address.toLowerCase(), royalty: (4n * PRICE).toString(), upstream: (PRICE / 5n).toString(), bounty: "0", refund: "0", licence: "0", total: aliceEarning.toString() },
+        { account: payer2.address.toLowerCase(), royalty: "0", upstream: "0", bounty: (PRICE / 10n).toString(), refund: "0", licence: "0", total: (PRICE / 10n).toString() },
       ]);
       // Nothing pending is known: the only active executor's endpoint does not answer, which the page shows.
       expect(md.pendingRoyalties).toEqual({
@@ -440,10 +442,12 @@ export function indexerScenario(kind: IndexerDatabase["kind"]): void {
       expect(plus.earnings).toEqual({
         paidCalls: "1",
         royaltyRevenue: PRICE.toString(),
-        recipients: [{ account: bob().address.toLowerCase(), royalty: (PRICE - PRICE / 5n).toString(), upstream: "0", bounty: "0", refund: "0", total: (PRICE - PRICE / 5n).toString() }],
+        licenceCount: 0,
+        licenceRevenue: "0",
+        recipients: [{ account: bob().address.toLowerCase(), royalty: (PRICE - PRICE / 5n).toString(), upstream: "0", bounty: "0", refund: "0", licence: "0", total: (PRICE - PRICE / 5n).toString() }],
       });
       const pdf = await pkg("acme/pdf-tools");
-      expect(pdf.earnings.recipients).toEqual([{ account: payer1.address.toLowerCase(), royalty: "0", upstream: "0", bounty: "5", refund: "50", total: "55" }]);
+      expect(pdf.earnings.recipients).toEqual([{ account: payer1.address.toLowerCase(), royalty: "0", upstream: "0", bounty: "5", refund: "50", licence: "0", total: "55" }]);
 
       const activity = await indexer.get<ActivityResponse>("/packages/acme/markdown/activity?interval=3600");
       expect(activity.interval).toBe(3600);
@@ -465,7 +469,7 @@ export function indexerScenario(kind: IndexerDatabase["kind"]): void {
 
       // Paid usage ranks acme/markdown above its (less used) fork for the same words.
       expect((await search("q=markdown")).results.map((x) => x.name)).toEqual(["acme/markdown", "bob/markdown-plus"]);
-      expect((await search("q=markdown")).results[0]!.usage).toEqual({ paidCalls: "3", royaltyRevenue: (3n * PRICE).toString() });
+      expect((await search("q=markdown")).results[0]!.usage).toEqual({ paidCalls: "3", royaltyRevenue: (3n * PRICE).toString(), licenceRevenue: "0" });
 
       const graphql = await fetch(`${indexer.url}/graphql`, {
         method: "POST",
@@ -529,6 +533,109 @@ export function indexerScenario(kind: IndexerDatabase["kind"]): void {
       });
     });
 
+    it("indexes licence offers and purchases through a fork: price, holders, licences by holder and version, licence earnings", async () => {
+      const bobV2 = new V2Actor(devAccount(2), chain.rpcUrl, deployment);
+      const aliceV2 = new V2Actor(devAccount(1), chain.rpcUrl, deployment);
+      // Offered, then repriced: the version shows the current price. Offered, then withdrawn (0): none.
+      await bobV2.setLicencePrice(plus100, 2n * LICENCE);
+      await bobV2.setLicencePrice(plus100, LICENCE);
+      await aliceV2.setLicencePrice(markdown100, 3_000n);
+      await aliceV2.setLicencePrice(markdown100, 0n);
+      // payer1 buys carol a licence; payer2 buys its own.
+      await new V2Actor(payer1, chain.rpcUrl, deployment).buyLicence(plus100, carol().address, LICENCE);
+      await new V2Actor(payer2, chain.rpcUrl, deployment).buyLicence(plus100, payer2.address, LICENCE);
+
+      const plus = await poll("both licences of bob/markdown-plus", async () => {
+        const p = await pkg("bob/markdown-plus");
+        return p.versions[0]!.licenceCount === 2 ? p : undefined;
+      });
+      expect(plus.versions[0]!.licencePrice).toBe(LICENCE.toString());
+      expect(plus.versions[0]!.usage).toEqual({ paidCalls: "1", royaltyRevenue: PRICE.toString(), licenceRevenue: (2n * LICENCE).toString() });
+      // Each sale: 80% to the fork's own recipient (licence), 20% up to the parent version's (upstream).
+      const bobLicence = 2n * (LICENCE - LICENCE / 5n);
+      expect(plus.earnings).toEqual({
+        paidCalls: "1",
+        royaltyRevenue: PRICE.toString(),
+        licenceCount: 2,
+        licenceRevenue: (2n * LICENCE).toString(),
+        recipients: [
+          {
+            account: bob().address.toLowerCase(),
+            royalty: (PRICE - PRICE / 5n).toString(),
+            upstream: "0",
+            bounty: "0",
+            refund: "0",
+            licence: bobLicence.toString(),
+            total: (PRICE - PRICE / 5n + bobLicence).toString(),
+          },
+        ],
+      });
+      const md = await pkg("acme/markdown");
+      expect(md.versions.map((v) => [v.version, v.licencePrice, v.licenceCount])).toEqual([
+        ["1.0.0", null, 0],
+        ["1.1.0", null, 0],
+      ]);
+      expect(md.earnings.licenceRevenue).toBe("0");
+      const aliceUpstream = PRICE / 5n + (2n * LICENCE) / 5n;
+      expect(md.earnings.recipients[0]).toEqual({
+        account: alice().address.toLowerCase(),
+        royalty: (4n * PRICE).toString(),
+        upstream: aliceUpstream.toString(),
+        bounty: "0",
+        refund: "0",
+        licence: "0",
+        total: (4n * PRICE + aliceUpstream).toString(),
+      });
+
+      const carolLicences = await indexer.get<LicencesResponse>(`/licences?holder=${carol().address}`);
+      expect(carolLicences.licences).toEqual([
+        {
+          versionId: plus100,
+          packageId: packageIdOf("bob/markdown-plus"),
+          name: "bob/markdown-plus",
+          version: "1.0.0",
+          holder: carol().address.toLowerCase(),
+          payer: payer1.address.toLowerCase(),
+          price: LICENCE.toString(),
+          blockNumber: expect.any(String),
+          timestamp: expect.any(String),
+          transactionHash: expect.stringMatching(/^0x[0-9a-f]{64}$/),
+        },
+      ]);
+      const byVersion = await indexer.get<LicencesResponse>(`/licences?versionId=${plus100}`);
+      // Newest first: payer2's own purchase came last.
+      expect(byVersion.licences.map((l) => [l.holder, l.payer])).toEqual([
+        [payer2.address.toLowerCase(), payer2.address.toLowerCase()],
+        [carol().address.toLowerCase(), payer1.address.toLowerCase()],
+      ]);
+      expect((await indexer.get<LicencesResponse>(`/licences?versionId=${plus100}&holder=${payer2.address}`)).licences).toHaveLength(1);
+      expect((await indexer.get<LicencesResponse>(`/licences?versionId=${markdown100}`)).licences).toEqual([]);
+
+      const carolAccount = await account(carol().address);
+      expect(carolAccount.licences).toEqual(carolLicences.licences);
+      // Carol paid nothing herself, and is credited nothing for holding a licence.
+      expect(carolAccount.credited).toBe("0");
+      const bobAccount = await account(bob().address);
+      expect(bobAccount.earnings).toEqual([
+        { packageId: packageIdOf("bob/markdown-plus"), name: "bob/markdown-plus", royalty: (PRICE - PRICE / 5n).toString(), upstream: "0", bounty: "0", refund: "0", licence: bobLicence.toString(), total: (PRICE - PRICE / 5n + bobLicence).toString() },
+      ]);
+      expect(BigInt(bobAccount.claimable)).toBe(PRICE - PRICE / 5n + bobLicence);
+      expect(BigInt(bobAccount.claimable)).toBe(await bob().settlementBalance(bob().address));
+      // Alice claimed everything before the restart: what is claimable now is the licences' upstream share.
+      const aliceAccount = await account(alice().address);
+      expect(aliceAccount.claimable).toBe(((2n * LICENCE) / 5n).toString());
+      expect(BigInt(aliceAccount.claimable)).toBe(await alice().settlementBalance(alice().address));
+      expect(aliceAccount.licences).toEqual([]);
+
+      const hit = (await search("q=diagrams")).results[0];
+      expect(hit?.usage).toEqual({ paidCalls: "1", royaltyRevenue: PRICE.toString(), licenceRevenue: (2n * LICENCE).toString() });
+      const page = await indexer.request("/llms/bob/markdown-plus.txt");
+      expect(page.status).toBe(200);
+      expect(String(page.body)).toContain("- Licence to run locally: 0.005 USDC, paid once (`glassbox licence buy bob/markdown-plus@1.0.0`");
+      const parentPage = await indexer.request("/llms/acme/markdown.txt");
+      expect(String(parentPage.body)).not.toContain("Licence to run locally");
+    });
+
     it("offers no callable version once every version is yanked", async () => {
       await alice().yankVersion(markdown100);
       await poll("acme/markdown without a callable version", async () => {
@@ -567,6 +674,10 @@ export function indexerScenario(kind: IndexerDatabase["kind"]): void {
         ["/channels?limit=0", "limit"],
         ["/channels?state=open", "state"],
         ["/executors/0x12", "address"],
+        ["/licences?holder=0x12", "holder"],
+        ["/licences?versionId=0x12", "versionId"],
+        ["/licences?limit=0", "limit"],
+        ["/licences?package=acme/markdown", "package"],
         [`/accounts/${payer1.address}?verbose=1`, "verbose"],
       ];
       for (const [url, parameter] of bad) {

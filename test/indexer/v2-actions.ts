@@ -4,7 +4,7 @@
  */
 import type { ChannelConfig } from "@x402/evm";
 import { createTestClient, createWalletClient, http, type Address, type Hex, type LocalAccount, type TransactionReceipt } from "viem";
-import { batchSettlementAbi, localUsdcAbi, settlementAbi } from "../../sdk/abi.ts";
+import { batchSettlementAbi, capabilityRegistryAbi, localUsdcAbi, settlementAbi } from "../../sdk/abi.ts";
 import type { Deployment } from "../../sdk/deployment.ts";
 import { signTransferAuthorization } from "../../sdk/eip3009.ts";
 import { RECEIPT_TYPES, receiptDomain, receiptId, type Receipt } from "../../sdk/receipt.ts";
@@ -99,6 +99,19 @@ export class V2Actor {
       args: [signed.receipt, signed.signature],
     });
     await this.confirm(hash, "slashOvercharge");
+  }
+
+  /** As the package owner: offers (or reprices, or with 0 withdraws) a licence to run `versionId` locally. */
+  async setLicencePrice(versionId: Hex, price: bigint): Promise<void> {
+    const hash = await this.wallet.writeContract({ address: this.deployment.contracts.registry, abi: capabilityRegistryAbi, functionName: "setLicencePrice", args: [versionId, price] });
+    await this.confirm(hash, "setLicencePrice");
+  }
+
+  /** Pays (after approving Settlement for `price`) for `holder`'s licence to run `versionId` locally. */
+  async buyLicence(versionId: Hex, holder: Address, price: bigint): Promise<void> {
+    await this.approveSettlement(price);
+    const hash = await this.wallet.writeContract({ address: this.deployment.contracts.settlement, abi: settlementAbi, functionName: "buyLicence", args: [versionId, holder, price] });
+    await this.confirm(hash, "buyLicence");
   }
 
   /** An x402 `exact` settlement: `payer` authorizes `value` to this account (the executor), which submits it. */

@@ -9,13 +9,16 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { keccak256, stringToHex, type LocalAccount } from "viem";
+import { createWalletClient, http, keccak256, stringToHex, type LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, DEV_ROLES, type DevStack } from "../../cli/dev-stack.ts";
 import { startTestStack } from "../helpers/dev-stack.ts";
 import { waitFor } from "../../cli/dev/wait.ts";
 import { capabilityFiles, componentBytes, loadProject } from "../../cli/project.ts";
+import { capabilityRegistryAbi, settlementAbi } from "../../sdk/abi.ts";
+import type { PackageResponse } from "../../sdk/catalog-api.ts";
+import { chainFor } from "../../sdk/client/chain.ts";
 import { devAccount } from "../../sdk/dev-accounts.ts";
 import { Glassbox } from "../../sdk/glassbox.ts";
 import type { StoredReceipt } from "../../sdk/client/receipt-store.ts";
@@ -690,6 +693,92 @@ describe("a payer whose executor did not settle", () => {
     await channels.getByRole("button", { name: "Close" }).click();
     expect(await outcome(page, /Withdrawal of/)).toMatch(/Withdrawal of 0\.0163 USDC started: finalize it from/);
     await expect.poll(() => channels.textContent(), { timeout: 30_000 }).toContain("withdrawing 0.0163 USDC");
+    await context.close();
+  });
+});
+
+describe("a licence buyer", () => {
+  it("sees the licence offer on a fork's page, buys it with the page's button (approve, then buyLicence) and finds it on the account page", async () => {
+    const buyer = devAccount(6);
+    const LICENCE_PRICE = 50_000n;
+    const ref = "forker/markdown-plus@1.0.0";
+    const glassbox = sdk();
+    const { versionId } = await glassbox.registry.resolveVersion("forker/markdown-plus", "1.0.0");
+    const { context, page, wallet } = await open(buyer);
+    await page.goto(`${stack.webUrl}/#/packages/forker/markdown-plus`);
+    await connect(page);
+    // Not offered yet: the page says so briefly, with no button.
+    const licence = page.locator("section", { has: page.locator("#licence-title") });
+    await expect.poll(() => licence.textContent()).toContain(`No licence to run ${ref} locally is offered`);
+    expect(await licence.getByRole("button", { name: "Buy licence" }).count()).toBe(0);
+
+    // The fork's owner offers one on-chain.
+    const owner = createWalletClient({ account: forkAuthor, chain: chainFor(stack.chainId, stack.rpcUrl), transport: http(stack.rpcUrl) });
+    const offer = await owner.writeContract({ address: stack.deployment.contracts.registry, abi: capabilityRegistryAbi, functionName: "setLicencePrice", args: [versionId, LICENCE_PRICE] });
+    expect((await glassbox.chain.publicClient.waitForTransactionReceipt({ hash: offer })).status).toBe("success");
+    await until(
+      "the offer in the catalog",
+      async () => ((await (await fetch(`${stack.indexerUrl}/packages/forker/markdown-plus`)).json()) as PackageResponse).versions[0]!.licencePrice,
+      (price) => price === LICENCE_PRICE.toString(),
+    );
+    await page.reload();
+    await expect.poll(() => licence.textContent(), { timeout: 30_000 }).toContain("Licence to run locally0.05 USDC, paid once");
+    const offered = (await licence.textContent()) ?? "";
+    expect(offered).toContain("Holders0");
+    expect(offered).toContain(`glassbox licence buy ${ref}`);
+    expect(offered).toContain(`glassbox run ${ref} <function> [args]`);
+    expect(await page.locator(".package-header").textContent()).toContain("Licence to run locally0.05 USDC");
+    const buy = licence.getByRole("button", { name: "Buy licence" });
+
+    // A refused approval charges nothing and licenses nothing.
+    const usdcBefore = await glassbox.usdcBalance(buyer.address);
+    wallet!.refuseNext("eth_sendTransaction");
+    await buy.click();
+    expect(await outcome(page, /declined/)).toContain("You declined the request in your wallet");
+    const hasLicence = () => glassbox.chain.publicClient.readContract({ address: stack.deployment.contracts.settlement, abi: settlementAbi, functionName: "hasLicence", args: [versionId, buyer.address] });
+    expect(await hasLicence()).toBe(false);
+    expect(await glassbox.usdcBalance(buyer.address)).toBe(usdcBefore);
+
+    const forkAuthorBefore = await glassbox.claimable(forkAuthor.address);
+    const maintainerBefore = await glassbox.claimable(maintainer.address);
+    const sent = wallet!.requests.filter((m) => m === "eth_sendTransaction").length;
+    await buy.click();
+    expect(await outcome(page, /^Licence bought/)).toContain(`Licence bought for 0.05 USDC: ${buyer.address.slice(0, 8)}…${buyer.address.slice(-6)} may now run ${ref} locally.`);
+    expect(wallet!.requests.filter((m) => m === "eth_sendTransaction")).toHaveLength(sent + 2); // approve, then buyLicence
+    expect(await hasLicence()).toBe(true);
+    expect(await glassbox.usdcBalance(buyer.address)).toBe(usdcBefore - LICENCE_PRICE);
+    // Shared like a royalty: 80% to the fork's recipient, 20% up to acme/markdown, split 90/10 there.
+    expect(await glassbox.claimable(forkAuthor.address)).toBe(forkAuthorBefore + (LICENCE_PRICE * 8_000n) / 10_000n);
+    expect(await glassbox.claimable(maintainer.address)).toBe(maintainerBefore + (LICENCE_PRICE * 2_000n * 9_000n) / 10_000n / 10_000n);
+    const bought = (await licence.textContent()) ?? "";
+    expect(bought).toContain(`Your wallet holds a licence to ${ref}`);
+    expect(bought).toContain("Holders1");
+    expect(await buy.count()).toBe(0);
+    await screenshot(licence, "licence", shots);
+
+    // The account page lists the licence once the catalog has it.
+    await page.goto(`${stack.webUrl}/#/accounts/${buyer.address}`);
+    const held = page.getByRole("region", { name: "Licences held" });
+    await until(
+      "the licence on the account page",
+      async () => {
+        await page.reload();
+        await page.locator("#licences-title").waitFor();
+        return held.count();
+      },
+      (n) => n === 1,
+    );
+    const row = (await held.textContent()) ?? "";
+    expect(row).toContain(ref);
+    expect(row).toContain("0.05 USDC");
+    expect(row).toContain("this account");
+    expect(row).toContain(`glassbox run ${ref} <function>`);
+
+    // The fork author's earnings have the licence column.
+    await page.goto(`${stack.webUrl}/#/accounts/${forkAuthor.address}`);
+    const earnings = page.getByRole("region", { name: "Earnings per package" });
+    await expect.poll(() => earnings.textContent(), { timeout: 30_000 }).toContain("Licences");
+    await expect.poll(async () => (await earnings.getByRole("row", { name: /forker\/markdown-plus/ }).textContent()) ?? "", { timeout: 30_000 }).toContain("0.04 USDC");
     await context.close();
   });
 });

@@ -9,6 +9,7 @@ import schema, {
   executorBooks,
   executors,
   forks,
+  licences,
   packages,
   royaltyBatches,
   royaltyBatchVersions,
@@ -27,6 +28,7 @@ import {
   BadParameterError,
   amountParam,
   booleanParam,
+  bytes32Param,
   enumParam,
   integerParam,
   prefixTsQuery,
@@ -34,7 +36,7 @@ import {
   textParam,
 } from "../../lib/params.ts";
 import { PendingRoyaltyReader } from "../../lib/pending-royalties.ts";
-import { channelJson, creditsJson, executorJson, packageSummaryJson, slashJson, versionJson, type SearchRow } from "../../lib/shapes.ts";
+import { channelJson, creditsJson, executorJson, licenceJson, packageSummaryJson, slashJson, versionJson, type SearchRow } from "../../lib/shapes.ts";
 import { llmsIndex, llmsPackagePage } from "../../lib/llms.ts";
 
 const app = new Hono();
@@ -52,6 +54,9 @@ const notFound = (c: Context, message: string) => c.json({ error: message }, 404
 
 /** Payments, slashes and batches listed per account or executor (newest first); totals still sum them all. */
 const RECENT_ROWS = 50;
+
+/** Licences listed on an account (a holder with more pages through GET /licences?holder=). */
+const MAX_ACCOUNT_LICENCES = 1_000;
 
 /** Most executors asked for pending royalties per page (the cheapest first). */
 const MAX_EXECUTORS_ASKED = 32;
@@ -91,7 +96,7 @@ app.get("/search", async (c) => {
     SELECT id, name, owner, description, keywords, license, access_mode, price::text AS price,
       fuel_price_per_million::text AS fuel_price_per_million, latest_version_id, latest_version, function_names,
       fork_count, parent_version_id, upstream_share_bps, fork_depth, paid_calls::text AS paid_calls,
-      royalty_revenue::text AS royalty_revenue,
+      royalty_revenue::text AS royalty_revenue, licence_revenue::text AS licence_revenue,
       (${relevance} * ${usage})::float8 AS score, count(*) OVER () AS total
     FROM ${packages}
     WHERE ${sql.join(filters, sql` AND `)}
@@ -215,6 +220,8 @@ app.get("/packages/:scope/:name", async (c) => {
     earnings: {
       paidCalls: pkg.paidCalls.toString(),
       royaltyRevenue: pkg.royaltyRevenue.toString(),
+      licenceCount: pkg.licenceCount,
+      licenceRevenue: pkg.licenceRevenue.toString(),
       recipients: recipients.map((r) => ({ account: r.account, ...creditsJson(r) })),
     },
     pendingRoyalties: pending,
@@ -348,6 +355,30 @@ app.get("/channels", async (c) => {
   return c.json({ channels: rows.map(channelJson) });
 });
 
+/** Licences with the name and version they license, newest first. */
+async function licenceEntries(where: ReturnType<typeof eq> | undefined, limit: number, offset: number) {
+  const rows = await db
+    .select({ licence: licences, name: versions.packageName, version: versions.version })
+    .from(licences)
+    .leftJoin(versions, eq(versions.id, licences.versionId))
+    .where(where)
+    .orderBy(desc(licences.blockNumber), asc(licences.id))
+    .limit(limit)
+    .offset(offset);
+  return rows.map((r) => licenceJson(r.licence, { name: r.name ?? null, version: r.version ?? null }));
+}
+
+app.get("/licences", async (c) => {
+  const query = c.req.query();
+  rejectUnknown(query, ["holder", "versionId", "limit", "offset"]);
+  const holder = query.holder === undefined ? undefined : addressParam(query.holder, "holder");
+  const versionId = bytes32Param(query, "versionId");
+  const limit = integerParam(query, "limit", 100, 1, 1_000);
+  const offset = integerParam(query, "offset", 0, 0, 1_000_000);
+  const filters = [holder ? eq(licences.holder, holder) : undefined, versionId ? eq(licences.versionId, versionId) : undefined].filter((f) => f !== undefined);
+  return c.json({ licences: await licenceEntries(filters.length ? and(...filters) : undefined, limit, offset) });
+});
+
 app.get("/accounts/:address", async (c) => {
   rejectUnknown(c.req.query(), []);
   const account = addressParam(c.req.param("address"), "address");
@@ -379,6 +410,8 @@ app.get("/accounts/:address", async (c) => {
     .orderBy(desc(exactPayments.blockNumber), asc(exactPayments.id))
     .limit(RECENT_ROWS);
   const slashRows = await db.select().from(slashes).where(eq(slashes.payer, account)).orderBy(desc(slashes.blockNumber), asc(slashes.id)).limit(RECENT_ROWS);
+  // Not only the newest few: the account page is where a holder finds what it may run (bounded all the same).
+  const held = await licenceEntries(eq(licences.holder, account), MAX_ACCOUNT_LICENCES, 0);
 
   const sum = (pick: (ch: (typeof asPayer)[number]) => bigint) => asPayer.reduce((n, ch) => n + pick(ch), 0n);
   const paid = sum((ch) => ch.claimed);
@@ -411,6 +444,7 @@ app.get("/accounts/:address", async (c) => {
       transactionHash: p.transactionHash,
     })),
     slashes: slashRows.map(slashJson),
+    licences: held,
   });
 });
 

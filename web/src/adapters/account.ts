@@ -2,7 +2,7 @@
  * The catalog's account answer (payments v2, sdk/catalog-api.ts) as the account page shows it: amounts as
  * bigints, earnings per package and kind, spending as channel totals plus exact payments.
  */
-import type { AccountResponse, ChannelEntry, ExecutorEntry, SlashEntry } from "../../../sdk/catalog-api.ts";
+import type { AccountResponse, ChannelEntry, ExecutorEntry, LicenceEntry, SlashEntry } from "../../../sdk/catalog-api.ts";
 import { formatTime, formatUsdc } from "../format.ts";
 
 export interface EarningRow {
@@ -11,6 +11,7 @@ export interface EarningRow {
   upstream: bigint;
   bounty: bigint;
   refund: bigint;
+  licence: bigint;
   total: bigint;
 }
 
@@ -26,6 +27,8 @@ export interface AccountView {
   /** Channels the account pays from, and those it is paid through (an executor's). */
   channels: { asPayer: ChannelEntry[]; asReceiver: ChannelEntry[] };
   slashes: SlashEntry[];
+  /** Licences to run a version locally the account holds. */
+  licences: LicenceEntry[];
 }
 
 export function accountView(a: AccountResponse): AccountView {
@@ -33,7 +36,7 @@ export function accountView(a: AccountResponse): AccountView {
   return {
     credited: BigInt(a.credited),
     claimed: BigInt(a.claimed),
-    earnings: a.earnings.map((e) => ({ name: e.name ?? e.packageId, royalty: BigInt(e.royalty), upstream: BigInt(e.upstream), bounty: BigInt(e.bounty), refund: BigInt(e.refund), total: BigInt(e.total) })),
+    earnings: a.earnings.map((e) => ({ name: e.name ?? e.packageId, royalty: BigInt(e.royalty), upstream: BigInt(e.upstream), bounty: BigInt(e.bounty), refund: BigInt(e.refund), licence: BigInt(e.licence), total: BigInt(e.total) })),
     spent: { paid: BigInt(s.paid), deposited: BigInt(s.deposited), returned: BigInt(s.returned), available: BigInt(s.available), exact: BigInt(s.exact), exactPayments: s.exactPayments, total: BigInt(s.total) },
     payments: a.payments,
     claims: a.claims,
@@ -41,6 +44,7 @@ export function accountView(a: AccountResponse): AccountView {
     executor: a.executor,
     channels: a.channels,
     slashes: a.slashes,
+    licences: a.licences,
   };
 }
 

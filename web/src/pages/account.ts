@@ -157,8 +157,8 @@ function render(app: App, address: Address, view: AccountView, claimable: bigint
       view.earnings.length
         ? table(
             "Earnings per package",
-            ["Package", "Royalty", "From forks", "Bounties", "Refunds", "Total"],
-            view.earnings.map((e) => [h("a", { href: routes.package(e.name) }, e.name), formatUsdc(e.royalty), formatUsdc(e.upstream), formatUsdc(e.bounty), formatUsdc(e.refund), formatUsdc(e.total)]),
+            ["Package", "Royalty", "From forks", "Licences", "Bounties", "Refunds", "Total"],
+            view.earnings.map((e) => [h("a", { href: routes.package(e.name) }, e.name), formatUsdc(e.royalty), formatUsdc(e.upstream), formatUsdc(e.licence), formatUsdc(e.bounty), formatUsdc(e.refund), formatUsdc(e.total)]),
           )
         : h("p", { class: "muted" }, "No earnings yet."),
     ),
@@ -187,6 +187,26 @@ function render(app: App, address: Address, view: AccountView, claimable: bigint
       view.channels.asReceiver.length
         ? table("Channels paid through", ["Payer", "Deposited", "Claimed", "Available", "State"], view.channels.asReceiver.map((c) => [h("a", { href: routes.account(c.payer), class: "mono" }, shortHex(c.payer, 6)), formatUsdc(c.deposited), formatUsdc(c.claimed), formatUsdc(c.available), withdrawalWords(c)]))
         : null,
+    ),
+    section(
+      "licences",
+      "Licences",
+      view.licences.length
+        ? table(
+            "Licences held",
+            ["Version", "Paid", "Paid by", "Bought", "Run it"],
+            view.licences.map((l) => {
+              const ref = l.name && l.version ? `${l.name}@${l.version}` : null;
+              return [
+                l.name && l.version ? h("a", { href: `${routes.package(l.name)}?version=${encodeURIComponent(l.version)}` }, ref) : h("span", { class: "mono" }, shortHex(l.versionId, 6)),
+                formatUsdc(l.price),
+                l.payer === l.holder ? "this account" : h("a", { href: routes.account(l.payer), class: "mono" }, shortHex(l.payer, 6)),
+                formatTime(l.timestamp),
+                ref ? h("code", null, `glassbox run ${ref} <function>`) : "—",
+              ];
+            }),
+          )
+        : h("p", { class: "muted" }, "Holds no licence to run a capability locally: a package page offers one when its owner sells it."),
     ),
     section("receipts", "Receipts", h("p", { class: "muted" }, "Each receipt the executor signed is checked against Settlement: its royalties settled as signed, pending until its deadline, or overdue (then anyone may submit it and the executor's bond pays, with a bounty to the payer)."), receiptsBody),
     view.slashes.length

@@ -8,6 +8,7 @@ import type { App } from "../app.ts";
 import { barChart, fillBuckets, intervalFor } from "../charts.ts";
 import { h, replace, statusLine } from "../dom.ts";
 import { probeExecutors } from "../executors.ts";
+import { buyLicence, holdsLicence } from "../licence.ts";
 import { formatCount, formatShare, formatTime, formatUsdc, priceLabel, shortHex } from "../format.ts";
 import { walletPart } from "../live.ts";
 import { routes, type Route } from "../router.ts";
@@ -129,6 +130,52 @@ async function activity(app: App, pkg: PackageResponse): Promise<HTMLElement> {
   return h("div", { class: "charts" }, barChart("Paid calls", calls, interval, (v) => formatCount(v)), barChart("Royalty revenue", revenue, interval, (v) => formatUsdc(v)));
 }
 
+/** The CLI lines that buy a licence and run the version locally (the CLI downloads the component once licensed). */
+function licenceCommands(ref: string): HTMLElement {
+  return h("pre", { class: "source", tabindex: 0, "aria-label": "Run it locally with the CLI" }, h("code", null, `glassbox licence buy ${ref}\nglassbox run ${ref} <function> [args]`));
+}
+
+/** "Run it locally": the version's licence offer, its holders, the CLI lines and a "Buy licence" button for the connected wallet. */
+function licencePart(app: App, pkg: PackageResponse, version: VersionDetail): HTMLElement {
+  const ref = `${pkg.package.name}@${version.version}`;
+  if (version.licencePrice === null || version.yanked) {
+    return h("p", { class: "muted" }, version.yanked ? `${version.version} was yanked: it sells no licence.` : `No licence to run ${ref} locally is offered: call it through an executor.`);
+  }
+  const price = BigInt(version.licencePrice);
+  const holders = h("span", null, formatCount(version.licenceCount));
+  const status = h("div", { "aria-live": "polite" });
+  const owned = () => h("p", null, h("span", { class: "badge" }, "licensed"), ` Your wallet holds a licence to ${ref}: run it with the CLI lines above.`);
+  const purchase = walletPart(app, (connection) => {
+    if (!connection) return h("p", { class: "muted" }, "Connect a wallet (top of the page) to buy a licence.");
+    const area = h("div");
+    const button = h("button", { type: "button" }, "Buy licence");
+    button.addEventListener("click", () =>
+      void runAction(button, status, "Checking your USDC…", async () => {
+        const bought = await buyLicence(app, version.versionId, price, (text) => replace(status, statusLine("info", text)));
+        replace(holders, formatCount(version.licenceCount + 1));
+        replace(area, owned());
+        return `Licence bought for ${formatUsdc(bought.price)}: ${shortHex(bought.holder, 6)} may now run ${ref} locally.`;
+      }),
+    );
+    replace(area, h("p", null, button, h("span", { class: "muted" }, ` for ${formatUsdc(price)}, paid once from ${shortHex(connection.address, 6)} (a USDC approval, then the purchase).`)));
+    // Offer no second purchase to a holder (the contract would refuse it anyway).
+    void holdsLicence(app, version.versionId, connection.address).then((held) => held && replace(area, owned()), () => undefined);
+    return area;
+  });
+  return h(
+    "div",
+    null,
+    facts([
+      ["Licence to run locally", `${formatUsdc(price)}, paid once`],
+      ["Holders", holders],
+    ]),
+    h("p", null, "A licence lets its holder download the component and run it on their own machine, with no per-call payment. Its price is shared like a royalty: the version's recipients, and upstream through forks."),
+    licenceCommands(ref),
+    purchase,
+    status,
+  );
+}
+
 /** Royalties owed to this package for calls served and not settled yet, as the executors report them. */
 function pendingWords(p: PendingRoyalties): string {
   if (p.executors.length === 0) return "none (no active executor)";
@@ -162,6 +209,7 @@ export async function packagePage(app: App, route: Route, main: HTMLElement, isC
     version?.manifest.keywords.length ? h("p", { class: "keywords" }, version.manifest.keywords.map((k) => h("a", { href: routes.search({ q: k }), class: "tag" }, k))) : null,
     facts([
       ["Price", version ? priceLabel(version.accessMode, version.price, version.fuelPricePerMillion) : "no version published"],
+      ["Licence to run locally", version?.licencePrice != null && !version.yanked ? formatUsdc(version.licencePrice) : "not offered"],
       ["Access", version?.accessMode ?? "—"],
       ["License", version?.manifest.license ?? pkg.package.license ?? "—"],
       ["Owner", accountLink(pkg.package.owner)],
@@ -194,6 +242,7 @@ export async function packagePage(app: App, route: Route, main: HTMLElement, isC
     section("spec", "Spec (WIT)", specBody),
     section("tests", "Public tests", testsBody),
     section("try", "Try it", tryBody),
+    version ? section("licence", "Run it locally", licencePart(app, pkg, version)) : null,
     section("versions", "Versions", version ? versionsTable(app, pkg, version) : h("p", null, "No version published yet.")),
     section("forks", "Forks", forksBody, version && !version.yanked ? h("details", null, h("summary", null, "Fork this version"), walletPart(app, (c) => (c ? forkForm(app, pkg, version) : h("p", { class: "muted" }, "Connect a wallet to register a fork.")))) : null),
     dependencies
@@ -218,6 +267,7 @@ export async function packagePage(app: App, route: Route, main: HTMLElement, isC
       facts([
         ["Paid calls settled", formatCount(pkg.earnings.paidCalls)],
         ["Royalty revenue", formatUsdc(pkg.earnings.royaltyRevenue)],
+        ["Licences sold", `${formatCount(pkg.earnings.licenceCount)} for ${formatUsdc(pkg.earnings.licenceRevenue)}`],
         ["Royalties pending", pendingWords(pkg.pendingRoyalties)],
       ]),
       pkg.pendingRoyalties.executors.some((e) => e.status === "ok" && (e.receipts ?? 0) > 0)
@@ -236,8 +286,8 @@ export async function packagePage(app: App, route: Route, main: HTMLElement, isC
             h(
               "table",
               null,
-              h("thead", null, h("tr", null, ["Account", "Royalty", "From forks", "Total"].map((c) => h("th", { scope: "col" }, c)))),
-              h("tbody", null, pkg.earnings.recipients.map((r) => h("tr", null, h("td", null, accountLink(r.account)), h("td", null, formatUsdc(r.royalty)), h("td", null, formatUsdc(r.upstream)), h("td", null, formatUsdc(BigInt(r.royalty) + BigInt(r.upstream)))))),
+              h("thead", null, h("tr", null, ["Account", "Royalty", "From forks", "Licences", "Total"].map((c) => h("th", { scope: "col" }, c)))),
+              h("tbody", null, pkg.earnings.recipients.map((r) => h("tr", null, h("td", null, accountLink(r.account)), h("td", null, formatUsdc(r.royalty)), h("td", null, formatUsdc(r.upstream)), h("td", null, formatUsdc(r.licence)), h("td", null, formatUsdc(BigInt(r.royalty) + BigInt(r.upstream) + BigInt(r.licence)))))),
             ),
           )
         : null,
