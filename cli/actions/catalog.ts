@@ -110,8 +110,11 @@ function formatInfo(info: PackageResponse, executors: ExecutorPayments[], spec?:
   lines.push("", bold("Versions"));
   for (const v of info.versions) {
     const state = v.yanked ? yellow("yanked") : v.latest ? green("latest") : "";
-    lines.push(`  ${v.version.padEnd(10)} ${priceLabel(v.accessMode, v.price).padEnd(24)} ${dim(count(v.usage.paidCalls, "paid call"))} ${state}`);
+    const licence = v.licencePrice && !v.yanked ? dim(` · licence ${formatUsdc(v.licencePrice)} (${count(v.licenceCount, "holder")})`) : "";
+    lines.push(`  ${v.version.padEnd(10)} ${priceLabel(v.accessMode, v.price).padEnd(24)} ${dim(count(v.usage.paidCalls, "paid call"))}${licence} ${state}`);
   }
+  const licensed = info.versions.filter((v) => v.licencePrice && !v.yanked).at(-1);
+  if (licensed) lines.push("", bold("Run it locally") + dim(` (pay once: glassbox licence buy ${pkg.name}@${licensed.version}, then glassbox run ${pkg.name}@${licensed.version} <function> [args])`));
   if (info.upstream?.length) lines.push("", bold("Upstream"), ...info.upstream.map((u) => `  ${u.name}@${u.version} gets ${u.upstreamShareBps / 100}%`));
   if (info.forks?.length) lines.push("", bold("Forks"), ...info.forks.map((f) => `  ${f.name} pays ${f.upstreamShareBps / 100}% upstream`));
   if (info.dependencies?.length) {

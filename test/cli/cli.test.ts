@@ -24,13 +24,13 @@ describe("glassbox CLI", () => {
   it("--help explains every command", async () => {
     const { code, stdout } = await run(["--help"]);
     expect(code).toBe(0);
-    for (const command of ["init", "build", "test", "publish", "fork", "source", "search", "info", "call", "earnings", "claim", "mcp", "dev"]) {
+    for (const command of ["init", "build", "test", "publish", "fork", "source", "search", "info", "call", "licence", "run", "earnings", "claim", "mcp", "dev"]) {
       expect(stdout).toMatch(new RegExp(`\\n  ${command} `));
     }
   });
 
   it("every subcommand's help shows the global options: wallet, connection, --json", async () => {
-    for (const command of ["init", "build", "test", "publish", "upload", "fork", "source", "yank", "search", "info", "call", "earnings", "claim", "mcp", "dev"]) {
+    for (const command of ["init", "build", "test", "publish", "upload", "fork", "source", "yank", "search", "info", "call", "run", "earnings", "claim", "mcp", "dev"]) {
       const { code, stdout } = await run([command, "--help"]);
       expect(code).toBe(0);
       const globals = stdout.slice(stdout.indexOf("Global Options:"));

@@ -273,6 +273,11 @@ describe("the journey of every user", () => {
     expect(await sdk.usdcBalance(agent.address)).toBe(before.agent - price);
     expect((await sdk.claimable(maintainer.address)) - before.maintainer).toBe((price * 9000n) / 10_000n);
     expect((await sdk.claimable(coMaintainer)) - before.coMaintainer).toBe((price * 1000n) / 10_000n);
+    // The catalog shows the offer and its holder.
+    await pollUntil("the licence in the catalog", () => sdk.info<any>("acme/markdown"), (p) => p.versions?.[0]?.licenceCount === 1);
+    const info = await runGlassbox(["info", "acme/markdown", "--rpc", stack.rpcUrl, "--deployments", stack.deploymentsFile, "--indexer", stack.indexerUrl, "--executor", stack.executorUrl], { cwd: REPO_ROOT, env: { GLASSBOX_HOME: home } });
+    expect(info.stdout).toContain("licence 0.05 USDC (1 holder)");
+    expect(info.stdout).toContain("glassbox licence buy acme/markdown@1.0.0");
   });
 
   describe("the refusals a user would hit", () => {
