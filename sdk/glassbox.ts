@@ -245,10 +245,10 @@ export class Glassbox {
   }
 
   /** Buys a licence to run `ref` locally (for `holder`, default this wallet), at most `maxPrice` (default: today's price). */
-  async buyLicence(ref: string, opts: { holder?: Address; maxPrice?: bigint } = {}): Promise<{ price: bigint; transaction: Hex; approval?: Hex; version: VersionView }> {
+  async buyLicence(ref: string, opts: { holder?: Address; maxPrice?: bigint } = {}): Promise<{ price: bigint; holder: Address; transaction: Hex; approval?: Hex; version: VersionView }> {
     const { name, version } = parsePackageRef(ref);
     const view = await this.registry.resolveVersion(name, version);
-    return { ...(await this.licences.buy(this.requireAccount(), view, opts)), version: view };
+    return { ...(await this.licences.buy(this.requireAccount().address, view, opts)), version: view };
   }
 
   /** Offers (price > 0), reprices or withdraws (0) a licence for a version of a package this wallet owns. */

@@ -54,9 +54,14 @@ const REVERT_HINTS: Record<string, string> = {
   ParentYanked: "The parent version was yanked: fork another version.",
   UnknownVersion: "No such version on-chain: check the name and version.",
   UnknownPackage: "No such package on-chain: check the name.",
-  InvalidSplits: "Splits need 1-16 distinct non-zero recipients whose bps sum to 10000.",
+  InvalidSplits: "Splits need 1-8 distinct non-zero recipients whose bps sum to 10000.",
   NothingToClaim: "This account has no balance to claim yet.",
   VersionYanked: "That version was yanked by its maintainer: call another version.",
+  LicencePriceAboveMax: "The owner raised the licence price in the meantime; nothing was charged. Check the new price and agree to it.",
+  LicenceNotOffered: "The version offers no licence (the owner may have withdrawn it); nothing was charged.",
+  LicenceVersionYanked: "The version was yanked: it sells no new licence; nothing was charged.",
+  AlreadyLicensed: "The holder has this licence already; nothing was charged twice.",
+  VersionIsYanked: "A yanked version cannot offer a licence.",
   InvalidName: "Scopes and names are lowercase letters, digits and dashes (no leading or trailing dash, at most 64 characters).",
 };
 

@@ -78,28 +78,38 @@ export class Licences {
   }
 
   /**
-   * Buys `holder` (default: this wallet) a licence at the current price, refusing above `maxPrice` (default:
-   * the price read now, so an owner's repricing in between makes the purchase revert rather than cost more).
-   * Approves Settlement for exactly the price first when the allowance is short.
+   * Buys `holder` (default: the payer) a licence at the current price, paid by `payer` (the wallet of these
+   * clients), refusing above `maxPrice` (default: the price read now, so an owner's repricing in between makes the
+   * purchase revert rather than cost more). Approves Settlement for exactly the price first when the allowance is
+   * short. `onStep` words each transaction before the wallet is asked for it.
    */
-  async buy(account: LocalAccount, version: VersionView, opts: { holder?: Address; maxPrice?: bigint } = {}): Promise<{ price: bigint; transaction: Hex; approval?: Hex }> {
-    const holder = opts.holder ?? account.address;
-    const { price, held } = await this.status(version, holder);
+  async buy(
+    payer: Address,
+    version: Pick<VersionView, "versionId" | "name" | "version" | "yanked">,
+    opts: { holder?: Address; maxPrice?: bigint; onStep?: (text: string) => void } = {},
+  ): Promise<{ price: bigint; holder: Address; transaction: Hex; approval?: Hex }> {
+    const holder = opts.holder ?? payer;
+    const [price, held] = await Promise.all([this.price(version.versionId), this.holds(version.versionId, holder)]);
     if (version.yanked) throw new GlassboxError("VERSION_YANKED", `${label(version)} is yanked: no new licences are sold.`, "Buy a licence for a version that is not yanked.");
     if (price === 0n) throw new GlassboxError("LICENCE_NOT_OFFERED", `${label(version)} offers no licence to run it locally.`, "Call it through an executor instead (glassbox call), or ask its maintainer to offer one.");
-    if (held) throw new GlassboxError("ALREADY_LICENSED", `${holder} already holds a licence for ${label(version)}.`, `Run it: glassbox run ${label(version)} <function> [args]`);
+    if (held) throw new GlassboxError("ALREADY_LICENSED", `${holder} already holds a licence for ${label(version)}.`, `Nothing was charged. Run it: glassbox run ${label(version)} <function> [args]`);
     const maxPrice = opts.maxPrice ?? price;
-    if (price > maxPrice) throw new GlassboxError("LICENCE_TOO_EXPENSIVE", `The licence for ${label(version)} costs ${price}, above the most you allowed (${maxPrice}).`, "Raise the maximum (--max-price) if the price is right.");
+    if (price > maxPrice) throw new GlassboxError("LICENCE_TOO_EXPENSIVE", `The licence for ${label(version)} costs ${price}, above the most you allowed (${maxPrice}).`, "Nothing was charged. Agree to the new price (--max-price, or reload the page) if it is right.");
     const usdc = { address: this.deployment.contracts.usdc, abi: localUsdcAbi } as const;
     const settlement = this.deployment.contracts.settlement;
     const [balance, allowance] = await Promise.all([
-      this.clients.publicClient.readContract({ ...usdc, functionName: "balanceOf", args: [account.address] }),
-      this.clients.publicClient.readContract({ ...usdc, functionName: "allowance", args: [account.address, settlement] }),
+      this.clients.publicClient.readContract({ ...usdc, functionName: "balanceOf", args: [payer] }),
+      this.clients.publicClient.readContract({ ...usdc, functionName: "allowance", args: [payer, settlement] }),
     ]);
-    if (balance < price) throw new GlassboxError("INSUFFICIENT_FUNDS", `The licence costs ${price} USDC base units; ${account.address} holds ${balance}.`, "Fund the wallet with USDC first.");
-    const approval = allowance < price ? await sendContractTx(this.clients, "Approving Settlement for the licence price", { ...usdc, functionName: "approve", args: [settlement, price] }) : undefined;
+    if (balance < price) throw new GlassboxError("INSUFFICIENT_FUNDS", `The licence costs ${price} USDC base units; ${payer} holds ${balance}.`, "Fund the wallet with USDC first. Nothing was signed or charged.");
+    let approval: Hex | undefined;
+    if (allowance < price) {
+      opts.onStep?.(`Approving Settlement to take the licence price (${price} USDC base units)`);
+      approval = await sendContractTx(this.clients, "Approving Settlement for the licence price", { ...usdc, functionName: "approve", args: [settlement, price] });
+    }
+    opts.onStep?.(`Buying the licence for ${label(version)}`);
     const transaction = await sendContractTx(this.clients, `Buying a licence for ${label(version)}`, { address: settlement, abi: settlementAbi, functionName: "buyLicence", args: [version.versionId, holder, maxPrice] });
-    return { price, transaction, ...(approval ? { approval } : {}) };
+    return { price, holder, transaction, ...(approval ? { approval } : {}) };
   }
 
   /**

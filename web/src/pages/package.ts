@@ -151,7 +151,7 @@ function licencePart(app: App, pkg: PackageResponse, version: VersionDetail): HT
     const button = h("button", { type: "button" }, "Buy licence");
     button.addEventListener("click", () =>
       void runAction(button, status, "Checking your USDC…", async () => {
-        const bought = await buyLicence(app, version.versionId, price, (text) => replace(status, statusLine("info", text)));
+        const bought = await buyLicence(app, { versionId: version.versionId, name: pkg.package.name, version: version.version, yanked: version.yanked }, price, (text) => replace(status, statusLine("info", text)));
         replace(holders, formatCount(version.licenceCount + 1));
         replace(area, owned());
         return `Licence bought for ${formatUsdc(bought.price)}: ${shortHex(bought.holder, 6)} may now run ${ref} locally.`;
