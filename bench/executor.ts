@@ -62,10 +62,15 @@ async function load(
   return { ok: bodies.length, failed, p50: pct(50), p99: pct(99), throughput: bodies.length / (out.elapsedMs / 1000), bodies };
 }
 
-/** `hardhat node` as its own process, so the chain does not share the executor's event loop. */
+/**
+ * `hardhat node` as its own process, so the chain does not share the executor's event loop. On the
+ * config's default network: `node` alone picks Hardhat's built-in "node" network, whose automine adds
+ * a second per block, so after the set-up's few hundred blocks the chain runs minutes ahead of wall
+ * time and the channel deposits' EIP-3009 authorizations revert as expired.
+ */
 async function startHardhatNode(): Promise<LocalChain> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["node_modules/hardhat/dist/src/cli.js", "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+  const child = spawn(process.execPath, ["node_modules/hardhat/dist/src/cli.js", "--network", "default", "node", "--hostname", "127.0.0.1", "--port", String(port)], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
