@@ -72,7 +72,7 @@ export class PaymentGate {
   readonly server: x402ResourceServer;
   readonly facilitator: x402Facilitator;
   readonly channelServer: BatchSettlementServerScheme;
-  private readonly requirementCache = new Map<string, PaymentRequirements[]>();
+  private readonly requirementCache = new Map<string, readonly PaymentRequirements[]>();
 
   constructor(private readonly o: PaymentGateOptions) {
     this.network = `eip155:${o.chainId}`;
@@ -112,11 +112,14 @@ export class PaymentGate {
     return this.o.operator.address;
   }
 
-  /** The two `accepts` entries for `amount` USDC base units: batch-settlement first, exact second. */
-  async requirements(amount: bigint): Promise<PaymentRequirements[]> {
+  /**
+   * The two `accepts` entries for `amount` USDC base units: batch-settlement first, exact second.
+   * Shared between calls and deeply frozen (every paid call reads them; none may change them).
+   */
+  async requirements(amount: bigint): Promise<readonly PaymentRequirements[]> {
     const key = amount.toString();
     const cached = this.requirementCache.get(key);
-    if (cached) return structuredClone(cached);
+    if (cached) return cached;
     const price = { amount: key, asset: this.o.usdc, extra: { ...USDC_DOMAIN } };
     const accepts: PaymentRequirements[] = [];
     for (const scheme of PAYMENT_SCHEMES) {
@@ -131,7 +134,8 @@ export class PaymentGate {
       );
     }
     if (this.requirementCache.size > 10_000) this.requirementCache.clear();
-    this.requirementCache.set(key, structuredClone(accepts));
+    deepFreeze(accepts);
+    this.requirementCache.set(key, accepts);
     return accepts;
   }
 
@@ -141,14 +145,15 @@ export class PaymentGate {
    * the client lost: the 402 then carries the server's channel state).
    */
   async challenge(
-    accepts: PaymentRequirements[],
+    accepts: readonly PaymentRequirements[],
     resource: { url: string; description: string },
     error?: string,
     payload?: PaymentPayload,
     extensions?: Record<string, unknown>,
   ): Promise<{ header: string; body: PaymentRequired }> {
     const body = await this.server.createPaymentRequiredResponse(
-      accepts,
+      // Copies: the 402 body is the caller's to change, the shared requirements are not.
+      accepts.map((a) => structuredClone(a)),
       { url: resource.url, description: resource.description, mimeType: "application/json" },
       error,
       extensions,
@@ -167,7 +172,7 @@ export class PaymentGate {
   }
 
   /** Verifies `payload` against one of `accepts`; throws a 402 ApiError naming the problem, or 503 when the chain is down. */
-  async verify(payload: PaymentPayload, accepts: PaymentRequirements[]): Promise<VerifiedPayment> {
+  async verify(payload: PaymentPayload, accepts: readonly PaymentRequirements[]): Promise<VerifiedPayment> {
     if (payload.x402Version !== 2) throw paymentError("PAYMENT_INVALID", `Only x402 version 2 is accepted, got ${String(payload.x402Version)}.`);
     const scheme = payload.accepted?.scheme;
     if (!isScheme(scheme)) {
@@ -183,7 +188,7 @@ export class PaymentGate {
     if (payloadChannel && this.o.isBlockedChannel?.(payloadChannel)) {
       throw paymentError("PAYMENT_INVALID", `Channel ${payloadChannel} is refused: a claim of its vouchers failed on-chain.`, "Pay from another channel (a new salt) or with the exact scheme.");
     }
-    const requirement = this.server.findMatchingRequirements(accepts, payload);
+    const requirement = this.server.findMatchingRequirements([...accepts], payload);
     if (!requirement) throw this.mismatch(payload, accepts);
     let result: VerifyResponse;
     try {
@@ -282,7 +287,7 @@ export class PaymentGate {
     }
   }
 
-  private mismatch(payload: PaymentPayload, accepts: PaymentRequirements[]): ApiError {
+  private mismatch(payload: PaymentPayload, accepts: readonly PaymentRequirements[]): ApiError {
     const accepted = payload.accepted;
     const offer = accepts.find((a) => a.scheme === accepted.scheme);
     if (!offer) return paymentError("PAYMENT_SCHEME_UNSUPPORTED", `This call does not accept ${accepted.scheme} on ${accepted.network}.`);
@@ -365,6 +370,12 @@ const AUTHORIZATION_STATE_ABI = [
     outputs: [{ type: "bool" }],
   },
 ] as const;
+
+function deepFreeze(value: unknown): void {
+  if (value === null || typeof value !== "object" || Object.isFrozen(value)) return;
+  for (const child of Object.values(value)) deepFreeze(child);
+  Object.freeze(value);
+}
 
 function channelIdOf(payload: PaymentPayload): Hex | undefined {
   const voucher = (payload.payload as { voucher?: { channelId?: unknown } }).voucher;
