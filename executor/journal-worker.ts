@@ -49,6 +49,8 @@ function wireError(error: unknown): JournalWireError {
   const fields: Record<string, string | number> = {};
   if (error && typeof error === "object") {
     for (const [key, value] of Object.entries(error)) {
+      // name, message and stack stay the caller's own Error's.
+      if (key === "name" || key === "message" || key === "stack") continue;
       if (typeof value === "string" || typeof value === "number") fields[key] = value;
     }
   }

@@ -427,15 +427,17 @@ async function openPglite(dataDir: string): Promise<Sql> {
     worker.on("error", (error) => fail(new Error(`The PGlite journal worker failed: ${error.message}`, { cause: error })));
     worker.on("exit", (code) => fail(new Error(`The PGlite journal worker stopped (exit code ${code})`)));
   });
-  const send = (request: JournalRequestBody): Promise<unknown[] | undefined> => {
-    if (stopped) return Promise.reject(stopped);
+  const request = (body: JournalRequestBody): { id: number; reply: Promise<unknown[] | undefined> } => {
     const id = nextId++;
-    return new Promise((resolve, reject) => {
+    if (stopped) return { id, reply: Promise.reject(stopped) };
+    const reply = new Promise<unknown[] | undefined>((resolve, reject) => {
       pending.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ ...request, id });
+      worker.postMessage({ ...body, id });
     });
+    return { id, reply };
   };
+  const send = (body: JournalRequestBody) => request(body).reply;
   const rowsOf = <T>(rows: unknown[] | undefined): { rows: T[] } => ({ rows: (rows ?? []) as T[] });
   try {
     await ready;
@@ -447,8 +449,10 @@ async function openPglite(dataDir: string): Promise<Sql> {
   return {
     query: async <T>(text: string, params?: unknown[]) => rowsOf<T>(await send({ op: "query", text, params: params ?? [] })),
     transaction: async <T>(fn: (q: Sql["query"]) => Promise<T>) => {
-      const tx = nextId;
-      await send({ op: "begin" });
+      // The worker names the transaction by its begin request's id.
+      const begin = request({ op: "begin" });
+      const tx = begin.id;
+      await begin.reply;
       let value: T;
       try {
         value = await fn(async <R>(text: string, params?: unknown[]) => rowsOf<R>(await send({ op: "query", text, params: params ?? [], tx })));
