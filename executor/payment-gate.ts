@@ -1,5 +1,5 @@
 import { x402Facilitator } from "@x402/core/facilitator";
-import { decodePaymentSignatureHeader, encodePaymentRequiredHeader, encodePaymentResponseHeader } from "@x402/core/http";
+import { encodePaymentRequiredHeader } from "@x402/core/http";
 import { x402ResourceServer, type FacilitatorClient } from "@x402/core/server";
 import type { Network, PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse, SupportedResponse, VerifyResponse } from "@x402/core/types";
 import { BatchSettlementEvmScheme as BatchSettlementFacilitatorScheme } from "@x402/evm/batch-settlement/facilitator";
@@ -13,6 +13,7 @@ import type { JournaledChannelStorage } from "./channel-storage.ts";
 import { ApiError, ChainUnavailableError, shortMessage } from "./errors.ts";
 import type { OperatorSender } from "./operator.ts";
 import { installVoucherFastPath, VoucherSignatures } from "./voucher-check.ts";
+import { decodePaymentSignature, encodePaymentResponse } from "./x402-headers.ts";
 import { operatorFacilitatorSigner } from "./x402-signer.ts";
 
 /** EIP-712 domain of the USDC token (ERC-3009 authorizations for exact payments and channel deposits). */
@@ -165,7 +166,7 @@ export class PaymentGate {
 
   decode(header: string): PaymentPayload {
     try {
-      return decodePaymentSignatureHeader(header);
+      return decodePaymentSignature(header);
     } catch (error) {
       throw paymentError("PAYMENT_INVALID", `The PAYMENT-SIGNATURE header is not a valid x402 payment payload: ${(error as Error).message}`);
     }
@@ -274,7 +275,7 @@ export class PaymentGate {
 
   /** PAYMENT-RESPONSE: the stock settle response (exact: the transaction; channel: its state) plus the receipt id. */
   responseHeader(finalized: FinalizedPayment, receiptId: Hex): string {
-    return encodePaymentResponseHeader({ ...finalized.settle, extra: { ...finalized.settle.extra, receiptId } });
+    return encodePaymentResponse({ ...finalized.settle, extra: { ...finalized.settle.extra, receiptId } });
   }
 
   /** Is the chain reachable right now? (tells a refused payment from an RPC outage) */
