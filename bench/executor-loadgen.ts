@@ -1,7 +1,8 @@
 /**
  * Load generator worker for bench/executor.ts: runs the clients off the executor's event loop.
  * Plain erasable TypeScript (Node strips the types in worker threads). Input: workerData
- * { requests: { url, body, headers }[], concurrency, lanes? }; output: { latencies, statuses, bodies, elapsedMs }.
+ * { requests: { url, body, headers }[], concurrency, lanes? }; output: { latencies, statuses, bodies, elapsedMs, cpuMicros }
+ * (cpuMicros: the whole process's CPU time while the clients ran, this worker's start-up excluded).
  * With `lanes` (one list of request indexes per client), client k sends exactly lane k, in order (a payment
  * channel takes one call at a time, each voucher following the previous one).
  */
@@ -19,6 +20,7 @@ const statuses: number[] = [];
 const bodies: string[] = [];
 let next = 0;
 const started = performance.now();
+const cpuAtStart = process.cpuUsage();
 await Promise.all(
   Array.from({ length: job.concurrency }, async (_, client) => {
     const lane = job.lanes?.[client];
@@ -40,4 +42,5 @@ await Promise.all(
     }
   }),
 );
-parentPort!.postMessage({ latencies, statuses, bodies, elapsedMs: performance.now() - started });
+const cpu = process.cpuUsage(cpuAtStart);
+parentPort!.postMessage({ latencies, statuses, bodies, elapsedMs: performance.now() - started, cpuMicros: cpu.user + cpu.system });

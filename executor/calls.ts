@@ -119,10 +119,11 @@ export class CallService {
       description: `${version.name}@${version.version} ${req.functionName}: ${describeQuote(quote)} (USDC base units)`,
     };
 
-    const extensions = await this.d.discovery?.extensionsFor(version, req.functionName);
+    // Only a 402 carries discovery metadata: a paid call does not build it.
+    const extensions = () => this.d.discovery?.extensionsFor(version, req.functionName);
     if (!req.paymentHeader) {
       this.d.royalties.check(quote.royalty);
-      const challenge = await this.d.gate.challenge(accepts, resource, "PAYMENT-SIGNATURE header is required", undefined, extensions);
+      const challenge = await this.d.gate.challenge(accepts, resource, "PAYMENT-SIGNATURE header is required", undefined, await extensions());
       return {
         status: 402,
         headers: { [PAYMENT_REQUIRED_HEADER]: challenge.header },
@@ -148,7 +149,7 @@ export class CallService {
     } catch (error) {
       if (error instanceof ApiError && error.status === 402) {
         const reason = typeof error.details?.reason === "string" ? error.details.reason : `${error.code}: ${error.message}`;
-        const challenge = await this.d.gate.challenge(accepts, resource, reason, payload, extensions);
+        const challenge = await this.d.gate.challenge(accepts, resource, reason, payload, await extensions());
         throw new ApiError(402, error.code, error.message, error.hint, { ...error.details, paymentRequired: challenge.header });
       }
       throw error;
@@ -159,7 +160,7 @@ export class CallService {
     version: VersionRecord,
     req: CallRequest,
     payload: PaymentPayload,
-    accepts: PaymentRequirements[],
+    accepts: readonly PaymentRequirements[],
     quote: Quote,
     inputHash: Hex,
     dependencies: ResolvedDependency[],

@@ -1,7 +1,15 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
 import type { Address, Hex } from "viem";
+import { PACKAGE_ROOT } from "../sdk/package-root.ts";
 import type { ReceiptJson } from "../sdk/receipt.ts";
+import type { JournalReply, JournalRequest, JournalWireError, JournalWorkerSetup } from "./journal-worker.ts";
+
+// From the package root, not from this module: the executor also runs compiled to dist/, while the
+// worker always runs from its TypeScript source (Node strips its types).
+const JOURNAL_WORKER_URL = pathToFileURL(path.join(PACKAGE_ROOT, "executor", "journal-worker.ts"));
 
 /**
  * The durable journal (payments v2). PGlite in the data dir by default; PostgreSQL when a connection
@@ -377,33 +385,101 @@ export function pgliteJournalDir(dataDir: string): string {
   return path.join(dataDir, "journal");
 }
 
+/**
+ * PGlite in a worker thread of its own (executor/journal-worker.ts): its WebAssembly Postgres and WAL
+ * writes run there, off the event loop that serves calls. Every request is answered once PGlite
+ * returned in the worker, so a resolved commit is as durable as it was with PGlite on this thread.
+ */
 async function openPglite(dataDir: string): Promise<Sql> {
-  const { PGlite } = await import("@electric-sql/pglite");
   const dir = pgliteJournalDir(dataDir);
   mkdirSync(dir, { recursive: true });
-  const db = new PGlite(dir);
-  await db.waitReady;
-  const query = async <T>(text: string, params?: unknown[]) => {
-    const result = await db.query<T>(text, params);
-    return { rows: result.rows };
+  const setup: JournalWorkerSetup = { dir };
+  // Node's own type stripping loads the worker: no loader (tsx, vitest) inherited from this thread.
+  const worker = new Worker(JOURNAL_WORKER_URL, { workerData: setup, execArgv: [] });
+  const pending = new Map<number, { resolve: (rows: unknown[] | undefined) => void; reject: (error: Error) => void }>();
+  let nextId = 1;
+  let stopped: Error | undefined;
+  // The worker keeps the process alive only while a request waits on it, as PGlite on this thread did.
+  const settle = () => {
+    if (pending.size === 0) worker.unref();
   };
+  const ready = new Promise<void>((resolve, reject) => {
+    const fail = (error: Error) => {
+      stopped ??= error;
+      const waiting = [...pending.values()];
+      pending.clear();
+      for (const request of waiting) request.reject(stopped);
+      reject(stopped);
+    };
+    worker.on("message", (message: JournalReply) => {
+      if (message.id === 0) {
+        if (message.ok) resolve();
+        else fail(journalError(`The PGlite journal in ${dir} could not open`, message.error));
+        return;
+      }
+      const request = pending.get(message.id);
+      if (!request) return;
+      pending.delete(message.id);
+      settle();
+      if (message.ok) request.resolve(message.rows);
+      else request.reject(journalError("Journal query failed", message.error));
+    });
+    worker.on("error", (error) => fail(new Error(`The PGlite journal worker failed: ${error.message}`, { cause: error })));
+    worker.on("exit", (code) => fail(new Error(`The PGlite journal worker stopped (exit code ${code})`)));
+  });
+  const request = (body: JournalRequestBody): { id: number; reply: Promise<unknown[] | undefined> } => {
+    const id = nextId++;
+    if (stopped) return { id, reply: Promise.reject(stopped) };
+    const reply = new Promise<unknown[] | undefined>((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ ...body, id });
+    });
+    return { id, reply };
+  };
+  const send = (body: JournalRequestBody) => request(body).reply;
+  const rowsOf = <T>(rows: unknown[] | undefined): { rows: T[] } => ({ rows: (rows ?? []) as T[] });
+  try {
+    await ready;
+  } catch (error) {
+    await worker.terminate();
+    throw error;
+  }
+  settle();
   return {
-    query,
+    query: async <T>(text: string, params?: unknown[]) => rowsOf<T>(await send({ op: "query", text, params: params ?? [] })),
     transaction: async <T>(fn: (q: Sql["query"]) => Promise<T>) => {
-      let value!: T;
-      await db.transaction(async (tx) => {
-        value = await fn(async <R>(text: string, params?: unknown[]) => {
-          const result = await tx.query<R>(text, params);
-          return { rows: result.rows };
-        });
-      });
+      // The worker names the transaction by its begin request's id.
+      const begin = request({ op: "begin" });
+      const tx = begin.id;
+      await begin.reply;
+      let value: T;
+      try {
+        value = await fn(async <R>(text: string, params?: unknown[]) => rowsOf<R>(await send({ op: "query", text, params: params ?? [], tx })));
+      } catch (error) {
+        await send({ op: "rollback", tx }).catch(() => {});
+        throw error;
+      }
+      await send({ op: "commit", tx });
       return value;
     },
     script: async (statements) => {
-      await db.exec(statements.join(";\n"));
+      await send({ op: "script", text: statements.join(";\n") });
     },
-    close: () => db.close(),
+    close: async () => {
+      if (stopped) return;
+      await send({ op: "close" });
+      stopped = new Error("The journal is closed");
+      await worker.terminate();
+    },
   };
+}
+
+type JournalRequestBody = JournalRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
+
+/** An Error carrying Postgres' fields (code, constraint, detail, ...) as PGlite reported them. */
+function journalError(context: string, wire: JournalWireError): Error {
+  return Object.assign(new Error(`${context}: ${wire.message}`), wire.fields);
 }
 
 async function openPostgres(connectionString: string, schema: string): Promise<Sql> {

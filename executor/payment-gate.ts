@@ -1,5 +1,5 @@
 import { x402Facilitator } from "@x402/core/facilitator";
-import { decodePaymentSignatureHeader, encodePaymentRequiredHeader, encodePaymentResponseHeader } from "@x402/core/http";
+import { encodePaymentRequiredHeader } from "@x402/core/http";
 import { x402ResourceServer, type FacilitatorClient } from "@x402/core/server";
 import type { Network, PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse, SupportedResponse, VerifyResponse } from "@x402/core/types";
 import { BatchSettlementEvmScheme as BatchSettlementFacilitatorScheme } from "@x402/evm/batch-settlement/facilitator";
@@ -13,6 +13,7 @@ import type { JournaledChannelStorage } from "./channel-storage.ts";
 import { ApiError, ChainUnavailableError, shortMessage } from "./errors.ts";
 import type { OperatorSender } from "./operator.ts";
 import { installVoucherFastPath, VoucherSignatures } from "./voucher-check.ts";
+import { decodePaymentSignature, encodePaymentResponse } from "./x402-headers.ts";
 import { operatorFacilitatorSigner } from "./x402-signer.ts";
 
 /** EIP-712 domain of the USDC token (ERC-3009 authorizations for exact payments and channel deposits). */
@@ -72,7 +73,7 @@ export class PaymentGate {
   readonly server: x402ResourceServer;
   readonly facilitator: x402Facilitator;
   readonly channelServer: BatchSettlementServerScheme;
-  private readonly requirementCache = new Map<string, PaymentRequirements[]>();
+  private readonly requirementCache = new Map<string, readonly PaymentRequirements[]>();
 
   constructor(private readonly o: PaymentGateOptions) {
     this.network = `eip155:${o.chainId}`;
@@ -112,11 +113,14 @@ export class PaymentGate {
     return this.o.operator.address;
   }
 
-  /** The two `accepts` entries for `amount` USDC base units: batch-settlement first, exact second. */
-  async requirements(amount: bigint): Promise<PaymentRequirements[]> {
+  /**
+   * The two `accepts` entries for `amount` USDC base units: batch-settlement first, exact second.
+   * Shared between calls and deeply frozen (every paid call reads them; none may change them).
+   */
+  async requirements(amount: bigint): Promise<readonly PaymentRequirements[]> {
     const key = amount.toString();
     const cached = this.requirementCache.get(key);
-    if (cached) return structuredClone(cached);
+    if (cached) return cached;
     const price = { amount: key, asset: this.o.usdc, extra: { ...USDC_DOMAIN } };
     const accepts: PaymentRequirements[] = [];
     for (const scheme of PAYMENT_SCHEMES) {
@@ -131,7 +135,8 @@ export class PaymentGate {
       );
     }
     if (this.requirementCache.size > 10_000) this.requirementCache.clear();
-    this.requirementCache.set(key, structuredClone(accepts));
+    deepFreeze(accepts);
+    this.requirementCache.set(key, accepts);
     return accepts;
   }
 
@@ -141,14 +146,15 @@ export class PaymentGate {
    * the client lost: the 402 then carries the server's channel state).
    */
   async challenge(
-    accepts: PaymentRequirements[],
+    accepts: readonly PaymentRequirements[],
     resource: { url: string; description: string },
     error?: string,
     payload?: PaymentPayload,
     extensions?: Record<string, unknown>,
   ): Promise<{ header: string; body: PaymentRequired }> {
     const body = await this.server.createPaymentRequiredResponse(
-      accepts,
+      // Copies: the 402 body is the caller's to change, the shared requirements are not.
+      accepts.map((a) => structuredClone(a)),
       { url: resource.url, description: resource.description, mimeType: "application/json" },
       error,
       extensions,
@@ -160,14 +166,14 @@ export class PaymentGate {
 
   decode(header: string): PaymentPayload {
     try {
-      return decodePaymentSignatureHeader(header);
+      return decodePaymentSignature(header);
     } catch (error) {
       throw paymentError("PAYMENT_INVALID", `The PAYMENT-SIGNATURE header is not a valid x402 payment payload: ${(error as Error).message}`);
     }
   }
 
   /** Verifies `payload` against one of `accepts`; throws a 402 ApiError naming the problem, or 503 when the chain is down. */
-  async verify(payload: PaymentPayload, accepts: PaymentRequirements[]): Promise<VerifiedPayment> {
+  async verify(payload: PaymentPayload, accepts: readonly PaymentRequirements[]): Promise<VerifiedPayment> {
     if (payload.x402Version !== 2) throw paymentError("PAYMENT_INVALID", `Only x402 version 2 is accepted, got ${String(payload.x402Version)}.`);
     const scheme = payload.accepted?.scheme;
     if (!isScheme(scheme)) {
@@ -183,7 +189,7 @@ export class PaymentGate {
     if (payloadChannel && this.o.isBlockedChannel?.(payloadChannel)) {
       throw paymentError("PAYMENT_INVALID", `Channel ${payloadChannel} is refused: a claim of its vouchers failed on-chain.`, "Pay from another channel (a new salt) or with the exact scheme.");
     }
-    const requirement = this.server.findMatchingRequirements(accepts, payload);
+    const requirement = this.server.findMatchingRequirements([...accepts], payload);
     if (!requirement) throw this.mismatch(payload, accepts);
     let result: VerifyResponse;
     try {
@@ -269,7 +275,7 @@ export class PaymentGate {
 
   /** PAYMENT-RESPONSE: the stock settle response (exact: the transaction; channel: its state) plus the receipt id. */
   responseHeader(finalized: FinalizedPayment, receiptId: Hex): string {
-    return encodePaymentResponseHeader({ ...finalized.settle, extra: { ...finalized.settle.extra, receiptId } });
+    return encodePaymentResponse({ ...finalized.settle, extra: { ...finalized.settle.extra, receiptId } });
   }
 
   /** Is the chain reachable right now? (tells a refused payment from an RPC outage) */
@@ -282,7 +288,7 @@ export class PaymentGate {
     }
   }
 
-  private mismatch(payload: PaymentPayload, accepts: PaymentRequirements[]): ApiError {
+  private mismatch(payload: PaymentPayload, accepts: readonly PaymentRequirements[]): ApiError {
     const accepted = payload.accepted;
     const offer = accepts.find((a) => a.scheme === accepted.scheme);
     if (!offer) return paymentError("PAYMENT_SCHEME_UNSUPPORTED", `This call does not accept ${accepted.scheme} on ${accepted.network}.`);
@@ -365,6 +371,12 @@ const AUTHORIZATION_STATE_ABI = [
     outputs: [{ type: "bool" }],
   },
 ] as const;
+
+function deepFreeze(value: unknown): void {
+  if (value === null || typeof value !== "object" || Object.isFrozen(value)) return;
+  for (const child of Object.values(value)) deepFreeze(child);
+  Object.freeze(value);
+}
 
 function channelIdOf(payload: PaymentPayload): Hex | undefined {
   const voucher = (payload.payload as { voucher?: { channelId?: unknown } }).voucher;

@@ -117,6 +117,17 @@ export function receiptDigester(chainId: number, settlement: Address): (receipt:
       [DOMAIN_TYPEHASH, keccak256(stringToHex(RECEIPT_DOMAIN_NAME)), keccak256(stringToHex(RECEIPT_DOMAIN_VERSION)), BigInt(chainId), settlement],
     ),
   );
+  // A handful of function names per executor: their hashes are kept, not recomputed per receipt.
+  const functionNameHashes = new Map<string, Hex>();
+  const functionNameHash = (name: string): Hex => {
+    let hash = functionNameHashes.get(name);
+    if (hash === undefined) {
+      hash = keccak256(stringToHex(name));
+      if (functionNameHashes.size >= 10_000) functionNameHashes.clear();
+      functionNameHashes.set(name, hash);
+    }
+    return hash;
+  };
   return (r) => {
     const dependencies =
       r.dependencies.length === 0
@@ -126,7 +137,7 @@ export function receiptDigester(chainId: number, settlement: Address): (receipt:
       encodeAbiParameters(RECEIPT_ABI, [
         RECEIPT_TYPEHASH,
         r.versionId,
-        keccak256(stringToHex(r.functionName)),
+        functionNameHash(r.functionName),
         r.payer,
         r.executor,
         r.seq,

@@ -110,6 +110,8 @@ for (const backend of backends) {
       // The same payment reference again (a replay that raced past every other check): the whole group fails.
       const results = await Promise.allSettled([issuer.issue(draft(1)), issuer.issue(draft(2, ref))]);
       expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+      // Postgres' own error fields reach the caller (from PGlite's worker thread too): unique_violation.
+      expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: "23505" });
       const next = await issuer.issue(draft(3));
       expect(next.receipt.seq).toBe(8n);
       expect(await journal.countReceipts()).toBe(2);
@@ -117,3 +119,26 @@ for (const backend of backends) {
     });
   });
 }
+
+describe("PGlite journal worker", () => {
+  it("interleaves transactions with other queries, keeps what they wrote across a reopen, and refuses queries once closed", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "glassbox-journal-"));
+    dirs.push(dir);
+    let journal = await Journal.open({ dataDir: dir });
+    const issuer = await issuerOn(journal);
+    const records = Array.from({ length: 20 }, (_, i) => ({ channelId: `0x${i.toString(16).padStart(64, "0")}`, record: JSON.stringify({ i }) }));
+    // saveChannels runs as an interactive transaction in the worker; receipts and reads go on beside it.
+    const [, , issued] = await Promise.all([
+      Promise.all(records.map((r) => journal.saveChannels([r]))),
+      Promise.all(records.map(() => journal.countReceipts())),
+      Promise.all([0, 1, 2].map((i) => issuer.issue(draft(i)))),
+    ]);
+    await journal.close();
+    await expect(journal.countReceipts()).rejects.toThrow(/closed/);
+
+    journal = await Journal.open({ dataDir: dir });
+    expect((await journal.loadChannels()).sort((a, b) => a.channelId.localeCompare(b.channelId))).toEqual(records);
+    for (const r of issued) expect((await journal.getReceipt(r.id))?.signature).toBe(r.signature);
+    await journal.close();
+  });
+});
