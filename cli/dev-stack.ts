@@ -208,7 +208,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     let started = Date.now();
     const rpcPort = await freePort(options.rpcPort ?? 8545);
     const rpcUrl = `http://127.0.0.1:${rpcPort}`;
-    const chain = startProcess("chain", BIN("hardhat"), ["node", "--hostname", "127.0.0.1", "--port", String(rpcPort)], {
+    // The config's default network (same-timestamp blocks): `node` alone runs Hardhat's built-in network,
+    // whose automine adds a second per block, so the chain clock runs ahead of wall time (30 blocks: +28 s)
+    // and EIP-3009 authorizations signed against wall time expire.
+    const chain = startProcess("chain", BIN("hardhat"), ["--network", "default", "node", "--hostname", "127.0.0.1", "--port", String(rpcPort)], {
       cwd: REPO_ROOT,
       env: baseEnv,
       logFile: path.join(stateDir, "logs", "chain.log"),
