@@ -262,6 +262,17 @@ async function main(): Promise<void> {
   const over = await txGas(f, await f.settlementAs(f.other).write.slashOvercharge(f.receiptArgs(overcharge)));
   rows.push({ scenario: "slashOvercharge (one receipt)", perCall: Number(over.gasUsed), gasUsed: over.gasUsed });
 
+  // Pay once, run locally: a licence bought (after the buyer's one-time USDC approval), one split, and the
+  // same through the deepest fork chain (credited like a royalty).
+  const [licensed] = await publishVersions(f, "licence", 1, 1);
+  await f.mined(await f.registryAs(f.maintainer).write.setLicencePrice([licensed!, 2_000_000n]));
+  await f.mined(await f.registryAs(f.maintainer).write.setLicencePrice([deepest, 2_000_000n]));
+  await f.fund(f.payerWallet, 10_000_000n);
+  const buy = await txGas(f, await f.settlementAs(f.payerWallet).write.buyLicence([licensed!, addrOf(f.payerWallet), 2_000_000n]));
+  rows.push({ scenario: "licence purchase (buyLicence, 1 split)", perCall: Number(buy.gasUsed), gasUsed: buy.gasUsed });
+  const buyDeep = await txGas(f, await f.settlementAs(f.payerWallet).write.buyLicence([deepest, addrOf(f.payerWallet), 2_000_000n]));
+  rows.push({ scenario: "licence purchase through a fork chain of maximum depth, 8 splits per level", perCall: Number(buyDeep.gasUsed), gasUsed: buyDeep.gasUsed });
+
   console.log(`\nGlassbox payments v2 gas (chain ${f.chainId}, solc 0.8.28, optimizer 200 runs)\n`);
   console.table(
     rows.map((row) => ({
