@@ -13,7 +13,7 @@ import { ApiError, shortMessage, type ErrorCode } from "./errors.ts";
 import { flattenResolved } from "./dependencies.ts";
 import type { ComponentHost, ComponentRef, ResolvedDependency, RunResult } from "./host.ts";
 import type { PaymentGate } from "./payment-gate.ts";
-import type { IssuedReceipt, ReceiptIssuer } from "./receipts.ts";
+import type { Announcement, IssuedReceipt, ReceiptIssuer } from "./receipts.ts";
 import type { RoyaltyBook } from "./royalty-book.ts";
 import { runtimeToApiError } from "./runtime-errors.ts";
 
@@ -166,8 +166,12 @@ export class CallService {
     dependencies: ResolvedDependency[],
   ): Promise<CallResponse> {
     const release = this.d.royalties.reserve(quote.royalty);
+    let announcement: Announcement | undefined;
     try {
       const verified = await this.d.gate.verify(payload, accepts);
+      // A voucher call reaches its receipt within a run: its receipt may share the next commit. An
+      // exact payment first waits for its on-chain settlement, far longer than a commit waits.
+      if (verified.scheme === "batch-settlement") announcement = this.d.receipts.announce();
       let run: { result: unknown; fuelUsed: bigint };
       try {
         run = await this.run(version.hashes, req.functionName, req.args, dependencies);
@@ -195,7 +199,7 @@ export class CallService {
           scheme: verified.scheme,
           result,
           ...(verified.channelId ? { channelId: verified.channelId } : {}),
-        });
+        }, announcement);
       } catch (error) {
         this.d.gate.rollback(finalized);
         if (verified.scheme === "exact") {
@@ -215,6 +219,7 @@ export class CallService {
       };
       return { status: 200, headers: { [PAYMENT_RESPONSE_HEADER]: this.d.gate.responseHeader(finalized, issued.id) }, body };
     } finally {
+      announcement?.withdraw();
       release();
     }
   }

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { VerifyResponse } from "@x402/core/types";
 import { BATCH_SETTLEMENT_ADDRESS, BATCH_SETTLEMENT_DOMAIN, isBatchSettlementVoucherPayload, voucherTypes, type BatchSettlementVoucherPayload, type ChannelConfig } from "@x402/evm";
 import type { BatchSettlementEvmScheme, Channel, ChannelStorage } from "@x402/evm/batch-settlement/server";
-import { concat, domainSeparator, encodeAbiParameters, getAddress, keccak256, stringToHex, type Hex } from "viem";
+import { domainSeparator, getAddress, keccak256, stringToHex, type Hex } from "viem";
+import { AbiWords, bytes32Of, keccakBytes, typedDataDigest } from "../sdk/abi-words.ts";
 import { publicKeyAddress, recoverSigner } from "./secp256k1.ts";
 
 type BeforeVerifyHook = NonNullable<BatchSettlementEvmScheme["schemeHooks"]["onBeforeVerify"]>;
@@ -12,8 +13,7 @@ type VerifyContext = Parameters<BeforeVerifyHook>[0];
 export const INVALID_VOUCHER_SIGNATURE = "invalid_batch_settlement_evm_voucher_signature";
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 const MAX_CACHED_SIGNERS = 100_000;
-const VOUCHER_TYPEHASH = keccak256(stringToHex(`Voucher(${voucherTypes.Voucher.map((f) => `${f.type} ${f.name}`).join(",")})`));
-const VOUCHER_ABI = [{ type: "bytes32" }, { type: "bytes32" }, { type: "uint128" }] as const;
+const VOUCHER_TYPEHASH = bytes32Of(keccak256(stringToHex(`Voucher(${voucherTypes.Voucher.map((f) => `${f.type} ${f.name}`).join(",")})`)));
 
 /**
  * Voucher signatures checked against a cached public key: the signer's key is recovered and matched to
@@ -23,10 +23,10 @@ const VOUCHER_ABI = [{ type: "bytes32" }, { type: "bytes32" }, { type: "uint128"
  */
 export class VoucherSignatures {
   private readonly keys = new Map<string, Uint8Array>();
-  private readonly domainSeparator: Hex;
+  private readonly domainSeparator: Uint8Array;
 
   constructor(chainId: number) {
-    this.domainSeparator = domainSeparator({ domain: { ...BATCH_SETTLEMENT_DOMAIN, chainId, verifyingContract: getAddress(BATCH_SETTLEMENT_ADDRESS) } });
+    this.domainSeparator = bytes32Of(domainSeparator({ domain: { ...BATCH_SETTLEMENT_DOMAIN, chainId, verifyingContract: getAddress(BATCH_SETTLEMENT_ADDRESS) } }));
   }
 
   /**
@@ -34,8 +34,8 @@ export class VoucherSignatures {
    * the domain separator computed once: viem's hashTypedData re-derives it for every voucher.
    */
   digest(channelId: Hex, maxClaimableAmount: bigint): Hex {
-    const struct = keccak256(encodeAbiParameters(VOUCHER_ABI, [VOUCHER_TYPEHASH, channelId, maxClaimableAmount]));
-    return keccak256(concat(["0x1901", this.domainSeparator, struct]));
+    const struct = new AbiWords(3).raw(0, VOUCHER_TYPEHASH).bytes32(1, channelId).uint(2, maxClaimableAmount, 128);
+    return typedDataDigest(this.domainSeparator, keccakBytes(struct));
   }
 
   /** Did `authorizer` sign this voucher? */

@@ -1,6 +1,7 @@
 import { concat, encodeAbiParameters, hashTypedData, keccak256, recoverTypedDataAddress, stringToHex, type Address, type Hex } from "viem";
 import { canonicalJson } from "./canonical-json.ts";
 import { sha256Hex } from "./ids.ts";
+import { AbiWords, bytes32Of, keccakBytes, typedDataDigest } from "./abi-words.ts";
 
 /**
  * Receipts v2 (payments v2). The executor is the x402 payee of every paid call; it signs one EIP-712
@@ -100,10 +101,6 @@ const DEPENDENCY_TYPEHASH = keccak256(stringToHex(encodeStructType("Dependency",
 const RECEIPT_TYPEHASH = keccak256(stringToHex(encodeStructType("Receipt", RECEIPT_TYPES.Receipt) + encodeStructType("Dependency", RECEIPT_TYPES.Dependency)));
 const NO_DEPENDENCIES = keccak256("0x");
 const DEPENDENCY_ABI = [{ type: "bytes32" }, { type: "bytes32" }, { type: "uint32" }, { type: "uint64" }, { type: "uint256" }] as const;
-const RECEIPT_ABI = [
-  { type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }, { type: "address" }, { type: "address" }, { type: "uint64" }, { type: "uint256" },
-  { type: "uint256" }, { type: "uint64" }, { type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }, { type: "uint64" }, { type: "uint64" },
-] as const;
 
 /**
  * `receiptId` for one (chain, Settlement), with the domain separator and type hashes computed once: the
@@ -117,6 +114,8 @@ export function receiptDigester(chainId: number, settlement: Address): (receipt:
       [DOMAIN_TYPEHASH, keccak256(stringToHex(RECEIPT_DOMAIN_NAME)), keccak256(stringToHex(RECEIPT_DOMAIN_VERSION)), BigInt(chainId), settlement],
     ),
   );
+  const domain = bytes32Of(domainSeparator);
+  const receiptTypehash = bytes32Of(RECEIPT_TYPEHASH);
   // A handful of function names per executor: their hashes are kept, not recomputed per receipt.
   const functionNameHashes = new Map<string, Hex>();
   const functionNameHash = (name: string): Hex => {
@@ -133,26 +132,23 @@ export function receiptDigester(chainId: number, settlement: Address): (receipt:
       r.dependencies.length === 0
         ? NO_DEPENDENCIES
         : keccak256(concat(r.dependencies.map((d) => keccak256(encodeAbiParameters(DEPENDENCY_ABI, [DEPENDENCY_TYPEHASH, d.versionId, d.calls, d.fuel, d.royalty])))));
-    const struct = keccak256(
-      encodeAbiParameters(RECEIPT_ABI, [
-        RECEIPT_TYPEHASH,
-        r.versionId,
-        functionNameHash(r.functionName),
-        r.payer,
-        r.executor,
-        r.seq,
-        r.royalty,
-        r.executorFee,
-        r.fuel,
-        r.inputHash,
-        r.outputHash,
-        dependencies,
-        r.paymentRef,
-        r.issuedAt,
-        r.deadline,
-      ]),
-    );
-    return keccak256(concat(["0x1901", domainSeparator, struct]));
+    const struct = new AbiWords(15)
+      .raw(0, receiptTypehash)
+      .bytes32(1, r.versionId)
+      .bytes32(2, functionNameHash(r.functionName))
+      .address(3, r.payer)
+      .address(4, r.executor)
+      .uint(5, r.seq, 64)
+      .uint(6, r.royalty, 256)
+      .uint(7, r.executorFee, 256)
+      .uint(8, r.fuel, 64)
+      .bytes32(9, r.inputHash)
+      .bytes32(10, r.outputHash)
+      .bytes32(11, dependencies)
+      .bytes32(12, r.paymentRef)
+      .uint(13, r.issuedAt, 64)
+      .uint(14, r.deadline, 64);
+    return typedDataDigest(domain, keccakBytes(struct));
   };
 }
 
@@ -254,5 +250,5 @@ export function outputHashOf(result: unknown): Hex {
  * channel after this call)), so the payer can tie a receipt to the voucher it signed.
  */
 export function channelPaymentRef(channelId: Hex, chargedCumulativeAmount: bigint): Hex {
-  return keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "uint256" }], [channelId, chargedCumulativeAmount]));
+  return new AbiWords(2).bytes32(0, channelId).uint(1, chargedCumulativeAmount, 256).keccak();
 }

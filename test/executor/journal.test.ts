@@ -100,6 +100,25 @@ for (const backend of backends) {
       await journal.close();
     });
 
+    it("announced receipts never hold a commit: withdrawn or not, every receipt commits, seqs contiguous", async () => {
+      const db = await backend.open();
+      const journal = await db.open();
+      const issuer = await issuerOn(journal);
+      // An announcement that is never withdrawn (a call stuck in its run) delays the others' commit, briefly.
+      const stuck = issuer.announce();
+      const announced = [issuer.announce(), issuer.announce()];
+      const issued = await Promise.all([issuer.issue(draft(0)), issuer.issue(draft(1), announced[0]), issuer.issue(draft(2), announced[1])]);
+      expect(issued.map((r) => r.receipt.seq)).toEqual([1n, 2n, 3n]);
+      // A call that fails before its receipt withdraws its announcement (twice is harmless).
+      const failed = issuer.announce();
+      failed.withdraw();
+      failed.withdraw();
+      stuck.withdraw();
+      expect((await issuer.issue(draft(3))).receipt.seq).toBe(4n);
+      expect(await journal.countReceipts()).toBe(4);
+      await journal.close();
+    });
+
     it("a failed commit assigns nothing: the seqs after it stay contiguous, and a payment backs one receipt only", async () => {
       const db = await backend.open();
       const journal = await db.open();
