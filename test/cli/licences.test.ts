@@ -6,8 +6,7 @@
  * runtime's sandbox on this machine. Attacks on the download route: expired, far-future, another executor's,
  * another version's and malformed signatures serve nothing.
  */
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Hex, type LocalAccount } from "viem";
@@ -20,7 +19,7 @@ import { startExecutor, type RunningExecutor } from "../../executor/service.ts";
 import { REPO_ROOT } from "../../cli/config.ts";
 import { ANCHORS_WIT, SLUG_WIT, buildAnchorsComponent, buildSlugComponent } from "../fixtures/components/fixtures.ts";
 import { TestStack, type CalcArtifacts, type Published } from "../executor/helpers/stack.ts";
-import { runGlassbox, type CliRun } from "../helpers/cli.ts";
+import { cliHome, runGlassbox, type CliRun } from "../helpers/cli.ts";
 
 const SLUG_LICENCE = 300n;
 const ANCHORS_LICENCE = 700n;
@@ -80,9 +79,7 @@ beforeAll(async () => {
   executor = await startExecutor({ rpcUrl: stack.chain.rpcUrl, deployment: stack.deployment, operatorKey: stack.operatorKey, dataDir: await stack.tempDir(), port: 0, register: true, fee: 5n, logLevel: "silent" });
   await stack.uploadAll(executor.url, executor.operator, slugArtifacts);
   await stack.uploadAll(executor.url, executor.operator, anchorsArtifacts);
-  home = await mkdtemp(path.join(tmpdir(), "glassbox-licence-"));
-  deploymentsFile = path.join(home, "deployments.json");
-  await writeFile(deploymentsFile, JSON.stringify(stack.deployment));
+  ({ home, deploymentsFile } = await cliHome("glassbox-licence-", stack.deployment));
 }, 240_000);
 
 afterAll(async () => {

@@ -4,8 +4,7 @@
  * exact; manages the channel (open, top up, status, close after the delay); and checks every kept receipt on
  * the chain, submitting the proofs that make the executor's bond pay for what it did not settle as signed.
  */
-import { mkdtemp, readFile, rm, writeFile, appendFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm, appendFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestClient, createWalletClient, http, type Hex } from "viem";
@@ -17,7 +16,7 @@ import type { RunningExecutor } from "../../executor/service.ts";
 import { REPO_ROOT } from "../../cli/config.ts";
 import { buildMeter, METER, startPaidExecutor } from "../executor/helpers/paid-stack.ts";
 import { TestStack, type Published } from "../executor/helpers/stack.ts";
-import { runGlassbox, type CliRun } from "../helpers/cli.ts";
+import { cliHome, runGlassbox, type CliRun } from "../helpers/cli.ts";
 
 const FEE = 100n;
 const PRICE = 1_000n;
@@ -53,9 +52,7 @@ beforeAll(async () => {
   executorDir = await stack.tempDir();
   executor = await startPaidExecutor(stack, { fee: FEE, bond: BOND, settleWindowSeconds: SETTLE_WINDOW, withdrawDelaySeconds: WITHDRAW_DELAY, dataDir: executorDir });
   await stack.uploadAll(executor.url, executor.operator, meter);
-  home = await mkdtemp(path.join(tmpdir(), "glassbox-pay-"));
-  deploymentsFile = path.join(home, "deployments.json");
-  await writeFile(deploymentsFile, JSON.stringify(stack.deployment));
+  ({ home, deploymentsFile } = await cliHome("glassbox-pay-", stack.deployment));
 }, 240_000);
 
 afterAll(async () => {

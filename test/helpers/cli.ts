@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { REPO_ROOT } from "../../cli/config.ts";
 
@@ -33,4 +35,12 @@ export function runGlassbox(args: string[], opts: { cwd: string; env?: Record<st
       resolve({ code: code ?? -1, stdout, stderr, json });
     });
   });
+}
+
+/** A fresh GLASSBOX_HOME for CLI runs, holding the deployments file the runs pass with --deployments. */
+export async function cliHome(prefix: string, deployment: unknown): Promise<{ home: string; deploymentsFile: string }> {
+  const home = await mkdtemp(path.join(tmpdir(), prefix));
+  const deploymentsFile = path.join(home, "deployments.json");
+  await writeFile(deploymentsFile, JSON.stringify(deployment));
+  return { home, deploymentsFile };
 }
