@@ -102,6 +102,17 @@ async function runTransaction(db: PGlite, begin: number, open: OpenTransaction):
   }
 }
 
+/** Hands a request to the open transaction it names (its callback is waiting for the next one). */
+function deliver(tx: number, request: JournalRequest): void {
+  const open = transactions.get(tx);
+  if (!open) {
+    reply({ id: request.id, ok: false, error: { message: `journal transaction ${tx} is not open`, fields: {} } });
+    return;
+  }
+  open.inbox.push(request);
+  open.wake?.();
+}
+
 async function main(): Promise<void> {
   let db: PGlite;
   try {
@@ -116,13 +127,7 @@ async function main(): Promise<void> {
     switch (request.op) {
       case "query": {
         if (request.tx !== undefined) {
-          const open = transactions.get(request.tx);
-          if (!open) {
-            reply({ id: request.id, ok: false, error: { message: `journal transaction ${request.tx} is not open`, fields: {} } });
-            return;
-          }
-          open.inbox.push(request);
-          open.wake?.();
+          deliver(request.tx, request);
           return;
         }
         void answer(request.id, async () => (await db.query(request.text, request.params)).rows);
@@ -141,16 +146,9 @@ async function main(): Promise<void> {
         return;
       }
       case "commit":
-      case "rollback": {
-        const open = transactions.get(request.tx);
-        if (!open) {
-          reply({ id: request.id, ok: false, error: { message: `journal transaction ${request.tx} is not open`, fields: {} } });
-          return;
-        }
-        open.inbox.push(request);
-        open.wake?.();
+      case "rollback":
+        deliver(request.tx, request);
         return;
-      }
       case "close":
         void answer(request.id, async () => {
           await db.close();
