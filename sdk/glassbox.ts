@@ -11,7 +11,7 @@ import { ChannelManager } from "./client/channels.ts";
 import { ReceiptAuditor, type ReceiptAudit, type SlashSubmission } from "./client/receipt-audit.ts";
 import { InMemoryReceiptStore, type ReceiptStore, type StoredReceipt } from "./client/receipt-store.ts";
 import { CatalogClient, type SearchFilters } from "./client/catalog.ts";
-import { createChainClients, sendContractTx, type ChainClients } from "./client/chain.ts";
+import { createChainClients, sendContractTx, type ChainClients, type WriteArgs, type WriteFunctionName } from "./client/chain.ts";
 import { GlassboxError, type PaymentSignedError } from "./client/errors.ts";
 import { callWithFailover, ExecutorChooser, noExecutorInGoodStanding, paymentRefOf, receiptIdForPayment } from "./client/executor-choice.ts";
 import { getJson, Publisher, type CapabilityFiles, type ProgressReporter, type PublishResult, type UploadResult } from "./client/publish.ts";
@@ -288,12 +288,11 @@ export class Glassbox {
     const account = this.requireAccount();
     const amount = await this.claimable(account.address);
     if (amount === 0n) throw new GlassboxError("NOTHING_TO_CLAIM", `${account.address} has nothing to claim yet.`, "Earnings arrive when executors settle paid calls.");
-    const transaction = await sendContractTx(this.chain, `Claiming ${amount}`, {
-      address: this.deployment.contracts.settlement,
-      abi: settlementAbi,
-      functionName: to ? "claimTo" : "claim",
-      args: to ? [to] : [],
-    });
+    const settlement = { address: this.deployment.contracts.settlement, abi: settlementAbi } as const;
+    // Two calls, not one with ternaries, so each function name is checked against its own args.
+    const transaction = to
+      ? await sendContractTx(this.chain, `Claiming ${amount}`, { ...settlement, functionName: "claimTo", args: [to] })
+      : await sendContractTx(this.chain, `Claiming ${amount}`, { ...settlement, functionName: "claim", args: [] });
     return { amount, transaction };
   }
 
@@ -349,7 +348,11 @@ export class Glassbox {
     return this.options.account;
   }
 
-  private write(action: string, functionName: string, args: unknown[]): Promise<Hex> {
+  private write<functionName extends WriteFunctionName<typeof capabilityRegistryAbi>>(
+    action: string,
+    functionName: functionName,
+    args: WriteArgs<typeof capabilityRegistryAbi, functionName>,
+  ): Promise<Hex> {
     return sendContractTx(this.chain, action, { address: this.deployment.contracts.registry, abi: capabilityRegistryAbi, functionName, args });
   }
 }

@@ -5,7 +5,11 @@ import {
   http,
   type Abi,
   type Account,
+  type Address,
   type Chain,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
+  type Hex,
   type PublicClient,
   type Transport,
   type WalletClient,
@@ -35,19 +39,33 @@ export function createChainClients(rpcUrl: string, chainId: number, account?: Ac
   return { chain, publicClient, walletClient: createWalletClient({ chain, transport, account }) };
 }
 
+/** A function of `abi` that a transaction can call (nonpayable or payable). */
+export type WriteFunctionName<abi extends Abi> = ContractFunctionName<abi, "nonpayable" | "payable">;
+
+/**
+ * The args of `functionName` as viem types them. viem's type is a conditional that tsc cannot see is
+ * always a tuple while `functionName` is still generic, hence the `readonly unknown[]`.
+ */
+export type WriteArgs<abi extends Abi, functionName extends WriteFunctionName<abi>> = ContractFunctionArgs<abi, "nonpayable" | "payable", functionName> &
+  readonly unknown[];
+
 /**
  * Simulates (so a revert surfaces as the contract's custom error, before any gas is spent),
- * sends, and waits for the receipt of one contract write.
+ * sends, and waits for the receipt of one contract write. `functionName` and `args` are checked
+ * against `abi` at the call site.
  */
-export async function sendContractTx(
+export async function sendContractTx<const abi extends Abi, functionName extends WriteFunctionName<abi>, const args extends WriteArgs<abi, functionName>>(
   clients: ChainClients,
   action: string,
-  request: { address: `0x${string}`; abi: Abi; functionName: string; args: readonly unknown[] },
-): Promise<`0x${string}`> {
+  request: { address: Address; abi: abi; functionName: functionName; args: args },
+): Promise<Hex> {
   const wallet = clients.walletClient;
   if (!wallet) throw new GlassboxError("NO_WALLET", `${action} needs a wallet.`, "Pass an account (CLI: --keystore, GLASSBOX_PRIVATE_KEY or --dev-account).");
   try {
-    const { request: simulated } = await clients.publicClient.simulateContract({ ...request, account: wallet.account });
+    // viem's parameter types hang on conditionals over `abi` that tsc cannot resolve while it is generic;
+    // the signature has checked the request, so hand it on at the plain `Abi` width (a widening, not a cast).
+    const checked: { address: Address; abi: Abi; functionName: string; args: readonly unknown[] } = request;
+    const { request: simulated } = await clients.publicClient.simulateContract({ ...checked, account: wallet.account });
     const hash = await wallet.writeContract(simulated);
     const receipt = await clients.publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") throw new GlassboxError("TX_REVERTED", `${action}: transaction ${hash} reverted.`);

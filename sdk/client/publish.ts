@@ -8,7 +8,7 @@ import { ROUTES, type BlobKind } from "../protocol.ts";
 import { UPLOAD_SIGNATURE_HEADER, uploadMessage } from "../upload.ts";
 import { describeInterface, formatWitType } from "../wit.ts";
 import { publicBlobServed } from "./blobs.ts";
-import { sendContractTx, type ChainClients } from "./chain.ts";
+import { sendContractTx, type ChainClients, type WriteArgs, type WriteFunctionName } from "./chain.ts";
 import { GlassboxError } from "./errors.ts";
 import { RegistryReader, type PackageView, type VersionView } from "./registry.ts";
 
@@ -163,7 +163,10 @@ export class Publisher {
     return this.wallet.account;
   }
 
-  private send(action: string, request: { functionName: string; args: readonly unknown[] }): Promise<Hex> {
+  private send<functionName extends WriteFunctionName<typeof capabilityRegistryAbi>>(
+    action: string,
+    request: { functionName: functionName; args: WriteArgs<typeof capabilityRegistryAbi, functionName> },
+  ): Promise<Hex> {
     return sendContractTx(this.clients, action, { address: this.deployments.contracts.registry, abi: capabilityRegistryAbi, ...request });
   }
 

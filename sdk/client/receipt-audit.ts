@@ -3,7 +3,7 @@ import { capabilityRegistryAbi, settlementAbi } from "../abi.ts";
 import type { Deployment } from "../deployment.ts";
 import { receiptFromJson, receiptRoyaltyLines, type Receipt } from "../receipt.ts";
 import { decodeRoyaltyLine, lineMatchesReceipt } from "../royalty-batch.ts";
-import { sendContractTx, type ChainClients } from "./chain.ts";
+import { sendContractTx, type ChainClients, type WriteArgs } from "./chain.ts";
 import { GlassboxError } from "./errors.ts";
 import type { StoredReceipt } from "./receipt-store.ts";
 
@@ -197,7 +197,12 @@ export class ReceiptAuditor {
     return done;
   }
 
-  private async send(receiptId: Hex, kind: SlashSubmission["kind"], functionName: "slashOverdue" | "slashMismatch" | "slashOvercharge", args: readonly unknown[]): Promise<SlashSubmission> {
+  private async send<functionName extends "slashOverdue" | "slashMismatch" | "slashOvercharge">(
+    receiptId: Hex,
+    kind: SlashSubmission["kind"],
+    functionName: functionName,
+    args: WriteArgs<typeof settlementAbi, functionName>,
+  ): Promise<SlashSubmission> {
     const transaction = await sendContractTx(this.chain, `Submitting the ${kind} proof of receipt ${receiptId}`, { ...this.settlement, functionName, args });
     const receipt = await this.chain.publicClient.getTransactionReceipt({ hash: transaction });
     const slashed = await this.chain.publicClient.getContractEvents({
