@@ -6,6 +6,7 @@ import type { Address, Hex } from "viem";
 import { PACKAGE_ROOT } from "../sdk/package-root.ts";
 import type { ReceiptJson } from "../sdk/receipt.ts";
 import type { JournalReply, JournalRequest, JournalWireError, JournalWorkerSetup } from "./journal-worker.ts";
+import type { ReceiptKeysOf } from "./receipt-keys.ts";
 
 // From the package root, not from this module: the executor also runs compiled to dist/, while the
 // worker always runs from its TypeScript source (Node strips its types).
@@ -78,10 +79,11 @@ interface Sql {
   /** Runs `fn` in one transaction (all or nothing). */
   transaction<T>(fn: (q: Sql["query"]) => Promise<T>): Promise<T>;
   /**
-   * Runs several statements (no parameters: values are `sqlLiteral`s) as one simple-protocol query: one
-   * round trip, one implicit transaction (all or nothing, rolled back on the first error).
+   * Runs several statements (no parameters: values are `sqlLiteral`s) as one all-or-nothing write, durable
+   * when it resolves and seen by every request sent after. Refused with unique_violation (23505) when
+   * one of `receipts`' keys exists already (PostgreSQL: by the tables' own unique indexes).
    */
-  script(statements: readonly string[]): Promise<void>;
+  write(statements: readonly string[], receipts: ReceiptKeysOf): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -181,6 +183,7 @@ export class Journal {
     // The hot path (one commit per group of paid calls): one round trip instead of BEGIN, two
     // parameterized statements (parse, bind, execute each) and COMMIT.
     const now = Date.now();
+
     const statements: string[] = [];
     if (receipts.length > 0) {
       const tuples = receipts.map((r) =>
@@ -210,7 +213,7 @@ export class Journal {
          ON CONFLICT (channel_id) DO UPDATE SET record = EXCLUDED.record, updated_at = EXCLUDED.updated_at`,
       );
     }
-    await this.sql.script(statements);
+    await this.sql.write(statements, receiptKeys(receipts));
   }
 
   /** Channel records changed without a receipt (deposits, claims, dropped channels). */
@@ -329,8 +332,13 @@ async function upsertChannels(query: Sql["query"], channels: readonly ChannelRow
   );
 }
 
+/** The unique keys of receipts, as the PGlite worker checks them (receipt_id follows from payment_ref). */
+function receiptKeys(receipts: readonly NewReceipt[]): ReceiptKeysOf {
+  return { paymentRefs: receipts.map((r) => r.paymentRef.toLowerCase()), seqs: receipts.flatMap((r) => (r.seq > 0n ? [r.seq.toString()] : [])) };
+}
+
 /**
- * A SQL literal for `script` (no parameters there): integers as digits, strings quoted as
+ * A SQL literal for `write` (no parameters there): integers as digits, strings quoted as
  * libpq's PQescapeLiteral does (quotes doubled; with a backslash, an E'' string with backslashes
  * doubled), so the value reads back exactly whatever standard_conforming_strings says.
  */
@@ -387,13 +395,14 @@ export function pgliteJournalDir(dataDir: string): string {
 
 /**
  * PGlite in a worker thread of its own (executor/journal-worker.ts): its WebAssembly Postgres and WAL
- * writes run there, off the event loop that serves calls. Every request is answered once PGlite
- * returned in the worker, so a resolved commit is as durable as it was with PGlite on this thread.
+ * writes run there, off the event loop that serves calls. A `write` is answered once it is synced to
+ * the worker's redo log (`<dataDir>/journal.redo`), PGlite loads it in the background; anything else
+ * is answered once PGlite returned, and sees every write answered before it was sent.
  */
 async function openPglite(dataDir: string): Promise<Sql> {
   const dir = pgliteJournalDir(dataDir);
   mkdirSync(dir, { recursive: true });
-  const setup: JournalWorkerSetup = { dir };
+  const setup: JournalWorkerSetup = { dir, redoLog: path.join(dataDir, "journal.redo") };
   // Node's own type stripping loads the worker: no loader (tsx, vitest) inherited from this thread.
   const worker = new Worker(JOURNAL_WORKER_URL, { workerData: setup, execArgv: [] });
   const pending = new Map<number, { resolve: (rows: unknown[] | undefined) => void; reject: (error: Error) => void }>();
@@ -463,8 +472,8 @@ async function openPglite(dataDir: string): Promise<Sql> {
       await send({ op: "commit", tx });
       return value;
     },
-    script: async (statements) => {
-      await send({ op: "script", text: statements.join(";\n") });
+    write: async (statements, receipts) => {
+      await send({ op: "logged", text: statements.join(";\n"), receipts });
     },
     close: async () => {
       if (stopped) return;
@@ -509,7 +518,7 @@ async function openPostgres(connectionString: string, schema: string): Promise<S
         client.release();
       }
     },
-    script: async (statements) => {
+    write: async (statements) => {
       await pool.query(statements.join(";\n"));
     },
     close: () => pool.end(),

@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
-import { bytesToHex, hexToBytes, keccak256, recoverPublicKey, type Hex, type LocalAccount } from "viem";
+import { bytesToHex, hexToBytes, recoverPublicKey, type Hex, type LocalAccount } from "viem";
 import { sign as nobleSign } from "viem/accounts";
+import { keccakHex } from "../sdk/abi-words.ts";
 
 /**
  * secp256k1 on the paid-call hot path (voucher checks, receipt signatures) through libsecp256k1 (the
@@ -58,7 +59,7 @@ export async function recoverSigner(digest: Hex, signature: Hex): Promise<Uint8A
 
 /** The Ethereum address of an uncompressed public key, lower case. */
 export function publicKeyAddress(publicKey: Uint8Array): string {
-  return `0x${keccak256(publicKey.subarray(1)).slice(26)}`;
+  return `0x${keccakHex(publicKey.subarray(1)).slice(26)}`;
 }
 
 /** Signs a 32-byte digest (RFC 6979, low s): the 65-byte r || s || v signature viem produces, v = 27 or 28. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { encodeAbiParameters, keccak256, toHex, type Address, type Hex } from "viem";
-import { AbiWords } from "../../sdk/abi-words.ts";
+import { AbiWords, keccakBytes, typedDataDigest } from "../../sdk/abi-words.ts";
 import { channelPaymentRef } from "../../sdk/receipt.ts";
 
 describe("AbiWords", () => {
@@ -13,6 +13,18 @@ describe("AbiWords", () => {
       expect(toHex(new AbiWords(3).bytes32(0, upper).uint(1, amount, 256).address(2, address).bytes)).toBe(expected);
       expect(channelPaymentRef(id, amount)).toBe(keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "uint256" }], [id, amount])));
     }
+  });
+
+  it("hashes exactly as viem's keccak256, across the block size and beyond", () => {
+    for (const words of [1, 2, 4, 5, 8, 17, 40]) {
+      const w = new AbiWords(words);
+      for (let i = 0; i < words; i++) w.uint(i, BigInt(i * 7919 + words) ** 5n, 256);
+      expect(w.keccak()).toBe(keccak256(w.bytes));
+      expect(toHex(keccakBytes(w))).toBe(keccak256(w.bytes));
+    }
+    const domain = keccakBytes(new AbiWords(1).uint(0, 1n, 8));
+    const struct = keccakBytes(new AbiWords(1).uint(0, 2n, 8));
+    expect(typedDataDigest(domain, struct)).toBe(keccak256(new Uint8Array([0x19, 0x01, ...domain, ...struct])));
   });
 
   it("refuses values outside their types", () => {

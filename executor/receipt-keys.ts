@@ -1,0 +1,154 @@
+/**
+ * The receipts' unique keys, checked in memory for the PGlite journal's logged writes
+ * (executor/journal-worker.ts). A PGlite query costs 0.5–3 ms there, more than the rest of a commit,
+ * so a write is checked against:
+ * - payment_ref: a Bloom filter of every journaled reference (those not applied yet included). A
+ *   reference the filter may hold, about 1 in 100 new ones, is looked up in PGlite, or among the
+ *   references not applied yet.
+ * - seq: the highest seq journaled. The issuer assigns seqs in increasing order, so anything not
+ *   above it is refused (the unique index would refuse only an equal one: this is stricter).
+ * - receipt_id needs no check of its own: it is the EIP-712 digest of a receipt that names its
+ *   payment_ref, so two receipts with different references have different ids.
+ *
+ * Loaded by the worker with Node's type stripping (no TS-only syntax here).
+ */
+import type { PGlite } from "@electric-sql/pglite";
+
+/** The keys of the receipts one logged write inserts: lower-case references, seqs (> 0) in decimal. */
+export interface ReceiptKeysOf {
+  paymentRefs: string[];
+  seqs: string[];
+}
+
+/** A key already journaled, as Postgres' unique_violation names it. */
+export interface KeyConflict {
+  constraint: string;
+  column: string;
+  value: string;
+}
+
+const BITS_PER_KEY = 10;
+const HASHES = 7;
+const MIN_CAPACITY = 1 << 16;
+const LOAD_PAGE = 20_000;
+
+/**
+ * A Bloom filter over 32-byte hex hashes (payment references are keccak256 outputs, or transaction
+ * hashes): its bit positions are read straight from the hash's own digits.
+ */
+class HashBloom {
+  readonly capacity: number;
+  private readonly bits: Uint32Array;
+  private readonly size: number;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+    this.size = capacity * BITS_PER_KEY;
+    this.bits = new Uint32Array(Math.ceil(this.size / 32));
+  }
+
+  add(hash: string): void {
+    for (let i = 0; i < HASHES; i++) {
+      const bit = this.position(hash, i);
+      this.bits[bit >>> 5]! |= 1 << (bit & 31);
+    }
+  }
+
+  mayHold(hash: string): boolean {
+    for (let i = 0; i < HASHES; i++) {
+      const bit = this.position(hash, i);
+      if ((this.bits[bit >>> 5]! & (1 << (bit & 31))) === 0) return false;
+    }
+    return true;
+  }
+
+  /** Hash `i`: 8 hex digits at offset 2 + 8i (seven disjoint windows of the 64 digits). */
+  private position(hash: string, i: number): number {
+    const window = Number.parseInt(hash.slice(2 + 8 * i, 10 + 8 * i), 16);
+    return (Number.isNaN(window) ? hash.length * (i + 1) : window) % this.size;
+  }
+}
+
+export class ReceiptKeys {
+  private bloom: HashBloom;
+  private count: number;
+  /** The highest seq journaled or logged. */
+  maxSeq: bigint;
+  /** References logged and not applied yet (PGlite cannot find them). */
+  private readonly unapplied = new Set<string>();
+  private readonly db: PGlite;
+
+  private constructor(db: PGlite, bloom: HashBloom, count: number, maxSeq: bigint) {
+    this.db = db;
+    this.bloom = bloom;
+    this.count = count;
+    this.maxSeq = maxSeq;
+  }
+
+  /** Reads every journaled reference and the highest seq (once, at start-up). */
+  static async load(db: PGlite): Promise<ReceiptKeys> {
+    const { rows } = await db.query<{ n: number; max_seq: string | null }>(`SELECT COUNT(*)::int AS n, MAX(seq)::text AS max_seq FROM receipts`);
+    const count = rows[0]!.n;
+    const keys = new ReceiptKeys(db, await loadBloom(db, capacityFor(count)), count, BigInt(rows[0]!.max_seq ?? "0"));
+    return keys;
+  }
+
+  /** The first key of `keys` that is journaled or logged already, or repeated within `keys`. */
+  async conflict(keys: ReceiptKeysOf): Promise<KeyConflict | undefined> {
+    const seen = new Set<string>();
+    for (const ref of keys.paymentRefs) {
+      if (seen.size === seen.add(ref).size || this.unapplied.has(ref) || (this.bloom.mayHold(ref) && (await this.journaled(ref)))) {
+        return { constraint: "receipts_payment_ref_key", column: "payment_ref", value: ref };
+      }
+    }
+    let last = this.maxSeq;
+    for (const seq of keys.seqs) {
+      const value = BigInt(seq);
+      if (value <= last) return { constraint: "receipts_seq", column: "seq", value: seq };
+      last = value;
+    }
+    return undefined;
+  }
+
+  /** `keys` were logged: they count as taken from now on. */
+  async reserve(keys: ReceiptKeysOf): Promise<void> {
+    for (const ref of keys.paymentRefs) {
+      this.unapplied.add(ref);
+      this.bloom.add(ref);
+    }
+    this.count += keys.paymentRefs.length;
+    for (const seq of keys.seqs) if (BigInt(seq) > this.maxSeq) this.maxSeq = BigInt(seq);
+    // Past its capacity the filter's false positives climb: rebuild it twice as large.
+    if (this.count > this.bloom.capacity) this.bloom = await loadBloom(this.db, capacityFor(this.count), this.unapplied);
+  }
+
+  /** `keys` are in PGlite now, or were never written (then seqs go back to `maxSeq`). */
+  applied(keys: ReceiptKeysOf, maxSeq = this.maxSeq): void {
+    for (const ref of keys.paymentRefs) this.unapplied.delete(ref);
+    this.maxSeq = maxSeq;
+  }
+
+  private async journaled(ref: string): Promise<boolean> {
+    return (await this.db.query(`SELECT 1 FROM receipts WHERE payment_ref = $1`, [ref])).rows.length > 0;
+  }
+}
+
+function capacityFor(count: number): number {
+  let capacity = MIN_CAPACITY;
+  while (capacity < count * 2) capacity *= 2;
+  return capacity;
+}
+
+/** A filter holding every reference in PGlite (read page by page along its index) and `extra`. */
+async function loadBloom(db: PGlite, capacity: number, extra: Iterable<string> = []): Promise<HashBloom> {
+  const bloom = new HashBloom(capacity);
+  let after = "";
+  for (;;) {
+    const { rows } = await db.query<{ payment_ref: string }>(`SELECT payment_ref FROM receipts WHERE payment_ref > $1 ORDER BY payment_ref LIMIT ${LOAD_PAGE}`, [after]);
+    for (const row of rows) bloom.add(row.payment_ref);
+    if (rows.length < LOAD_PAGE) break;
+    after = rows[rows.length - 1]!.payment_ref;
+  }
+  for (const ref of extra) bloom.add(ref);
+  return bloom;
+}

@@ -1,0 +1,50 @@
+import { PGlite } from "@electric-sql/pglite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ReceiptKeys } from "../../executor/receipt-keys.ts";
+
+/**
+ * The PGlite journal's in-memory unique checks (executor/receipt-keys.ts) against a real PGlite
+ * holding 70,000 journaled references: every journaled one is refused, whichever way it is found
+ * (the Bloom filter, then PGlite), also once the filter was rebuilt larger.
+ */
+let db: PGlite;
+const ref = (i: number) => `0x${i.toString(16).padStart(8, "0")}${"ab".repeat(28)}`;
+const journaledRef = async (i: number) => (await db.query<{ r: string }>(`SELECT '0x' || md5($1::text) || md5($1::text || 'x') AS r`, [i])).rows[0]!.r;
+
+beforeAll(async () => {
+  db = new PGlite();
+  await db.exec(`CREATE TABLE receipts (payment_ref TEXT NOT NULL UNIQUE, seq BIGINT NOT NULL);
+    INSERT INTO receipts SELECT '0x' || md5(i::text) || md5(i::text || 'x'), i FROM generate_series(1, 70000) i`);
+});
+afterAll(async () => db?.close());
+
+describe("receipt keys", () => {
+  it("refuses journaled references and seqs, references logged but not applied, and repeats within one write", async () => {
+    const keys = await ReceiptKeys.load(db);
+    expect(keys.maxSeq).toBe(70_000n);
+    for (const i of [1, 777, 70_000]) {
+      expect(await keys.conflict({ paymentRefs: [ref(1), await journaledRef(i)], seqs: [] })).toEqual({ constraint: "receipts_payment_ref_key", column: "payment_ref", value: await journaledRef(i) });
+    }
+    expect(await keys.conflict({ paymentRefs: [ref(1), ref(2)], seqs: ["70001", "70002"] })).toBeUndefined();
+    expect(await keys.conflict({ paymentRefs: [ref(1), ref(1)], seqs: [] })).toMatchObject({ column: "payment_ref", value: ref(1) });
+    expect(await keys.conflict({ paymentRefs: [ref(3)], seqs: ["70000"] })).toEqual({ constraint: "receipts_seq", column: "seq", value: "70000" });
+    expect(await keys.conflict({ paymentRefs: [ref(3)], seqs: ["70005", "70004"] })).toMatchObject({ column: "seq", value: "70004" });
+
+    await keys.reserve({ paymentRefs: [ref(1)], seqs: ["70001"] });
+    expect(await keys.conflict({ paymentRefs: [ref(1)], seqs: [] })).toMatchObject({ value: ref(1) });
+    expect(await keys.conflict({ paymentRefs: [ref(2)], seqs: ["70001"] })).toMatchObject({ column: "seq" });
+    // A write that was never made durable gives its keys back.
+    keys.applied({ paymentRefs: [ref(1)], seqs: ["70001"] }, 70_000n);
+    expect(await keys.conflict({ paymentRefs: [ref(1)], seqs: ["70001"] })).toBeUndefined();
+  });
+
+  it("rebuilds its filter larger past its capacity and still refuses every key it held", async () => {
+    const keys = await ReceiptKeys.load(db);
+    const logged = Array.from({ length: 200_000 }, (_, i) => ref(1_000_000 + i));
+    await keys.reserve({ paymentRefs: logged, seqs: [] });
+    expect(await keys.conflict({ paymentRefs: [logged[123_456]!], seqs: [] })).toMatchObject({ value: logged[123_456] });
+    expect(await keys.conflict({ paymentRefs: [await journaledRef(4242)], seqs: [] })).toMatchObject({ value: await journaledRef(4242) });
+    keys.applied({ paymentRefs: logged, seqs: [] });
+    expect(await keys.conflict({ paymentRefs: [ref(5)], seqs: [] })).toBeUndefined();
+  });
+});
