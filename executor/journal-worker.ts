@@ -3,35 +3,39 @@
  * on whichever thread owns it: parsing, executing and writing the WAL at each commit would stall every
  * request on the executor's event loop. Here it stalls only this thread.
  *
- * Receipt commits do not wait for PGlite. Each PGlite commit writes its WAL with O_SYNC page writes,
- * about a millisecond however little it holds, and paid calls would queue behind them. A "logged" write
- * is instead appended to a redo log next to the database and made durable with one fdatasync, shared by
- * every write that arrived together; it is answered then. The redo log is loaded into PGlite in large
- * transactions in the background, and before any other request runs, so every query sees every write
- * answered before it was sent. At start-up the entries PGlite has not applied yet are replayed; once
- * everything is applied the log is emptied.
+ * Receipts do not wait for PGlite. A PGlite commit writes its WAL with O_SYNC page writes, about a
+ * millisecond however little it holds, and loading a receipt costs it ~100 µs of CPU. The journal
+ * (executor/journal.ts) makes a receipt durable in its redo log and answers; it then sends the entry
+ * here ("apply"), and this thread loads the entries in large transactions in the background. It runs
+ * at a lower scheduling priority (Linux: a thread's own nice value), so on a busy machine that
+ * loading takes the CPU the calls leave idle, not theirs.
  *
- * A logged write names its unique keys, and is refused (Postgres' unique_violation, 23505) when one of
- * them is already in the table or in a write not applied yet: the same answer an INSERT would give.
+ * Messages run in the order they were sent, one at a time. Any other request first loads every entry
+ * sent before it, so it sees every write answered before it was sent. At start-up the redo log's
+ * entries PGlite has not loaded yet (a crash after their answer) are loaded before anything else.
  *
  * Loaded with Node's type stripping (execArgv: [], no TS-only syntax here).
  */
+import { readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
-import { ReceiptKeys, type KeyConflict, type ReceiptKeysOf } from "./receipt-keys.ts";
-import { RedoLog, type RedoEntry } from "./redo-log.ts";
+import { upsertChannelsSql } from "./journal-sql.ts";
+import { readRedoLog, type RedoEntry } from "./redo-log.ts";
 
 export interface JournalWorkerSetup {
   /** The PGlite data directory (created by the caller). */
   dir: string;
-  /** The redo log file (created when missing). */
+  /** The redo log's base path (executor/redo-log.ts), replayed at start-up (it may not exist yet). */
   redoLog: string;
+  /** This thread's nice value (0–19, Linux only): higher yields the CPU to the executor's calls. */
+  nice: number;
 }
 
 export type JournalRequest =
   | { id: number; op: "query"; text: string; params: unknown[]; tx?: number }
-  /** Statements inserting `receipts` (and more), no parameters, one implicit transaction, durable through the redo log. */
-  | { id: number; op: "logged"; text: string; receipts: ReceiptKeysOf }
+  /** Entries already durable in the redo log: loaded in the background (no answer; see JournalApplied). */
+  | { id: number; op: "apply"; entries: RedoEntry[] }
   /** Opens transaction `id`; its queries carry `tx: id` until "commit" or "rollback" names it. */
   | { id: number; op: "begin" }
   | { id: number; op: "commit" | "rollback"; tx: number }
@@ -43,19 +47,16 @@ export interface JournalWireError {
   fields: Record<string, string | number>;
 }
 
-/** Id 0 answers the start-up: PGlite is ready, or could not open. */
+/**
+ * Id 0 answers the start-up: PGlite is ready (rows: [{ nextLsn }], the first LSN not in the redo log),
+ * or could not open.
+ */
 export type JournalReply = { id: number; ok: true; rows?: unknown[] } | { id: number; ok: false; error: JournalWireError };
 
-type LoggedRequest = Extract<JournalRequest, { op: "logged" }>;
-
-/** An entry answered and not yet in PGlite: its receipts' keys stay reserved until it is. */
-interface Unapplied extends RedoEntry {
-  receipts: ReceiptKeysOf;
-  loggedAt: number;
+/** Sent after each load: every entry up to `appliedLsn` is in PGlite. */
+export interface JournalApplied {
+  appliedLsn: number;
 }
-
-/** Queued by this thread itself: apply the waiting entries now. */
-const APPLY = { op: "apply" } as const;
 
 interface OpenTransaction {
   /** Requests for this transaction, in order, while its callback waits for the next one. */
@@ -64,25 +65,22 @@ interface OpenTransaction {
 }
 
 /**
- * Longest a logged write waits in the redo log alone before it is applied. Longer makes PGlite's
- * transactions larger (cheaper per write) and each one holds this thread longer.
+ * Longest an entry waits before it is loaded. Longer makes PGlite's transactions larger (cheaper per
+ * entry) and each one holds this thread longer.
  */
-const APPLY_AFTER_MS = 50;
+const APPLY_AFTER_MS = 500;
 
 const port = parentPort;
 if (!port) throw new Error("executor/journal-worker.ts runs only as a worker thread (Journal.open starts it)");
 const setup = workerData as JournalWorkerSetup;
 const transactions = new Map<number, OpenTransaction>();
-/** Requests in arrival order; one runs at a time (logged writes that arrived together run as one). */
-const queue: (JournalRequest | typeof APPLY)[] = [];
+/** Requests in arrival order, one running at a time. */
+const queue: JournalRequest[] = [];
 let draining = false;
-/** Logged, answered, not yet in PGlite; and the unique keys they hold. */
-const unapplied: Unapplied[] = [];
-/** Loaded at the first logged write (the journal creates its tables after this thread started). */
-let receiptKeys: ReceiptKeys | undefined;
+/** Entries received, not yet in PGlite, and since when. */
+const unapplied: RedoEntry[] = [];
+let unappliedSince = 0;
 let applyTimer: NodeJS.Timeout | undefined;
-let nextLsn = 1;
-let redoLog: RedoLog;
 
 function wireError(error: unknown): JournalWireError {
   const fields: Record<string, string | number> = {};
@@ -109,15 +107,20 @@ async function answer(id: number, work: () => Promise<unknown[] | undefined>): P
   }
 }
 
-/** The statements of `entries` and the applied-LSN mark, as one implicit transaction. */
+/** The statements of `entries`, each channel's last record, and the applied-LSN mark, as one implicit transaction. */
 function applyScript(entries: readonly RedoEntry[]): string {
-  return `${entries.map((e) => e.text).join(";\n")};\nUPDATE journal_redo SET applied_lsn = ${entries[entries.length - 1]!.lsn}`;
+  const channels = new Map<string, string>();
+  for (const entry of entries) for (const [channelId, tuple] of entry.channels ?? []) channels.set(channelId, tuple);
+  const statements = entries.map((e) => e.text).filter((text) => text.length > 0);
+  if (channels.size > 0) statements.push(upsertChannelsSql([...channels.values()]));
+  statements.push(`UPDATE journal_redo SET applied_lsn = ${entries[entries.length - 1]!.lsn}`);
+  return statements.join(";\n");
 }
 
 /**
- * Loads every unapplied entry into PGlite in one transaction. If that fails (an entry PGlite refuses,
- * which the unique check should have made impossible), each entry is applied alone and one that still
- * fails is kept in journal_redo_failures with its error, so the rest of the journal goes on.
+ * Loads every waiting entry into PGlite in one transaction. If that fails (an entry PGlite refuses,
+ * which the journal's unique checks should have made impossible), each entry is loaded alone and one
+ * that still fails is kept in journal_redo_failures with its error, so the rest of the journal goes on.
  */
 async function applyUnapplied(db: PGlite): Promise<void> {
   if (applyTimer) clearTimeout(applyTimer);
@@ -137,56 +140,8 @@ async function applyUnapplied(db: PGlite): Promise<void> {
       }
     }
   }
-  for (const entry of entries) receiptKeys?.applied(entry.receipts);
-  redoLog.applied();
-}
-
-function refuse(request: LoggedRequest, conflict: KeyConflict): void {
-  reply({
-    id: request.id,
-    ok: false,
-    error: {
-      message: `duplicate key value violates unique constraint "${conflict.constraint}"`,
-      fields: { code: "23505", severity: "ERROR", detail: `Key (${conflict.column})=(${conflict.value}) already exists.`, constraint: conflict.constraint },
-    },
-  });
-}
-
-/**
- * Logged writes that arrived together: refused if a receipt's key is journaled already, else appended
- * to the redo log and synced once for all of them, then answered.
- */
-async function logWrites(db: PGlite, batch: LoggedRequest[]): Promise<void> {
-  let keys: ReceiptKeys;
-  try {
-    keys = receiptKeys ??= await ReceiptKeys.load(db);
-  } catch (error) {
-    for (const request of batch) reply({ id: request.id, ok: false, error: wireError(error) });
-    return;
-  }
-  const seqBefore = keys.maxSeq;
-  const accepted: LoggedRequest[] = [];
-  const entries: Unapplied[] = [];
-  try {
-    for (const request of batch) {
-      const conflict = await keys.conflict(request.receipts);
-      if (conflict) {
-        refuse(request, conflict);
-        continue;
-      }
-      await keys.reserve(request.receipts);
-      accepted.push(request);
-      entries.push({ lsn: nextLsn++, text: request.text, receipts: request.receipts, loggedAt: Date.now() });
-    }
-    if (entries.length > 0) redoLog.append(entries);
-  } catch (error) {
-    // Not durable, so not answered as written: nothing of it is applied (a torn tail is never read back).
-    for (const entry of entries) keys.applied(entry.receipts, seqBefore);
-    for (const request of accepted) reply({ id: request.id, ok: false, error: wireError(error) });
-    return;
-  }
-  unapplied.push(...entries);
-  for (const request of accepted) reply({ id: request.id, ok: true });
+  const applied: JournalApplied = { appliedLsn: entries[entries.length - 1]!.lsn };
+  port!.postMessage(applied);
 }
 
 /** Runs one interactive transaction: its queries as they arrive, until commit or rollback. */
@@ -232,11 +187,12 @@ function deliver(tx: number, request: JournalRequest): void {
   open.wake?.();
 }
 
-/** Any request but a logged write: it sees every write answered before it, so those are applied first. */
-async function run(db: PGlite, request: JournalRequest | typeof APPLY): Promise<void> {
+/** Runs one request; anything but an entry to load first loads every entry sent before it. */
+async function run(db: PGlite, request: JournalRequest): Promise<void> {
   switch (request.op) {
     case "apply":
-      await applyUnapplied(db);
+      if (unapplied.length === 0) unappliedSince = Date.now();
+      unapplied.push(...request.entries);
       return;
     case "query":
       await applyUnapplied(db);
@@ -253,34 +209,36 @@ async function run(db: PGlite, request: JournalRequest | typeof APPLY): Promise<
       await answer(request.id, async () => {
         await applyUnapplied(db);
         await db.close();
-        redoLog.close();
         return undefined;
       });
       port!.close();
       return;
-    case "logged":
     case "commit":
     case "rollback":
       return;
   }
 }
 
-/** Runs the queue one request at a time; logged writes next to each other share one sync. */
+/** The timer's load: now, unless the queue is running (it loads what is old enough between requests). */
+async function applyNow(db: PGlite): Promise<void> {
+  if (draining) return;
+  draining = true;
+  try {
+    await applyUnapplied(db);
+  } finally {
+    draining = false;
+  }
+  void drain(db);
+}
+
+/** Runs the queue one request at a time, loading what waits once it is old enough. */
 async function drain(db: PGlite): Promise<void> {
   if (draining) return;
   draining = true;
   try {
     while (queue.length > 0) {
-      // Let the messages already sent land first, so they join this round.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (queue[0]!.op !== "logged") {
-        await run(db, queue.shift()!);
-        continue;
-      }
-      const batch: LoggedRequest[] = [];
-      while (queue[0]?.op === "logged") batch.push(queue.shift() as LoggedRequest);
-      await logWrites(db, batch);
-      if (unapplied.length > 0 && Date.now() - unapplied[0]!.loggedAt >= APPLY_AFTER_MS) await applyUnapplied(db);
+      await run(db, queue.shift()!);
+      if (unapplied.length > 0 && Date.now() - unappliedSince >= APPLY_AFTER_MS) await applyUnapplied(db);
     }
   } finally {
     draining = false;
@@ -288,38 +246,47 @@ async function drain(db: PGlite): Promise<void> {
   if (unapplied.length > 0) {
     applyTimer ??= setTimeout(() => {
       applyTimer = undefined;
-      queue.push(APPLY);
-      void drain(db);
+      void applyNow(db);
     }, APPLY_AFTER_MS);
   }
 }
 
-/** Replays the redo log's entries PGlite has not applied (a crash after their answer), then empties it. */
-async function recover(db: PGlite): Promise<void> {
+/** Loads the redo log's entries PGlite has not loaded (a crash after their answer); the first LSN past the log. */
+async function recover(db: PGlite): Promise<number> {
   await db.exec(`
     CREATE TABLE IF NOT EXISTS journal_redo (id INTEGER PRIMARY KEY CHECK (id = 1), applied_lsn BIGINT NOT NULL);
     INSERT INTO journal_redo (id, applied_lsn) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
     CREATE TABLE IF NOT EXISTS journal_redo_failures (lsn BIGINT PRIMARY KEY, text TEXT NOT NULL, error TEXT NOT NULL, at BIGINT NOT NULL)`);
   const applied = Number((await db.query<{ applied_lsn: string | number }>(`SELECT applied_lsn FROM journal_redo`)).rows[0]!.applied_lsn);
-  redoLog = RedoLog.open(setup.redoLog);
-  const entries = redoLog.recovered.filter((e) => e.lsn > applied);
-  nextLsn = Math.max(applied, entries.at(-1)?.lsn ?? 0) + 1;
-  unapplied.push(...entries.map((e) => ({ ...e, receipts: { paymentRefs: [], seqs: [] }, loggedAt: 0 })));
-  // Applied before anything is answered; the log then starts over (its position is at the beginning).
+  const entries = readRedoLog(setup.redoLog).filter((e) => e.lsn > applied);
+  unapplied.push(...entries);
   await applyUnapplied(db);
+  return Math.max(applied, entries.at(-1)?.lsn ?? 0) + 1;
+}
+
+/** Lowers this thread's own scheduling priority (Linux: nice values are per thread; elsewhere a no-op). */
+function lowerPriority(nice: number): void {
+  try {
+    const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    if (Number.isSafeInteger(tid)) setPriority(tid, nice);
+  } catch {
+    // Not Linux, or not permitted: the loading then competes with the calls at equal priority.
+  }
 }
 
 async function main(): Promise<void> {
+  lowerPriority(setup.nice);
   let db: PGlite;
+  let nextLsn: number;
   try {
     db = new PGlite(setup.dir);
     await db.waitReady;
-    await recover(db);
+    nextLsn = await recover(db);
   } catch (error) {
     reply({ id: 0, ok: false, error: wireError(error) });
     return;
   }
-  reply({ id: 0, ok: true });
+  reply({ id: 0, ok: true, rows: [{ nextLsn }] });
   port!.on("message", (request: JournalRequest) => {
     if (request.op === "commit" || request.op === "rollback" || (request.op === "query" && request.tx !== undefined)) {
       deliver(request.tx!, request);

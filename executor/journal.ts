@@ -5,12 +5,16 @@ import { Worker } from "node:worker_threads";
 import type { Address, Hex } from "viem";
 import { PACKAGE_ROOT } from "../sdk/package-root.ts";
 import type { ReceiptJson } from "../sdk/receipt.ts";
-import type { JournalReply, JournalRequest, JournalWireError, JournalWorkerSetup } from "./journal-worker.ts";
-import type { ReceiptKeysOf } from "./receipt-keys.ts";
+import type { JournalApplied, JournalReply, JournalRequest, JournalWireError, JournalWorkerSetup } from "./journal-worker.ts";
+import { ReceiptKeys, type JournaledKeys, type KeyConflict, type ReceiptKeysOf } from "./receipt-keys.ts";
+import { upsertChannelsSql } from "./journal-sql.ts";
+import { RedoLog, type RedoEntry } from "./redo-log.ts";
 
 // From the package root, not from this module: the executor also runs compiled to dist/, while the
 // worker always runs from its TypeScript source (Node strips its types).
 const JOURNAL_WORKER_URL = pathToFileURL(path.join(PACKAGE_ROOT, "executor", "journal-worker.ts"));
+/** The PGlite thread's nice value: its background loading yields the CPU to paid calls on a busy machine. */
+const LOADER_NICE = 10;
 
 /**
  * The durable journal (payments v2). PGlite in the data dir by default; PostgreSQL when a connection
@@ -80,10 +84,11 @@ interface Sql {
   transaction<T>(fn: (q: Sql["query"]) => Promise<T>): Promise<T>;
   /**
    * Runs several statements (no parameters: values are `sqlLiteral`s) as one all-or-nothing write, durable
-   * when it resolves and seen by every request sent after. Refused with unique_violation (23505) when
-   * one of `receipts`' keys exists already (PostgreSQL: by the tables' own unique indexes).
+   * when it resolves and seen by every request sent after, then upserts `channels` ([channelId, SQL
+   * tuple]). Refused with unique_violation (23505) when one of `receipts`' keys exists already
+   * (PostgreSQL: by the tables' own unique indexes).
    */
-  write(statements: readonly string[], receipts: ReceiptKeysOf): Promise<void>;
+  write(statements: readonly string[], receipts: ReceiptKeysOf, channels: readonly [string, string][]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -207,13 +212,8 @@ export class Journal {
         `INSERT INTO receipts (receipt_id, seq, line_count, payer, version_id, royalty, scheme, payment_ref, receipt, signature, result, deadline, created_at) VALUES ${tuples.join(", ")}`,
       );
     }
-    if (channels.length > 0) {
-      statements.push(
-        `INSERT INTO channels (channel_id, record, updated_at) VALUES ${channels.map((c) => sqlTuple([c.channelId.toLowerCase(), c.record, now])).join(", ")}
-         ON CONFLICT (channel_id) DO UPDATE SET record = EXCLUDED.record, updated_at = EXCLUDED.updated_at`,
-      );
-    }
-    await this.sql.write(statements, receiptKeys(receipts));
+    const channelTuples = channels.map((c): [string, string] => [c.channelId.toLowerCase(), sqlTuple([c.channelId.toLowerCase(), c.record, now])]);
+    await this.sql.write(statements, receiptKeys(receipts), channelTuples);
   }
 
   /** Channel records changed without a receipt (deposits, claims, dropped channels). */
@@ -325,11 +325,7 @@ async function upsertChannels(query: Sql["query"], channels: readonly ChannelRow
     params.push(c.channelId.toLowerCase(), c.record, now);
     return `($${base + 1}, $${base + 2}, $${base + 3})`;
   });
-  await query(
-    `INSERT INTO channels (channel_id, record, updated_at) VALUES ${tuples.join(", ")}
-     ON CONFLICT (channel_id) DO UPDATE SET record = EXCLUDED.record, updated_at = EXCLUDED.updated_at`,
-    params,
-  );
+  await query(upsertChannelsSql(tuples), params);
 }
 
 /** The unique keys of receipts, as the PGlite worker checks them (receipt_id follows from payment_ref). */
@@ -394,25 +390,36 @@ export function pgliteJournalDir(dataDir: string): string {
 }
 
 /**
- * PGlite in a worker thread of its own (executor/journal-worker.ts): its WebAssembly Postgres and WAL
- * writes run there, off the event loop that serves calls. A `write` is answered once it is synced to
- * the worker's redo log (`<dataDir>/journal.redo`), PGlite loads it in the background; anything else
- * is answered once PGlite returned, and sees every write answered before it was sent.
+ * PGlite in a worker thread of its own (executor/journal-worker.ts), behind a redo log written here.
+ *
+ * A `write` is checked against the receipts' unique keys in memory (ReceiptKeys), appended to the redo
+ * log (`<dataDir>/journal.redo.0` and `.1`) and synced through libuv's thread pool, together with every write that
+ * arrived meanwhile. It resolves then, and its entry goes to the worker, which loads entries into PGlite
+ * in the background at a lower priority. Everything else is answered once PGlite returned.
+ *
+ * Requests reach the worker in the order they were made here, writes included: the outbox holds later
+ * requests until an earlier write is durable and its entry sent. So each one sees every write made
+ * before it, and a later channel record never lands before an earlier one.
  */
 async function openPglite(dataDir: string): Promise<Sql> {
   const dir = pgliteJournalDir(dataDir);
   mkdirSync(dir, { recursive: true });
-  const setup: JournalWorkerSetup = { dir, redoLog: path.join(dataDir, "journal.redo") };
+  const redoFile = path.join(dataDir, "journal.redo");
+  const setup: JournalWorkerSetup = { dir, redoLog: redoFile, nice: LOADER_NICE };
   // Node's own type stripping loads the worker: no loader (tsx, vitest) inherited from this thread.
   const worker = new Worker(JOURNAL_WORKER_URL, { workerData: setup, execArgv: [] });
   const pending = new Map<number, { resolve: (rows: unknown[] | undefined) => void; reject: (error: Error) => void }>();
   let nextId = 1;
   let stopped: Error | undefined;
+  /** Durable and sent to the worker, not in PGlite yet: their keys stay reserved in memory until it says so. */
+  const loading = new Map<number, ReceiptKeysOf>();
+  let keys: ReceiptKeys | undefined;
+  let redo: RedoLog | undefined;
   // The worker keeps the process alive only while a request waits on it, as PGlite on this thread did.
   const settle = () => {
     if (pending.size === 0) worker.unref();
   };
-  const ready = new Promise<void>((resolve, reject) => {
+  const ready = new Promise<number>((resolve, reject) => {
     const fail = (error: Error) => {
       stopped ??= error;
       const waiting = [...pending.values()];
@@ -420,9 +427,18 @@ async function openPglite(dataDir: string): Promise<Sql> {
       for (const request of waiting) request.reject(stopped);
       reject(stopped);
     };
-    worker.on("message", (message: JournalReply) => {
+    worker.on("message", (message: JournalReply | JournalApplied) => {
+      if ("appliedLsn" in message) {
+        for (const [lsn, receipts] of loading) {
+          if (lsn > message.appliedLsn) break;
+          keys?.applied(receipts);
+          loading.delete(lsn);
+        }
+        redo?.applied(message.appliedLsn);
+        return;
+      }
       if (message.id === 0) {
-        if (message.ok) resolve();
+        if (message.ok) resolve(Number((message.rows?.[0] as { nextLsn?: unknown } | undefined)?.nextLsn));
         else fail(journalError(`The PGlite journal in ${dir} could not open`, message.error));
         return;
       }
@@ -436,25 +452,94 @@ async function openPglite(dataDir: string): Promise<Sql> {
     worker.on("error", (error) => fail(new Error(`The PGlite journal worker failed: ${error.message}`, { cause: error })));
     worker.on("exit", (code) => fail(new Error(`The PGlite journal worker stopped (exit code ${code})`)));
   });
-  const request = (body: JournalRequestBody): { id: number; reply: Promise<unknown[] | undefined> } => {
+
+  /** Requests in the order they were made; a write's slot is held until its entry is durable (or refused). */
+  const outbox: { message: JournalRequest | undefined; ready: boolean }[] = [];
+  const flush = () => {
+    while (outbox[0]?.ready) {
+      const { message } = outbox.shift()!;
+      if (message) worker.postMessage(message);
+    }
+  };
+  /** `inOrder: false` skips the outbox (a transaction's own statements; the unique checks' reads). */
+  const request = (body: JournalRequestBody, inOrder = true): { id: number; reply: Promise<unknown[] | undefined> } => {
     const id = nextId++;
     if (stopped) return { id, reply: Promise.reject(stopped) };
     const reply = new Promise<unknown[] | undefined>((resolve, reject) => {
       pending.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ ...body, id });
+      const message = { ...body, id };
+      if (!inOrder) {
+        worker.postMessage(message);
+        return;
+      }
+      outbox.push({ message, ready: true });
+      flush();
     });
     return { id, reply };
   };
-  const send = (body: JournalRequestBody) => request(body).reply;
+  const send = (body: JournalRequestBody, inOrder = true) => request(body, inOrder).reply;
   const rowsOf = <T>(rows: unknown[] | undefined): { rows: T[] } => ({ rows: (rows ?? []) as T[] });
+  // The unique checks read past the outbox: the writes still held there have their keys reserved in memory.
+  const read = async <T>(text: string, params: unknown[]) => rowsOf<T>(await send({ op: "query", text, params }, false)).rows;
+  const journaled: JournaledKeys = {
+    summary: async () => {
+      const [row] = await read<{ n: number; max_seq: string | null }>(`SELECT COUNT(*)::int AS n, MAX(seq)::text AS max_seq FROM receipts`, []);
+      return { count: row!.n, maxSeq: BigInt(row!.max_seq ?? "0") };
+    },
+    refsAfter: async (after, limit) => (await read<{ payment_ref: string }>(`SELECT payment_ref FROM receipts WHERE payment_ref > $1 ORDER BY payment_ref LIMIT $2`, [after, limit])).map((r) => r.payment_ref),
+    has: async (ref) => (await read(`SELECT 1 FROM receipts WHERE payment_ref = $1`, [ref])).length > 0,
+  };
+
+  let nextLsn: number;
   try {
-    await ready;
+    nextLsn = await ready;
+    // Opened once the worker loaded what the log held: writing starts over at its beginning.
+    redo = RedoLog.open(redoFile);
   } catch (error) {
     await worker.terminate();
     throw error;
   }
   settle();
+  const log = redo;
+
+  /** Checks run one at a time in the order writes were made, so LSNs, the log and the outbox agree. */
+  let checks: Promise<unknown> = Promise.resolve();
+  const write = (statements: readonly string[], receipts: ReceiptKeysOf, channels: readonly [string, string][]): Promise<void> => {
+    if (stopped) return Promise.reject(stopped);
+    const slot: { message: JournalRequest | undefined; ready: boolean } = { message: undefined, ready: false };
+    outbox.push(slot);
+    const release = (message?: JournalRequest) => {
+      slot.message = message;
+      slot.ready = true;
+      flush();
+    };
+    const checked = checks.then(async () => {
+      keys ??= await ReceiptKeys.load(journaled);
+      const conflict = await keys.conflict(receipts);
+      if (conflict) throw uniqueViolation(conflict);
+      const seqBefore = keys.maxSeq;
+      await keys.reserve(receipts);
+      const entry: RedoEntry = { lsn: nextLsn++, text: statements.join(";\n"), channels: [...channels] };
+      return { keys, seqBefore, entry };
+    });
+    checks = checked.catch(() => {});
+    return (async () => {
+      const { keys: reserved, seqBefore, entry } = await checked;
+      try {
+        await log.append([entry]);
+      } catch (error) {
+        reserved.applied(receipts, seqBefore);
+        throw error;
+      }
+      loading.set(entry.lsn, receipts);
+      release({ id: 0, op: "apply", entries: [entry] });
+    })().catch((error: unknown) => {
+      if (!slot.ready) release();
+      throw error;
+    });
+  };
+
   return {
     query: async <T>(text: string, params?: unknown[]) => rowsOf<T>(await send({ op: "query", text, params: params ?? [] })),
     transaction: async <T>(fn: (q: Sql["query"]) => Promise<T>) => {
@@ -462,26 +547,37 @@ async function openPglite(dataDir: string): Promise<Sql> {
       const begin = request({ op: "begin" });
       const tx = begin.id;
       await begin.reply;
+      const inTx = (body: JournalRequestBody) => send(body, false);
       let value: T;
       try {
-        value = await fn(async <R>(text: string, params?: unknown[]) => rowsOf<R>(await send({ op: "query", text, params: params ?? [], tx })));
+        value = await fn(async <R>(text: string, params?: unknown[]) => rowsOf<R>(await inTx({ op: "query", text, params: params ?? [], tx })));
       } catch (error) {
-        await send({ op: "rollback", tx }).catch(() => {});
+        await inTx({ op: "rollback", tx }).catch(() => {});
         throw error;
       }
-      await send({ op: "commit", tx });
+      await inTx({ op: "commit", tx });
       return value;
     },
-    write: async (statements, receipts) => {
-      await send({ op: "logged", text: statements.join(";\n"), receipts });
-    },
+    write,
     close: async () => {
       if (stopped) return;
+      await checks;
+      // Every write made so far is in the outbox ahead of this: the worker loads them all, then closes.
       await send({ op: "close" });
       stopped = new Error("The journal is closed");
       await worker.terminate();
+      await log.close();
     },
   };
+}
+
+/** Postgres' unique_violation for a key the in-memory checks found taken. */
+function uniqueViolation(conflict: KeyConflict): Error {
+  return Object.assign(new Error(`Journal write refused: duplicate key value violates unique constraint "${conflict.constraint}"`), {
+    code: "23505",
+    constraint: conflict.constraint,
+    detail: `Key (${conflict.column})=(${conflict.value}) already exists.`,
+  });
 }
 
 type JournalRequestBody = JournalRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
@@ -518,8 +614,9 @@ async function openPostgres(connectionString: string, schema: string): Promise<S
         client.release();
       }
     },
-    write: async (statements) => {
-      await pool.query(statements.join(";\n"));
+    write: async (statements, _receipts, channels) => {
+      const upsert = channels.length > 0 ? [upsertChannelsSql(channels.map(([, tuple]) => tuple))] : [];
+      await pool.query([...statements, ...upsert].join(";\n"));
     },
     close: () => pool.end(),
   };

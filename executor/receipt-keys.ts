@@ -1,7 +1,7 @@
 /**
  * The receipts' unique keys, checked in memory for the PGlite journal's logged writes
- * (executor/journal-worker.ts). A PGlite query costs 0.5–3 ms there, more than the rest of a commit,
- * so a write is checked against:
+ * (executor/journal.ts). A PGlite query costs 0.5–3 ms, more than the rest of a commit, so a write is
+ * checked against:
  * - payment_ref: a Bloom filter of every journaled reference (those not applied yet included). A
  *   reference the filter may hold, about 1 in 100 new ones, is looked up in PGlite, or among the
  *   references not applied yet.
@@ -9,15 +9,21 @@
  *   above it is refused (the unique index would refuse only an equal one: this is stricter).
  * - receipt_id needs no check of its own: it is the EIP-712 digest of a receipt that names its
  *   payment_ref, so two receipts with different references have different ids.
- *
- * Loaded by the worker with Node's type stripping (no TS-only syntax here).
  */
-import type { PGlite } from "@electric-sql/pglite";
 
 /** The keys of the receipts one logged write inserts: lower-case references, seqs (> 0) in decimal. */
 export interface ReceiptKeysOf {
   paymentRefs: string[];
   seqs: string[];
+}
+
+/** What the journal's database holds (the references of receipts logged but not loaded yet are not there). */
+export interface JournaledKeys {
+  /** How many receipts, and their highest seq. */
+  summary(): Promise<{ count: number; maxSeq: bigint }>;
+  /** Up to `limit` references after `after`, in order. */
+  refsAfter(after: string, limit: number): Promise<string[]>;
+  has(ref: string): Promise<boolean>;
 }
 
 /** A key already journaled, as Postgres' unique_violation names it. */
@@ -76,9 +82,9 @@ export class ReceiptKeys {
   maxSeq: bigint;
   /** References logged and not applied yet (PGlite cannot find them). */
   private readonly unapplied = new Set<string>();
-  private readonly db: PGlite;
+  private readonly db: JournaledKeys;
 
-  private constructor(db: PGlite, bloom: HashBloom, count: number, maxSeq: bigint) {
+  private constructor(db: JournaledKeys, bloom: HashBloom, count: number, maxSeq: bigint) {
     this.db = db;
     this.bloom = bloom;
     this.count = count;
@@ -86,18 +92,16 @@ export class ReceiptKeys {
   }
 
   /** Reads every journaled reference and the highest seq (once, at start-up). */
-  static async load(db: PGlite): Promise<ReceiptKeys> {
-    const { rows } = await db.query<{ n: number; max_seq: string | null }>(`SELECT COUNT(*)::int AS n, MAX(seq)::text AS max_seq FROM receipts`);
-    const count = rows[0]!.n;
-    const keys = new ReceiptKeys(db, await loadBloom(db, capacityFor(count)), count, BigInt(rows[0]!.max_seq ?? "0"));
-    return keys;
+  static async load(db: JournaledKeys): Promise<ReceiptKeys> {
+    const { count, maxSeq } = await db.summary();
+    return new ReceiptKeys(db, await loadBloom(db, capacityFor(count)), count, maxSeq);
   }
 
   /** The first key of `keys` that is journaled or logged already, or repeated within `keys`. */
   async conflict(keys: ReceiptKeysOf): Promise<KeyConflict | undefined> {
     const seen = new Set<string>();
     for (const ref of keys.paymentRefs) {
-      if (seen.size === seen.add(ref).size || this.unapplied.has(ref) || (this.bloom.mayHold(ref) && (await this.journaled(ref)))) {
+      if (seen.size === seen.add(ref).size || this.unapplied.has(ref) || (this.bloom.mayHold(ref) && (await this.db.has(ref)))) {
         return { constraint: "receipts_payment_ref_key", column: "payment_ref", value: ref };
       }
     }
@@ -127,10 +131,6 @@ export class ReceiptKeys {
     for (const ref of keys.paymentRefs) this.unapplied.delete(ref);
     this.maxSeq = maxSeq;
   }
-
-  private async journaled(ref: string): Promise<boolean> {
-    return (await this.db.query(`SELECT 1 FROM receipts WHERE payment_ref = $1`, [ref])).rows.length > 0;
-  }
 }
 
 function capacityFor(count: number): number {
@@ -139,15 +139,15 @@ function capacityFor(count: number): number {
   return capacity;
 }
 
-/** A filter holding every reference in PGlite (read page by page along its index) and `extra`. */
-async function loadBloom(db: PGlite, capacity: number, extra: Iterable<string> = []): Promise<HashBloom> {
+/** A filter holding every journaled reference (read page by page along their index) and `extra`. */
+async function loadBloom(db: JournaledKeys, capacity: number, extra: Iterable<string> = []): Promise<HashBloom> {
   const bloom = new HashBloom(capacity);
   let after = "";
   for (;;) {
-    const { rows } = await db.query<{ payment_ref: string }>(`SELECT payment_ref FROM receipts WHERE payment_ref > $1 ORDER BY payment_ref LIMIT ${LOAD_PAGE}`, [after]);
-    for (const row of rows) bloom.add(row.payment_ref);
-    if (rows.length < LOAD_PAGE) break;
-    after = rows[rows.length - 1]!.payment_ref;
+    const refs = await db.refsAfter(after, LOAD_PAGE);
+    for (const ref of refs) bloom.add(ref);
+    if (refs.length < LOAD_PAGE) break;
+    after = refs[refs.length - 1]!;
   }
   for (const ref of extra) bloom.add(ref);
   return bloom;

@@ -1,6 +1,6 @@
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ReceiptKeys } from "../../executor/receipt-keys.ts";
+import { ReceiptKeys, type JournaledKeys } from "../../executor/receipt-keys.ts";
 
 /**
  * The PGlite journal's in-memory unique checks (executor/receipt-keys.ts) against a real PGlite
@@ -18,9 +18,20 @@ beforeAll(async () => {
 });
 afterAll(async () => db?.close());
 
+/** What the journal reads for the checks, from this PGlite. */
+const journaled = (): JournaledKeys => ({
+  summary: async () => {
+    const row = (await db.query<{ n: number; max_seq: string }>(`SELECT COUNT(*)::int AS n, MAX(seq)::text AS max_seq FROM receipts`)).rows[0]!;
+    return { count: row.n, maxSeq: BigInt(row.max_seq) };
+  },
+  refsAfter: async (after, limit) =>
+    (await db.query<{ payment_ref: string }>(`SELECT payment_ref FROM receipts WHERE payment_ref > $1 ORDER BY payment_ref LIMIT $2`, [after, limit])).rows.map((r) => r.payment_ref),
+  has: async (ref) => (await db.query(`SELECT 1 FROM receipts WHERE payment_ref = $1`, [ref])).rows.length > 0,
+});
+
 describe("receipt keys", () => {
   it("refuses journaled references and seqs, references logged but not applied, and repeats within one write", async () => {
-    const keys = await ReceiptKeys.load(db);
+    const keys = await ReceiptKeys.load(journaled());
     expect(keys.maxSeq).toBe(70_000n);
     for (const i of [1, 777, 70_000]) {
       expect(await keys.conflict({ paymentRefs: [ref(1), await journaledRef(i)], seqs: [] })).toEqual({ constraint: "receipts_payment_ref_key", column: "payment_ref", value: await journaledRef(i) });
@@ -39,7 +50,7 @@ describe("receipt keys", () => {
   });
 
   it("rebuilds its filter larger past its capacity and still refuses every key it held", async () => {
-    const keys = await ReceiptKeys.load(db);
+    const keys = await ReceiptKeys.load(journaled());
     const logged = Array.from({ length: 200_000 }, (_, i) => ref(1_000_000 + i));
     await keys.reserve({ paymentRefs: logged, seqs: [] });
     expect(await keys.conflict({ paymentRefs: [logged[123_456]!], seqs: [] })).toMatchObject({ value: logged[123_456] });

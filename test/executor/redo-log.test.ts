@@ -6,7 +6,7 @@ import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, describe, expect, it } from "vitest";
 import { Journal, pgliteJournalDir } from "../../executor/journal.ts";
-import { readEntries, RedoLog, type RedoEntry } from "../../executor/redo-log.ts";
+import { readEntries, readRedoLog, redoLogFiles, RedoLog, type RedoEntry } from "../../executor/redo-log.ts";
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -22,24 +22,24 @@ async function tempDir(): Promise<string> {
 const entry = (lsn: number, text = `INSERT INTO t VALUES (${lsn})`): RedoEntry => ({ lsn, text });
 
 describe("redo log", () => {
-  it("reads back what was appended, across reopens, whatever the statements hold", async () => {
-    const file = path.join(await tempDir(), "journal.redo");
-    const log = RedoLog.open(file);
-    expect(log.recovered).toEqual([]);
+  it("reads back what was appended, in order, whatever the statements hold", async () => {
+    const base = path.join(await tempDir(), "journal.redo");
+    const log = RedoLog.open(base);
+    expect(readRedoLog(base)).toEqual([]);
     const tricky = entry(2, "INSERT INTO t VALUES ('a\nb', E'\\\\', '☃ 𝄞')");
-    log.append([entry(1)]);
-    log.append([tricky, entry(3)]);
-    log.close();
-    const reopened = RedoLog.open(file);
-    expect(reopened.recovered).toEqual([entry(1), tricky, entry(3)]);
-    reopened.close();
+    const withChannels: RedoEntry = { ...entry(4), channels: [["0xab", "('0xab', '{\"a\":1}', 7)"]] };
+    // Appended together: the later ones wait for the first's sync, then go out as one group.
+    await Promise.all([log.append([entry(1)]), log.append([tricky, entry(3)]), log.append([withChannels])]);
+    await log.close();
+    expect(readRedoLog(base)).toEqual([entry(1), tricky, entry(3), withChannels]);
   });
 
   it("stops at a torn line: a write a crash cut short was never answered, so nothing after it counts", async () => {
-    const file = path.join(await tempDir(), "journal.redo");
-    const log = RedoLog.open(file);
-    log.append([entry(1), entry(2), entry(3)]);
-    log.close();
+    const base = path.join(await tempDir(), "journal.redo");
+    const log = RedoLog.open(base);
+    await log.append([entry(1), entry(2), entry(3)]);
+    await log.close();
+    const [file] = redoLogFiles(base);
     const bytes = readFileSync(file);
     const second = bytes.indexOf("\n") + 1;
     // One flipped byte in entry 2's statement: its checksum fails, entry 3 after it is not read either.
@@ -50,19 +50,30 @@ describe("redo log", () => {
     expect(readEntries(Buffer.concat([bytes.subarray(0, second - 5), Buffer.alloc(64)]))).toEqual([]);
   });
 
-  it("starts over once everything is applied, and never reads back what an earlier round left behind", async () => {
-    const file = path.join(await tempDir(), "journal.redo");
-    const log = RedoLog.open(file);
+  it("takes turns between its two files, writing over one only once all it held is loaded", async () => {
+    const base = path.join(await tempDir(), "journal.redo");
+    const [first, second] = redoLogFiles(base);
+    const log = RedoLog.open(base);
     const big = "x".repeat(64 * 1024);
     let lsn = 0;
-    // Past the start-over position (4 MiB), then applied: the next append goes to the beginning.
-    for (let i = 0; i < 70; i++) log.append([entry(++lsn, big)]);
-    log.applied();
-    log.append([entry(++lsn), entry(++lsn)]);
-    log.close();
-    // The old round's lines are still in the file after the new ones, and intact: their lower LSNs end the read.
-    expect(readFileSync(file).includes(`"lsn":3,`)).toBe(true);
-    expect(RedoLog.open(file).recovered).toEqual([entry(lsn - 1), entry(lsn)]);
+    // Past the switch position (4 MiB) of the first file: nothing loaded yet, but the second file holds nothing.
+    for (let i = 0; i < 70; i++) await log.append([entry(++lsn, big)]);
+    const firstTurn = readEntries(readFileSync(first)).map((e) => e.lsn);
+    const switchedAt = firstTurn.length + 1;
+    expect(switchedAt).toBeLessThan(70);
+    expect(readEntries(readFileSync(second)).map((e) => e.lsn)).toEqual(Array.from({ length: 70 - firstTurn.length }, (_, i) => switchedAt + i));
+    // The second past its switch position too: the first still holds entries not loaded, so writing stays.
+    for (let i = 0; i < 70; i++) await log.append([entry(++lsn, big)]);
+    expect(readEntries(readFileSync(second)).at(-1)!.lsn).toBe(lsn);
+    // All of the first file loaded (not all of the second): the first is written over, from its beginning.
+    log.applied(switchedAt - 1);
+    await log.append([entry(++lsn), entry(++lsn)]);
+    await log.close();
+    // The first file's earlier turn is still there after the new lines, intact: its lower LSNs end the read.
+    expect(readFileSync(first).includes(`"lsn":3,`)).toBe(true);
+    expect(readEntries(readFileSync(first)).map((e) => e.lsn)).toEqual([lsn - 1, lsn]);
+    // Read back whole: both files' entries, in order, none twice.
+    expect(readRedoLog(base).map((e) => e.lsn)).toEqual(Array.from({ length: lsn - switchedAt + 1 }, (_, i) => switchedAt + i));
   });
 });
 
@@ -82,7 +93,7 @@ describe("PGlite journal with its redo log", () => {
     const before = Number((await raw.query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM receipts`)).rows[0]!.n);
     await raw.close();
     expect(before).toBeLessThan(40);
-    expect(readEntries(readFileSync(path.join(dataDir, "journal.redo"))).length).toBeGreaterThan(0);
+    expect(readRedoLog(path.join(dataDir, "journal.redo")).length).toBeGreaterThan(0);
 
     // ...and opening the journal replays them: every receipt, seqs 1..40 contiguous.
     const journal = await Journal.open({ dataDir });
