@@ -502,6 +502,7 @@ async function openPglite(dataDir: string): Promise<Sql> {
   }
   settle();
   const log = redo;
+  let logClosed: Promise<void> | undefined;
 
   /** Checks run one at a time in the order writes were made, so LSNs, the log and the outbox agree. */
   let checks: Promise<unknown> = Promise.resolve();
@@ -560,13 +561,15 @@ async function openPglite(dataDir: string): Promise<Sql> {
     },
     write,
     close: async () => {
-      if (stopped) return;
-      await checks;
-      // Every write made so far is in the outbox ahead of this: the worker loads them all, then closes.
-      await send({ op: "close" });
-      stopped = new Error("The journal is closed");
-      await worker.terminate();
-      await log.close();
+      if (!stopped) {
+        await checks;
+        // Every write made so far is in the outbox ahead of this: the worker loads them all, then closes.
+        await send({ op: "close" });
+        stopped = new Error("The journal is closed");
+        await worker.terminate();
+      }
+      logClosed ??= log.close();
+      await logClosed;
     },
   };
 }

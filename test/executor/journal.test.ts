@@ -140,6 +140,21 @@ for (const backend of backends) {
 }
 
 describe("PGlite journal worker", () => {
+  it("keeps requests in the order they were made: a channel record saved after a commit never loses to it", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "glassbox-journal-"));
+    dirs.push(dir);
+    const journal = await Journal.open({ dataDir: dir });
+    const channelId = `0x${"c".repeat(64)}`;
+    for (let round = 0; round < 20; round++) {
+      // The commit is still syncing its redo-log line when the save is made: the save must land after it.
+      const committed = journal.commitReceipts([], [{ channelId, record: `commit-${round}` }]);
+      const saved = journal.saveChannels([{ channelId, record: `save-${round}` }]);
+      await Promise.all([committed, saved]);
+      expect(await journal.loadChannels()).toEqual([{ channelId, record: `save-${round}` }]);
+    }
+    await journal.close();
+  });
+
   it("interleaves transactions with other queries, keeps what they wrote across a reopen, and refuses queries once closed", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "glassbox-journal-"));
     dirs.push(dir);
