@@ -8,7 +8,7 @@
  * (executor/journal.ts) makes a receipt durable in its redo log and answers; it then sends the entry
  * here ("apply"), and this thread loads the entries in large transactions in the background. It runs
  * at a lower scheduling priority (Linux: a thread's own nice value), so on a busy machine that
- * loading takes the CPU the calls leave idle, not theirs.
+ * loading mostly takes the CPU the calls leave idle.
  *
  * Messages run in the order they were sent, one at a time. Any other request first loads every entry
  * sent before it, so it sees every write answered before it was sent. At start-up the redo log's
@@ -47,11 +47,13 @@ export interface JournalWireError {
   fields: Record<string, string | number>;
 }
 
-/**
- * Id 0 answers the start-up: PGlite is ready (rows: [{ nextLsn }], the first LSN not in the redo log),
- * or could not open.
- */
+/** A request's answer; id 0 with an error: PGlite could not open. */
 export type JournalReply = { id: number; ok: true; rows?: unknown[] } | { id: number; ok: false; error: JournalWireError };
+
+/** PGlite is ready, the redo log loaded: `nextLsn` is the first LSN past it. */
+export interface JournalStarted {
+  nextLsn: number;
+}
 
 /** Sent after each load: every entry up to `appliedLsn` is in PGlite. */
 export interface JournalApplied {
@@ -286,7 +288,8 @@ async function main(): Promise<void> {
     reply({ id: 0, ok: false, error: wireError(error) });
     return;
   }
-  reply({ id: 0, ok: true, rows: [{ nextLsn }] });
+  const started: JournalStarted = { nextLsn };
+  port!.postMessage(started);
   port!.on("message", (request: JournalRequest) => {
     if (request.op === "commit" || request.op === "rollback" || (request.op === "query" && request.tx !== undefined)) {
       deliver(request.tx!, request);

@@ -5,7 +5,7 @@ import { Worker } from "node:worker_threads";
 import type { Address, Hex } from "viem";
 import { PACKAGE_ROOT } from "../sdk/package-root.ts";
 import type { ReceiptJson } from "../sdk/receipt.ts";
-import type { JournalApplied, JournalReply, JournalRequest, JournalWireError, JournalWorkerSetup } from "./journal-worker.ts";
+import type { JournalApplied, JournalReply, JournalRequest, JournalStarted, JournalWireError, JournalWorkerSetup } from "./journal-worker.ts";
 import { ReceiptKeys, type JournaledKeys, type KeyConflict, type ReceiptKeysOf } from "./receipt-keys.ts";
 import { upsertChannelsSql } from "./journal-sql.ts";
 import { RedoLog, type RedoEntry } from "./redo-log.ts";
@@ -20,12 +20,12 @@ const LOADER_NICE = 10;
  * The durable journal (payments v2). PGlite in the data dir by default; PostgreSQL when a connection
  * string is given. What it keeps:
  * - `receipts`: every signed receipt, with the result the payer paid for. Its royalty-line sequence
- *   numbers are assigned in the same transaction that inserts it (seq is unique, so they stay contiguous:
- *   a failed insert assigns nothing). A receipt is settled once Settlement.nextSeq(executor) passed it.
+ *   numbers are assigned in the same commit that inserts it (seq is unique, so they stay contiguous: a
+ *   refused commit assigns nothing). A receipt is settled once Settlement.nextSeq(executor) passed it.
  *   `payment_ref` is unique: one payment (an exact transaction, a channel's cumulative amount) backs
  *   one receipt at most.
  * - `channels`: the batch-settlement channel records (latest voucher, charged amount), written in the
- *   same transaction as the receipts they pay for, so a restart never loses a charge that has a receipt
+ *   same commit as the receipts they pay for, so a restart never loses a charge that has a receipt
  *   and never keeps one that has none.
  * - `royalty_batches`: every settleRoyalties transaction sent, so an unknown outcome is resolved before
  *   another batch is built (a batch binds its lines to the seqs it lands on).
@@ -185,10 +185,9 @@ export class Journal {
    */
   async commitReceipts(receipts: readonly NewReceipt[], channels: readonly ChannelRow[]): Promise<void> {
     if (receipts.length === 0 && channels.length === 0) return;
-    // The hot path (one commit per group of paid calls): one round trip instead of BEGIN, two
-    // parameterized statements (parse, bind, execute each) and COMMIT.
+    // The hot path (one commit per group of paid calls): values as literals, so PostgreSQL runs it in one
+    // round trip and PGlite's redo log holds it as one line.
     const now = Date.now();
-
     const statements: string[] = [];
     if (receipts.length > 0) {
       const tuples = receipts.map((r) =>
@@ -393,9 +392,9 @@ export function pgliteJournalDir(dataDir: string): string {
  * PGlite in a worker thread of its own (executor/journal-worker.ts), behind a redo log written here.
  *
  * A `write` is checked against the receipts' unique keys in memory (ReceiptKeys), appended to the redo
- * log (`<dataDir>/journal.redo.0` and `.1`) and synced through libuv's thread pool, together with every write that
- * arrived meanwhile. It resolves then, and its entry goes to the worker, which loads entries into PGlite
- * in the background at a lower priority. Everything else is answered once PGlite returned.
+ * log (`<dataDir>/journal.redo.0` and `.1`) and synced through libuv's thread pool, together with every
+ * write that arrived meanwhile. It resolves then, and its entry goes to the worker, which loads entries
+ * into PGlite in the background at a lower priority. Everything else is answered once PGlite returned.
  *
  * Requests reach the worker in the order they were made here, writes included: the outbox holds later
  * requests until an earlier write is durable and its entry sent. So each one sees every write made
@@ -427,7 +426,11 @@ async function openPglite(dataDir: string): Promise<Sql> {
       for (const request of waiting) request.reject(stopped);
       reject(stopped);
     };
-    worker.on("message", (message: JournalReply | JournalApplied) => {
+    worker.on("message", (message: JournalReply | JournalStarted | JournalApplied) => {
+      if ("nextLsn" in message) {
+        resolve(message.nextLsn);
+        return;
+      }
       if ("appliedLsn" in message) {
         for (const [lsn, receipts] of loading) {
           if (lsn > message.appliedLsn) break;
@@ -438,8 +441,7 @@ async function openPglite(dataDir: string): Promise<Sql> {
         return;
       }
       if (message.id === 0) {
-        if (message.ok) resolve(Number((message.rows?.[0] as { nextLsn?: unknown } | undefined)?.nextLsn));
-        else fail(journalError(`The PGlite journal in ${dir} could not open`, message.error));
+        if (!message.ok) fail(journalError(`The PGlite journal in ${dir} could not open`, message.error));
         return;
       }
       const request = pending.get(message.id);
