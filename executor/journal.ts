@@ -522,7 +522,7 @@ async function openPglite(dataDir: string): Promise<Sql> {
       const conflict = await keys.conflict(receipts);
       if (conflict) throw uniqueViolation(conflict);
       const seqBefore = keys.maxSeq;
-      await keys.reserve(receipts);
+      keys.reserve(receipts);
       const entry: RedoEntry = { lsn: nextLsn++, text: statements.join(";\n"), channels: [...channels] };
       return { keys, seqBefore, entry };
     });

@@ -2,9 +2,10 @@
  * The receipts' unique keys, checked in memory for the PGlite journal's logged writes
  * (executor/journal.ts). A PGlite query costs 0.5–3 ms, more than the rest of a commit, so a write is
  * checked against:
- * - payment_ref: a Bloom filter of every journaled reference (those not applied yet included). A
- *   reference the filter may hold, about 1 in 100 new ones, is looked up in PGlite, or among the
- *   references not applied yet.
+ * - payment_ref: Bloom filters of every journaled reference (those not applied yet included). A
+ *   reference they may hold, about 1 in 100 new ones, is looked up in PGlite, or among the references
+ *   not applied yet. When the last filter is full a filter twice its size is added for the references
+ *   that follow (a scalable Bloom filter), so none is ever reloaded from PGlite.
  * - seq: the highest seq journaled. The issuer assigns seqs in increasing order, so anything not
  *   above it is refused (the unique index would refuse only an equal one: this is stricter).
  * - receipt_id needs no check of its own: it is the EIP-712 digest of a receipt that names its
@@ -76,18 +77,20 @@ class HashBloom {
 }
 
 export class ReceiptKeys {
-  private bloom: HashBloom;
-  private count: number;
+  /** The last one takes new references; each holds up to its capacity. */
+  private readonly filters: HashBloom[];
+  /** References in the last filter. */
+  private inLast: number;
   /** The highest seq journaled or logged. */
   maxSeq: bigint;
   /** References logged and not applied yet (PGlite cannot find them). */
   private readonly unapplied = new Set<string>();
   private readonly db: JournaledKeys;
 
-  private constructor(db: JournaledKeys, bloom: HashBloom, count: number, maxSeq: bigint) {
+  private constructor(db: JournaledKeys, filter: HashBloom, count: number, maxSeq: bigint) {
     this.db = db;
-    this.bloom = bloom;
-    this.count = count;
+    this.filters = [filter];
+    this.inLast = count;
     this.maxSeq = maxSeq;
   }
 
@@ -101,7 +104,7 @@ export class ReceiptKeys {
   async conflict(keys: ReceiptKeysOf): Promise<KeyConflict | undefined> {
     const seen = new Set<string>();
     for (const ref of keys.paymentRefs) {
-      if (seen.size === seen.add(ref).size || this.unapplied.has(ref) || (this.bloom.mayHold(ref) && (await this.db.has(ref)))) {
+      if (seen.size === seen.add(ref).size || this.unapplied.has(ref) || (this.filters.some((f) => f.mayHold(ref)) && (await this.db.has(ref)))) {
         return { constraint: "receipts_payment_ref_key", column: "payment_ref", value: ref };
       }
     }
@@ -115,15 +118,25 @@ export class ReceiptKeys {
   }
 
   /** `keys` were logged: they count as taken from now on. */
-  async reserve(keys: ReceiptKeysOf): Promise<void> {
+  reserve(keys: ReceiptKeysOf): void {
     for (const ref of keys.paymentRefs) {
       this.unapplied.add(ref);
-      this.bloom.add(ref);
+      let last = this.filters[this.filters.length - 1]!;
+      // Past its capacity a filter's false positives climb: the next references go to one twice as large.
+      if (this.inLast >= last.capacity) {
+        last = new HashBloom(last.capacity * 2);
+        this.filters.push(last);
+        this.inLast = 0;
+      }
+      last.add(ref);
+      this.inLast++;
     }
-    this.count += keys.paymentRefs.length;
     for (const seq of keys.seqs) if (BigInt(seq) > this.maxSeq) this.maxSeq = BigInt(seq);
-    // Past its capacity the filter's false positives climb: rebuild it twice as large.
-    if (this.count > this.bloom.capacity) this.bloom = await loadBloom(this.db, capacityFor(this.count), this.unapplied);
+  }
+
+  /** How many filters hold the references (one per doubling past the first's capacity). */
+  get filterCount(): number {
+    return this.filters.length;
   }
 
   /** `keys` are in PGlite now, or were never written (then seqs go back to `maxSeq`). */
@@ -139,8 +152,8 @@ function capacityFor(count: number): number {
   return capacity;
 }
 
-/** A filter holding every journaled reference (read page by page along their index) and `extra`. */
-async function loadBloom(db: JournaledKeys, capacity: number, extra: Iterable<string> = []): Promise<HashBloom> {
+/** A filter holding every journaled reference (read page by page along their index). */
+async function loadBloom(db: JournaledKeys, capacity: number): Promise<HashBloom> {
   const bloom = new HashBloom(capacity);
   let after = "";
   for (;;) {
@@ -149,6 +162,5 @@ async function loadBloom(db: JournaledKeys, capacity: number, extra: Iterable<st
     if (refs.length < LOAD_PAGE) break;
     after = refs[refs.length - 1]!;
   }
-  for (const ref of extra) bloom.add(ref);
   return bloom;
 }

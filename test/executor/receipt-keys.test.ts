@@ -41,7 +41,7 @@ describe("receipt keys", () => {
     expect(await keys.conflict({ paymentRefs: [ref(3)], seqs: ["70000"] })).toEqual({ constraint: "receipts_seq", column: "seq", value: "70000" });
     expect(await keys.conflict({ paymentRefs: [ref(3)], seqs: ["70005", "70004"] })).toMatchObject({ column: "seq", value: "70004" });
 
-    await keys.reserve({ paymentRefs: [ref(1)], seqs: ["70001"] });
+    keys.reserve({ paymentRefs: [ref(1)], seqs: ["70001"] });
     expect(await keys.conflict({ paymentRefs: [ref(1)], seqs: [] })).toMatchObject({ value: ref(1) });
     expect(await keys.conflict({ paymentRefs: [ref(2)], seqs: ["70001"] })).toMatchObject({ column: "seq" });
     // A write that was never made durable gives its keys back.
@@ -49,13 +49,20 @@ describe("receipt keys", () => {
     expect(await keys.conflict({ paymentRefs: [ref(1)], seqs: ["70001"] })).toBeUndefined();
   });
 
-  it("rebuilds its filter larger past its capacity and still refuses every key it held", async () => {
+  it("adds a filter twice as large past its capacity, and each filter answers for the references it took", async () => {
     const keys = await ReceiptKeys.load(journaled());
-    const logged = Array.from({ length: 200_000 }, (_, i) => ref(1_000_000 + i));
-    await keys.reserve({ paymentRefs: logged, seqs: [] });
-    expect(await keys.conflict({ paymentRefs: [logged[123_456]!], seqs: [] })).toMatchObject({ value: logged[123_456] });
-    expect(await keys.conflict({ paymentRefs: [await journaledRef(4242)], seqs: [] })).toMatchObject({ value: await journaledRef(4242) });
+    const logged = Array.from({ length: 600_000 }, (_, i) => ref(1_000_000 + i));
+    keys.reserve({ paymentRefs: logged, seqs: [] });
+    // 70,000 journaled: the first filter (262,144) takes 192,144 more, the rest go to one for 524,288.
+    expect(keys.filterCount).toBe(2);
+    // Two of them reach PGlite (one from each filter); then all are loaded as far as the keys know.
+    const [early, late] = [logged[123_456]!, logged[599_999]!];
+    await db.query(`INSERT INTO receipts VALUES ($1, 2000000), ($2, 2000001)`, [early, late]);
     keys.applied({ paymentRefs: logged, seqs: [] });
-    expect(await keys.conflict({ paymentRefs: [ref(5)], seqs: [] })).toBeUndefined();
+    // Found only through the filters (no longer among those not loaded) and PGlite's answer.
+    expect(await keys.conflict({ paymentRefs: [early], seqs: [] })).toMatchObject({ value: early });
+    expect(await keys.conflict({ paymentRefs: [late], seqs: [] })).toMatchObject({ value: late });
+    expect(await keys.conflict({ paymentRefs: [await journaledRef(4242)], seqs: [] })).toMatchObject({ value: await journaledRef(4242) });
+    expect(await keys.conflict({ paymentRefs: [logged[5]!, ref(5)], seqs: [] })).toBeUndefined();
   });
 });
