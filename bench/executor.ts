@@ -110,6 +110,10 @@ async function main(): Promise<void> {
   const stack = await TestStack.start(await startHardhatNode());
   const cleanups: (() => Promise<void>)[] = [() => stack.close()];
   const PRICE = 1_000n;
+  // `npm run bench:executor -- --paid-per-client 500`: a longer 16-client channel run (default 250 each).
+  const flag = process.argv.indexOf("--paid-per-client");
+  const paidPerClient = flag > 0 ? Number(process.argv[flag + 1]) : 250;
+  if (!Number.isSafeInteger(paidPerClient) || paidPerClient < 1) throw new Error(`--paid-per-client wants a positive integer, got ${process.argv[flag + 1]}`);
   const FEE = 500n;
   try {
     await stack.mint(stack.payer.address, 100_000_000_000n);
@@ -210,7 +214,7 @@ async function main(): Promise<void> {
       rows.push({ scenario: "free call (executor, WAT adder)", concurrency, result: await load(n, concurrency, call(`${channels.url}/v1/call/bench/adder@1.0.0/add`)) });
       rows.push({ scenario: "free call (executor, QuickJS calc)", concurrency, result: await load(n, concurrency, call(`${channels.url}/v1/call/bench/calc@1.0.0/add`)) });
 
-      const vouchers = await presignVouchers(concurrency, concurrency === 1 ? 500 : 250);
+      const vouchers = await presignVouchers(concurrency, concurrency === 1 ? 500 : paidPerClient);
       const channelResult = await load(vouchers.headers.length, concurrency, (i) => ({ url: paidUrl(channels), body: "[1, 2]", headers: { "PAYMENT-SIGNATURE": vouchers.headers[i]! } }), vouchers.lanes);
       for (const body of channelResult.bodies) receipts.get(channels.operator)!.push((body as { receiptId: Hex }).receiptId);
       rows.push({ scenario: "paid, batch-settlement channel", concurrency, result: channelResult });
