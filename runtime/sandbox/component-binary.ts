@@ -4,6 +4,8 @@
  * WIT conformance check). Nested components and core modules are skipped, never parsed.
  */
 
+import { concatBytes, uleb128 } from "./wasm-bytes.ts";
+
 const SECTION = { component: 4, instance: 5, alias: 6, import: 10, export: 11 } as const;
 const SORT = { coreOrOther: 0x00, func: 0x01, value: 0x02, type: 0x03, component: 0x04, instance: 0x05 } as const;
 
@@ -144,32 +146,11 @@ export function readComponentTopLevel(bytes: Uint8Array): ComponentTopLevel {
   return info;
 }
 
-function leb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = value & 0x7f;
-    value = Math.floor(value / 128);
-    if (value !== 0) b |= 0x80;
-    out.push(b);
-  } while (value !== 0);
-  return out;
-}
-
 function section(id: number, contents: Uint8Array): Uint8Array {
-  const header = [id, ...leb(contents.length)];
+  const header = [id, ...uleb128(contents.length)];
   const out = new Uint8Array(header.length + contents.length);
   out.set(header);
   out.set(contents, header.length);
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
   return out;
 }
 
@@ -181,14 +162,14 @@ function concat(parts: Uint8Array[]): Uint8Array {
 export function spliceConsumer(blob: Uint8Array, info: ComponentTopLevel, consumer: Uint8Array, importName: string, exportIndex: number): Uint8Array {
   const name = new TextEncoder().encode(importName);
   const instance = new Uint8Array([
-    ...leb(1), // one instance
+    ...uleb128(1), // one instance
     0x00, // instantiate a component
-    ...leb(info.componentCount), // the consumer, appended right before
-    ...leb(1), // one argument
-    ...leb(name.length),
+    ...uleb128(info.componentCount), // the consumer, appended right before
+    ...uleb128(1), // one argument
+    ...uleb128(name.length),
     ...name,
     SORT.instance,
-    ...leb(exportIndex),
+    ...uleb128(exportIndex),
   ]);
-  return concat([blob, section(SECTION.component, consumer), section(SECTION.instance, instance)]);
+  return concatBytes([blob, section(SECTION.component, consumer), section(SECTION.instance, instance)]);
 }

@@ -6,6 +6,7 @@
  * build anyway (labels are not names it keeps), without the noise; any other warning or error it
  * has about a module still shows.
  */
+import { concatBytes, uleb128 } from "./wasm-bytes.ts";
 
 const CUSTOM_SECTION = 0;
 const NAME_SECTION = "name";
@@ -54,7 +55,7 @@ function stripLabelNames(bytes: Uint8Array): Uint8Array | undefined {
     }
     if (!removed) return undefined;
     const payloadLength = kept.reduce((sum, part) => sum + part.length, 0);
-    return concat([bytes.subarray(0, sectionStart), Uint8Array.of(CUSTOM_SECTION), encodeU32(payloadLength), ...kept, bytes.subarray(payloadEnd)]);
+    return concatBytes([bytes.subarray(0, sectionStart), Uint8Array.of(CUSTOM_SECTION, ...uleb128(payloadLength)), ...kept, bytes.subarray(payloadEnd)]);
   }
   return undefined;
 }
@@ -68,25 +69,4 @@ function readU32(bytes: Uint8Array, offset: number): { value: number; next: numb
     if ((byte & 0x80) === 0) return { value, next: offset };
   }
   throw new MalformedModule();
-}
-
-function encodeU32(value: number): Uint8Array {
-  const out: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value = Math.floor(value / 128);
-    if (value !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (value !== 0);
-  return Uint8Array.from(out);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
