@@ -165,8 +165,9 @@ export class ReceiptIssuer {
     const rows: NewReceipt[] = [];
     let seq = firstSeq;
     try {
-      for (const { draft } of group) {
-        const lineCount = draft.royalty === 0n && draft.dependencies.length === 0 ? 0 : 1 + draft.dependencies.length;
+      const lineCounts = group.map(({ draft }) => (draft.royalty === 0n && draft.dependencies.length === 0 ? 0 : 1 + draft.dependencies.length));
+      const receipts = group.map(({ draft }, i): Receipt => {
+        const lineCount = lineCounts[i]!;
         const receipt: Receipt = {
           versionId: draft.versionId,
           functionName: draft.functionName,
@@ -184,15 +185,22 @@ export class ReceiptIssuer {
           deadline: now + BigInt(this.o.settleWindowSeconds),
         };
         seq += BigInt(lineCount);
-        // The receipt id is its EIP-712 digest: signing the digest is signing the typed data.
-        const id = this.digest(receipt);
-        const signature = await this.o.signer.sign!({ hash: id });
+        return receipt;
+      });
+      // The receipt id is its EIP-712 digest: signing the digest is signing the typed data. The group's
+      // signatures are asked for together (the signer batches them off this thread).
+      const ids = receipts.map((receipt) => this.digest(receipt));
+      const signatures = await Promise.all(ids.map((hash) => this.o.signer.sign!({ hash })));
+      receipts.forEach((receipt, i) => {
+        const { draft } = group[i]!;
+        const id = ids[i]!;
+        const signature = signatures[i]!;
         const json = receiptToJson(receipt);
         issued.push({ id, receipt, json, signature });
         rows.push({
           receiptId: id,
           seq: receipt.seq,
-          lineCount,
+          lineCount: lineCounts[i]!,
           payer: draft.payer,
           versionId: draft.versionId,
           royalty: receiptRoyaltyTotal(receipt),
@@ -203,7 +211,7 @@ export class ReceiptIssuer {
           result: draft.result,
           deadline: receipt.deadline,
         });
-      }
+      });
       const channelIds = group.flatMap(({ draft }) => (draft.channelId ? [draft.channelId] : []));
       const channels = this.o.channels.takeRows(channelIds);
       this.nextSeq = seq;

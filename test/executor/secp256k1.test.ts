@@ -59,6 +59,29 @@ describe("secp256k1 on the hot path", () => {
     expect(await recoverSigner(digest, `0x${"00".repeat(32)}${signature.slice(66)}` as Hex)).toBeUndefined();
     expect(await recoverSigner(digest, signature.slice(0, 130) as Hex)).toBeUndefined();
   });
+
+  it("answers a batch that mixes keys, signatures and recoveries (one turn, off this thread) each with its own result", async () => {
+    const keys = [key, devPrivateKey(4), devPrivateKey(5)];
+    const digests = Array.from({ length: 60 }, (_, i) => keccak256(toHex(`batch ${i}`)));
+    // r = 5 is in range, but no curve point has x = 5 (5³ + 7 is not a square mod p): not recoverable.
+    const noPoint = `0x${"00".repeat(31)}05${"00".repeat(31)}011b` as Hex;
+    const [signatures, recoveries, unrecoverable] = await Promise.all([
+      Promise.all(digests.map((digest, i) => signDigest(digest, keys[i % 3]!))),
+      Promise.all(digests.map(async (digest, i) => recoverSigner(digest, await sign({ hash: digest, privateKey: keys[i % 3]!, to: "hex" })))),
+      recoverSigner(digests[0]!, noPoint),
+    ]);
+    for (const [i, digest] of digests.entries()) {
+      expect(signatures[i]).toBe(await sign({ hash: digest, privateKey: keys[i % 3]!, to: "hex" }));
+      expect(publicKeyAddress(recoveries[i]!)).toBe(privateKeyToAccount(keys[i % 3]!).address.toLowerCase());
+    }
+    expect(unrecoverable).toBeUndefined();
+  });
+
+  it("refuses to sign with a key libsecp256k1 rejects (zero), naming the problem, and keeps serving", async () => {
+    const digest = keccak256(toHex("zero key"));
+    await expect(signDigest(digest, `0x${"00".repeat(32)}`)).rejects.toThrow(/could not sign the digest/);
+    expect(await signDigest(digest, key)).toBe(await sign({ hash: digest, privateKey: key, to: "hex" }));
+  });
 });
 
 describe("VoucherSignatures", () => {
