@@ -54,7 +54,7 @@ interface Pending {
 const MAX_GROUP = 500;
 /**
  * Longest a receipt ready to commit waits for announced ones to join its group. Each commit is a synced
- * write (an fdatasync with PGlite's redo log, a transaction with PostgreSQL) and the commits of a group
+ * write (an O_DSYNC write to PGlite's redo log, a transaction with PostgreSQL) and the commits of a group
  * share it: at 16 clients, waiting up to 3 ms cost less CPU per call than 0 or 1 ms, at the same p50.
  */
 const MAX_GATHER_MS = 3;

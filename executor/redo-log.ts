@@ -1,9 +1,9 @@
 /**
- * The PGlite journal's redo log: entries appended and synced with one fdatasync per group (written by
+ * The PGlite journal's redo log: entries appended and synced with one O_DSYNC write per group (written by
  * executor/journal.ts, through libuv's thread pool), read back at start-up by executor/journal-worker.ts
  * (loaded with Node's type stripping: no TS-only syntax here).
  *
- * Two files take turns. Each is written in place over space allocated ahead (zeros): an fdatasync that
+ * Two files take turns. Each is written in place over space allocated ahead (zeros): a synced write that
  * does not change a file's size does not wait for a metadata journal commit, which more than triples
  * its cost on ext4. Past a size, writing moves to the other file, from its beginning, once everything
  * that file held is loaded into PGlite; so under a steady load neither file grows without end.
@@ -12,7 +12,7 @@
  * first line that is torn (its checksum fails: a write cut by a crash, never answered) or that does not
  * raise the LSN (what an earlier turn left after the entries written since).
  */
-import { close, closeSync, fdatasync, fstatSync, openSync, readFileSync, write } from "node:fs";
+import { close, closeSync, constants, fstatSync, openSync, readFileSync, write } from "node:fs";
 import { crc32 } from "node:zlib";
 
 export interface RedoEntry {
@@ -70,8 +70,9 @@ export class RedoLog {
   static open(base: string): RedoLog {
     const [first, second] = redoLogFiles(base).map((file): RedoFile => {
       closeSync(openSync(file, "a"));
-      // Reopened for positioned writes ("a" would append whatever position is asked for).
-      const fd = openSync(file, "r+");
+      // Reopened for positioned writes ("a" would append whatever position is asked for), each one
+      // durable when it returns (O_DSYNC): one trip through libuv's thread pool instead of two with fdatasync.
+      const fd = openSync(file, constants.O_RDWR | constants.O_DSYNC);
       return { fd, position: 0, allocated: fstatSync(fd).size, lastLsn: 0 };
     });
     return new RedoLog([first!, second!]);
@@ -125,7 +126,6 @@ export class RedoLog {
         file.allocated += zeros.length;
       }
       await writeAll(file.fd, bytes, file.position);
-      await new Promise<void>((resolve, reject) => fdatasync(file.fd, (error) => (error ? reject(error) : resolve())));
     } catch (error) {
       this.failed = error instanceof Error ? error : new Error(String(error));
       throw error;
