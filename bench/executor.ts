@@ -114,6 +114,11 @@ async function main(): Promise<void> {
   const flag = process.argv.indexOf("--paid-per-client");
   const paidPerClient = flag > 0 ? Number(process.argv[flag + 1]) : 250;
   if (!Number.isSafeInteger(paidPerClient) || paidPerClient < 1) throw new Error(`--paid-per-client wants a positive integer, got ${process.argv[flag + 1]}`);
+  // `-- --rounds 5`: after the table, free and channel-paid runs at 16 clients in turn, each pair's p50s
+  // compared within minutes: on a shared machine whose speed drifts, the median of those ratios moves less.
+  const roundsFlag = process.argv.indexOf("--rounds");
+  const rounds = roundsFlag > 0 ? Number(process.argv[roundsFlag + 1]) : 0;
+  if (!Number.isSafeInteger(rounds) || rounds < 0) throw new Error(`--rounds wants a whole number, got ${process.argv[roundsFlag + 1]}`);
   const FEE = 500n;
   try {
     await stack.mint(stack.payer.address, 100_000_000_000n);
@@ -225,6 +230,15 @@ async function main(): Promise<void> {
       rows.push({ scenario: "paid, exact (settled before the response)", concurrency, result: exactResult });
     }
 
+    const pairs: { free: LoadResult; paid: LoadResult }[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const free = await load(4000, 16, call(`${channels.url}/v1/call/bench/adder@1.0.0/add`));
+      const vouchers = await presignVouchers(16, paidPerClient);
+      const paid = await load(vouchers.headers.length, 16, (i) => ({ url: paidUrl(channels), body: "[1, 2]", headers: { "PAYMENT-SIGNATURE": vouchers.headers[i]! } }), vouchers.lanes);
+      for (const body of paid.bodies) receipts.get(channels.operator)!.push((body as { receiptId: Hex }).receiptId);
+      pairs.push({ free, paid });
+    }
+
     // Claim and sweep the channels, settle every royalty, then count on-chain.
     await channels.drain();
     await exact.drain();
@@ -248,6 +262,19 @@ async function main(): Promise<void> {
       const paid = row("paid, batch-settlement", concurrency);
       const free = row("free call (executor, WAT", concurrency);
       console.log(`channel paid at ${concurrency} client(s): ${paid.throughput.toFixed(0)} calls/s, p50 ${(paid.p50 / free.p50).toFixed(2)}x the free call's (targets at 16: >= 1000 calls/s, <= 1.5x)`);
+    }
+
+    if (pairs.length > 0) {
+      console.log(`\n${pairs.length} rounds at 16 clients, free (WAT) then channel-paid, each pair's p50s compared:`);
+      console.log("| round | free p50 ms | free calls/s | paid p50 ms | paid calls/s | paid p50 / free p50 |");
+      console.log("|---:|---:|---:|---:|---:|---:|");
+      pairs.forEach(({ free, paid }, i) =>
+        console.log(`| ${i + 1} | ${free.p50.toFixed(2)} | ${free.throughput.toFixed(0)} | ${paid.p50.toFixed(2)} | ${paid.throughput.toFixed(0)} | ${(paid.p50 / free.p50).toFixed(2)}x |`),
+      );
+      const ratios = pairs.map(({ free, paid }) => paid.p50 / free.p50).sort((a, b) => a - b);
+      const paidRates = pairs.map(({ paid }) => paid.throughput).sort((a, b) => a - b);
+      const median = (sorted: number[]) => (sorted.length % 2 ? sorted[sorted.length >> 1]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2);
+      console.log(`median over the rounds: paid p50 ${median(ratios).toFixed(2)}x the free call's, ${median(paidRates).toFixed(0)} paid calls/s (targets: <= 1.5x, >= 1000 calls/s)`);
     }
 
     let lost = 0;
