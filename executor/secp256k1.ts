@@ -58,8 +58,9 @@ export async function recoverSigner(digest: Hex, signature: Hex): Promise<Uint8A
   const r = BigInt(bytesToHex(bytes.subarray(0, 32)));
   const s = BigInt(bytesToHex(bytes.subarray(32, 64)));
   if (r === 0n || r >= CURVE_N || s === 0n || s > HALF_N) return undefined;
+  // A failure of the thread itself rejects: the signature was not found invalid.
+  if (native) return secp256k1Thread.run(RECOVER, v - 27, hexToBytes(digest), bytes.subarray(0, 64));
   try {
-    if (native) return secp256k1Thread.run(RECOVER, v - 27, hexToBytes(digest), bytes.subarray(0, 64));
     return hexToBytes(await recoverPublicKey({ hash: digest, signature }));
   } catch {
     return undefined;
