@@ -103,6 +103,15 @@ async function startHardhatNode(): Promise<LocalChain> {
   };
 }
 
+/** `--name N` from the command line: a whole number of at least `min`, or `fallback` when absent. */
+function integerFlag<T extends number | undefined>(name: string, fallback: T, min: number): number | T {
+  const at = process.argv.indexOf(name);
+  if (at < 0) return fallback;
+  const value = Number(process.argv[at + 1]);
+  if (!Number.isSafeInteger(value) || value < min) throw new Error(`${name} wants a whole number of at least ${min}, got ${process.argv[at + 1]}`);
+  return value;
+}
+
 async function main(): Promise<void> {
   const log = pino({ level: "warn" });
   const adder = await buildAdder();
@@ -111,17 +120,12 @@ async function main(): Promise<void> {
   const cleanups: (() => Promise<void>)[] = [() => stack.close()];
   const PRICE = 1_000n;
   // `npm run bench:executor -- --paid-per-client 500`: a longer 16-client channel run (default 250 each).
-  const flag = process.argv.indexOf("--paid-per-client");
-  const paidPerClient = flag > 0 ? Number(process.argv[flag + 1]) : 250;
-  if (!Number.isSafeInteger(paidPerClient) || paidPerClient < 1) throw new Error(`--paid-per-client wants a positive integer, got ${process.argv[flag + 1]}`);
+  const paidPerClient = integerFlag("--paid-per-client", 250, 1);
   // `-- --rounds 5`: after the table, free and channel-paid runs at 16 clients in turn, each pair's p50s
   // compared within minutes: on a shared machine whose speed drifts, the median of those ratios moves less.
-  const settleFlag = process.argv.indexOf("--settle-interval-ms");
-  const settleIntervalMs = settleFlag > 0 ? Number(process.argv[settleFlag + 1]) : undefined;
-  if (settleIntervalMs !== undefined && (!Number.isSafeInteger(settleIntervalMs) || settleIntervalMs < 100)) throw new Error(`--settle-interval-ms wants a whole number of ms (100 or more), got ${process.argv[settleFlag + 1]}`);
-  const roundsFlag = process.argv.indexOf("--rounds");
-  const rounds = roundsFlag > 0 ? Number(process.argv[roundsFlag + 1]) : 0;
-  if (!Number.isSafeInteger(rounds) || rounds < 0) throw new Error(`--rounds wants a whole number, got ${process.argv[roundsFlag + 1]}`);
+  const rounds = integerFlag("--rounds", 0, 0);
+  // `-- --settle-interval-ms 1000`: otherwise the executor's default.
+  const settleIntervalMs = integerFlag("--settle-interval-ms", undefined, 100);
   const FEE = 500n;
   try {
     await stack.mint(stack.payer.address, 100_000_000_000n);
@@ -132,7 +136,7 @@ async function main(): Promise<void> {
     // Bonded executors; royalties settle during the runs at the executor's default interval (5 s), as in
     // production (`-- --settle-interval-ms N` to change it).
     const bond = 100_000_000n;
-    const common = { rpcUrl: stack.chain.rpcUrl, deployment: stack.deployment, port: 0, register: true, fee: FEE, bond, logger: log, ...(settleIntervalMs ? { settleIntervalMs } : {}) };
+    const common = { rpcUrl: stack.chain.rpcUrl, deployment: stack.deployment, port: 0, register: true, fee: FEE, bond, logger: log, ...(settleIntervalMs === undefined ? {} : { settleIntervalMs }) };
     await stack.mint(stack.operator.address, 2n * bond);
     await stack.mint(devAccount(5).address, 2n * bond);
     const channels = await startExecutor({ ...common, operatorKey: stack.operatorKey, dataDir: await stack.tempDir() });

@@ -10,6 +10,12 @@ export const ANSWER_BYTES = 66;
 export const RECOVER = 0;
 export const SIGN = 1;
 
+/** What both threads use of the `secp256k1` package's addon (`secp256k1/bindings.js`). */
+export interface NativeSecp256k1 {
+  ecdsaSign(message: Uint8Array, privateKey: Uint8Array): { signature: Uint8Array; recid: number };
+  ecdsaRecover(signature: Uint8Array, recid: number, message: Uint8Array, compressed: boolean): Uint8Array;
+}
+
 export interface Secp256k1WorkerSetup {
   /** The signing keys (32 bytes each) known when the thread starts; later ones come as messages. */
   keys: Uint8Array[];

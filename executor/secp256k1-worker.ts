@@ -6,12 +6,7 @@
  */
 import { createRequire } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
-import { ANSWER_BYTES, OP_BYTES, RECOVER, type Secp256k1Request, type Secp256k1WorkerSetup } from "./secp256k1-wire.ts";
-
-interface NativeSecp256k1 {
-  ecdsaSign(message: Uint8Array, privateKey: Uint8Array): { signature: Uint8Array; recid: number };
-  ecdsaRecover(signature: Uint8Array, recid: number, message: Uint8Array, compressed: boolean): Uint8Array;
-}
+import { ANSWER_BYTES, OP_BYTES, RECOVER, type NativeSecp256k1, type Secp256k1Request, type Secp256k1WorkerSetup } from "./secp256k1-wire.ts";
 
 const port = parentPort;
 if (!port) throw new Error("executor/secp256k1-worker.ts runs only as a worker thread (executor/secp256k1.ts starts it)");

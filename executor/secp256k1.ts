@@ -6,7 +6,7 @@ import { bytesToHex, hexToBytes, recoverPublicKey, type Hex, type LocalAccount }
 import { sign as nobleSign } from "viem/accounts";
 import { keccakHex } from "../sdk/abi-words.ts";
 import { PACKAGE_ROOT } from "../sdk/package-root.ts";
-import { ANSWER_BYTES, OP_BYTES, RECOVER, SIGN, type Secp256k1Request, type Secp256k1WorkerSetup } from "./secp256k1-wire.ts";
+import { ANSWER_BYTES, OP_BYTES, RECOVER, SIGN, type NativeSecp256k1, type Secp256k1Request, type Secp256k1WorkerSetup } from "./secp256k1-wire.ts";
 
 /**
  * secp256k1 on the paid-call hot path (voucher checks, receipt signatures) through libsecp256k1 (the
@@ -21,11 +21,6 @@ import { ANSWER_BYTES, OP_BYTES, RECOVER, SIGN, type Secp256k1Request, type Secp
  * node:crypto cannot stand in: its ECDSA always hashes the input (SHA-256 for EC keys even with a null
  * algorithm), and an EIP-712 digest must be signed and verified as is.
  */
-interface NativeSecp256k1 {
-  ecdsaSign(message: Uint8Array, privateKey: Uint8Array): { signature: Uint8Array; recid: number };
-  ecdsaRecover(signature: Uint8Array, recid: number, message: Uint8Array, compressed: boolean): Uint8Array;
-}
-
 function loadNative(): NativeSecp256k1 | undefined {
   try {
     // bindings.js, not index.js: index.js silently swaps in a pure-JS elliptic build when the addon is missing.
