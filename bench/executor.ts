@@ -9,6 +9,7 @@
  */
 import { spawn } from "node:child_process";
 import { availableParallelism, loadavg } from "node:os";
+import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
@@ -38,6 +39,12 @@ interface LoadResult {
    * request: on a shared 2-core machine it moves far less with other processes' load than calls/s.
    */
   cpuUsPerCall: number;
+  /**
+   * The executor's event loop (this process's main thread) over the run: busy time per successful
+   * request, and the share of the run it was busy. Well below 100%, the loop is not what limits calls/s.
+   */
+  loopUsPerCall: number;
+  loopBusy: number;
 }
 
 /**
@@ -51,11 +58,13 @@ async function load(
   lanes?: number[][],
 ): Promise<LoadResult & { bodies: unknown[] }> {
   const requests = Array.from({ length: total }, (_, i) => ({ headers: {}, ...request(i) }));
+  const loopAtStart = performance.eventLoopUtilization();
   const worker = new Worker(new URL("./executor-loadgen.ts", import.meta.url), { workerData: { requests, concurrency, lanes } });
   const out = await new Promise<{ latencies: number[]; statuses: number[]; bodies: string[]; elapsedMs: number; cpuMicros: number }>((resolve, reject) => {
     worker.once("message", resolve);
     worker.once("error", reject);
   });
+  const loop = performance.eventLoopUtilization(loopAtStart);
   await worker.terminate();
   const bodies: unknown[] = [];
   let failed = 0;
@@ -65,8 +74,18 @@ async function load(
   });
   const latencies = out.latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
-  const cpuUsPerCall = out.cpuMicros / Math.max(1, bodies.length);
-  return { ok: bodies.length, failed, p50: pct(50), p99: pct(99), throughput: bodies.length / (out.elapsedMs / 1000), cpuUsPerCall, bodies };
+  const perCall = (micros: number) => micros / Math.max(1, bodies.length);
+  return {
+    ok: bodies.length,
+    failed,
+    p50: pct(50),
+    p99: pct(99),
+    throughput: bodies.length / (out.elapsedMs / 1000),
+    cpuUsPerCall: perCall(out.cpuMicros),
+    loopUsPerCall: perCall(loop.active * 1000),
+    loopBusy: loop.utilization,
+    bodies,
+  };
 }
 
 /**
@@ -101,6 +120,10 @@ async function startHardhatNode(): Promise<LocalChain> {
       if (child.exitCode === null) await new Promise((resolve) => child.once("exit", resolve));
     },
   };
+}
+
+function percent(share: number): string {
+  return `${(share * 100).toFixed(0)}%`;
 }
 
 /** `--name N` from the command line: a whole number of at least `min`, or `fallback` when absent. */
@@ -253,11 +276,11 @@ async function main(): Promise<void> {
     const batches = await stack.royaltyBatches();
 
     console.log("\nGlassbox executor benchmark (loopback; hardhat node in its own process; add(a, b) as a WAT component unless noted)\n");
-    console.log("| scenario | clients | requests ok | failed | p50 ms | p99 ms | calls/s | process CPU µs/call |");
-    console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+    console.log("| scenario | clients | requests ok | failed | p50 ms | p99 ms | calls/s | process CPU µs/call | event loop µs/call | event loop busy |");
+    console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const { scenario, concurrency, result } of rows) {
       console.log(
-        `| ${scenario} | ${concurrency} | ${result.ok} | ${result.failed} | ${result.p50.toFixed(2)} | ${result.p99.toFixed(2)} | ${result.throughput.toFixed(0)} | ${result.cpuUsPerCall.toFixed(0)} |`,
+        `| ${scenario} | ${concurrency} | ${result.ok} | ${result.failed} | ${result.p50.toFixed(2)} | ${result.p99.toFixed(2)} | ${result.throughput.toFixed(0)} | ${result.cpuUsPerCall.toFixed(0)} | ${result.loopUsPerCall.toFixed(0)} | ${percent(result.loopBusy)} |`,
       );
     }
     console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(", ")} (${availableParallelism()} cores; other processes' load lowers calls/s)`);
@@ -274,10 +297,12 @@ async function main(): Promise<void> {
 
     if (pairs.length > 0) {
       console.log(`\n${pairs.length} rounds at 16 clients, free (WAT) then channel-paid, each pair's p50s compared:`);
-      console.log("| round | free p50 ms | free calls/s | paid p50 ms | paid calls/s | paid p50 / free p50 |");
-      console.log("|---:|---:|---:|---:|---:|---:|");
+      console.log("| round | free p50 ms | free calls/s | free: event loop busy | paid p50 ms | paid calls/s | paid: event loop busy | paid p50 / free p50 |");
+      console.log("|---:|---:|---:|---:|---:|---:|---:|---:|");
       pairs.forEach(({ free, paid }, i) =>
-        console.log(`| ${i + 1} | ${free.p50.toFixed(2)} | ${free.throughput.toFixed(0)} | ${paid.p50.toFixed(2)} | ${paid.throughput.toFixed(0)} | ${(paid.p50 / free.p50).toFixed(2)}x |`),
+        console.log(
+          `| ${i + 1} | ${free.p50.toFixed(2)} | ${free.throughput.toFixed(0)} | ${percent(free.loopBusy)} | ${paid.p50.toFixed(2)} | ${paid.throughput.toFixed(0)} | ${percent(paid.loopBusy)} | ${(paid.p50 / free.p50).toFixed(2)}x |`,
+        ),
       );
       const ratios = pairs.map(({ free, paid }) => paid.p50 / free.p50).sort((a, b) => a - b);
       const paidRates = pairs.map(({ paid }) => paid.throughput).sort((a, b) => a - b);
