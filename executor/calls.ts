@@ -86,8 +86,6 @@ export class CallService {
       );
     }
     const signature = this.checkCall(ref, req.functionName, req.args);
-    const positional = toPositional(signature, req.args);
-    const inputHash = inputHashOf(positional);
     // Resolved once per call: the dry run that quotes and the paid run link the same versions.
     const dependencies = version.manifest?.dependencies?.length ? await this.d.host.resolveDependencies(version) : [];
     const linked = flattenResolved(dependencies);
@@ -97,6 +95,8 @@ export class CallService {
       return { status: 200, headers: {}, body: { result: run.result, fuelUsed: run.fuelUsed.toString() } };
     }
 
+    // Only a paid call needs it (the quote cache key and the receipt).
+    const inputHash = inputHashOf(toPositional(signature, req.args));
     const executor = this.d.registry.executor;
     const quote = await this.quote(version, req.functionName, req.args, inputHash, executor.feePerCall, dependencies);
     if (version.accessMode === "free" && quote.royalty === 0n) {
